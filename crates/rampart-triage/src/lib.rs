@@ -1,0 +1,13 @@
+//! `rampart triage`: read-only checks over a [`HostRoot`], one module per family.
+//!
+//! A check never changes the host and never fails the run: what it cannot read becomes
+//! a counted [`CheckError`](rampart_core::CheckError) naming the file, and the other
+//! checks go on.
+
+pub mod checks;
+pub mod context;
+pub mod etc;
+pub mod runner;
+
+pub use context::{Context, Options, Out};
+pub use runner::{run, Check};

@@ -1,0 +1,4 @@
+//! One module per subcommand: flags and printing only.
+
+pub mod output;
+pub mod triage;

@@ -1,0 +1,61 @@
+//! `rampart`: the one binary. It parses flags, calls the library crates and prints;
+//! every capability lives in a crate under `crates/`.
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+mod cli;
+
+#[derive(Parser)]
+#[command(
+    name = "rampart",
+    version,
+    about = "Find, fix and stop break-ins on a Linux server.",
+    long_about = "Rampart follows the hacked-server playbook: `triage` finds, `respond` fixes \
+                  (planned first, always undoable), `scan` finds webshells and malware, `guard` \
+                  protects, `waf` filters web traffic."
+)]
+struct Cli {
+    /// More log output on stderr (repeat for more).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Read-only check of this host (or of a disk image with --root) against the playbook.
+    Triage(cli::triage::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let code = match cli.command {
+        Command::Triage(args) => cli::triage::run(args),
+    };
+    match code {
+        Ok(code) => ExitCode::from(code as u8),
+        Err(e) => {
+            eprintln!("rampart: {e:#}");
+            ExitCode::from(rampart_core::report::exit::ERROR as u8)
+        }
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let level = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RAMPART_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+}
