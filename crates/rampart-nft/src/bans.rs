@@ -1,0 +1,1 @@
+//! Ban sets of `rampart guard` (owned by the guard work).

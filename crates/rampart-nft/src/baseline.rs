@@ -1,0 +1,1 @@
+//! Input policy of `rampart respond firewall` (owned by the respond work).
