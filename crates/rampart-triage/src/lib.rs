@@ -6,7 +6,9 @@
 
 pub mod checks;
 pub mod context;
+pub mod dpkg;
 pub mod etc;
+pub mod procnet;
 pub mod runner;
 
 pub use context::{Context, Options, Out};

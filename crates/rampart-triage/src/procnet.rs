@@ -1,0 +1,512 @@
+//! Sockets and the processes behind them, read from `/proc` (what `ss -tulpn` and
+//! `netstat -anp` show): `/proc/net/{tcp,tcp6,udp,udp6}` for the sockets, the
+//! `/proc/[pid]/fd` links (`socket:[inode]`) for their owners, and
+//! `/proc/[pid]/{comm,exe,status,stat}` for who the owner is.
+//!
+//! Shared by triage, `rampart respond` (which process to kill) and the guard. The
+//! `/proc` directory is injectable so that a missing or unreadable one can be tested.
+
+use rampart_core::HostRoot;
+use std::collections::HashMap;
+use std::fs;
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+use thiserror::Error;
+
+/// `/proc/net/tcp` of a busy server is a few MB; the cap only stops a runaway read.
+const NET_TABLE_LIMIT: u64 = 256 * 1024 * 1024;
+const SMALL_FILE_LIMIT: u64 = 64 * 1024;
+
+#[derive(Debug, Error)]
+pub enum ProcNetError {
+    #[error(
+        "{path}: /proc is not mounted or not readable ({source}); sockets and processes cannot be listed"
+    )]
+    NoProc { path: String, source: io::Error },
+    #[error("{path}: {source}")]
+    Io { path: String, source: io::Error },
+    #[error("{path}:{line}: {message}")]
+    Parse {
+        path: String,
+        line: u64,
+        message: String,
+    },
+}
+
+impl ProcNetError {
+    /// The file (with line) the error is about, for a report's subject.
+    pub fn subject(&self) -> String {
+        match self {
+            ProcNetError::NoProc { path, .. } | ProcNetError::Io { path, .. } => path.clone(),
+            ProcNetError::Parse { path, line, .. } => format!("{path}:{line}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Proto {
+    Tcp,
+    Udp,
+}
+
+impl Proto {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Proto::Tcp => "tcp",
+            Proto::Udp => "udp",
+        }
+    }
+}
+
+/// TCP states as the kernel numbers them in `/proc/net/tcp`.
+pub mod tcp_state {
+    pub const ESTABLISHED: u8 = 0x01;
+    pub const SYN_SENT: u8 = 0x02;
+    pub const CLOSE: u8 = 0x07;
+    pub const LISTEN: u8 = 0x0A;
+}
+
+/// One socket of the current network namespace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Socket {
+    pub proto: Proto,
+    pub local: SocketAddr,
+    pub remote: SocketAddr,
+    /// The kernel's state number (see [`tcp_state`]); UDP uses 7 (unconnected) and 1.
+    pub state: u8,
+    /// The uid that created the socket (from the socket table, visible without root).
+    pub uid: u32,
+    pub inode: u64,
+    /// The processes holding it open; empty when none could be seen.
+    pub pids: Vec<u32>,
+}
+
+impl Socket {
+    /// A listening TCP socket or an unconnected bound UDP socket (what `ss -tul` lists).
+    pub fn is_listening(&self) -> bool {
+        match self.proto {
+            Proto::Tcp => self.state == tcp_state::LISTEN,
+            Proto::Udp => self.remote.port() == 0 && self.remote.ip().is_unspecified(),
+        }
+    }
+
+    /// Bound to loopback only: not reachable from the network.
+    pub fn is_loopback(&self) -> bool {
+        match self.local.ip() {
+            IpAddr::V4(a) => a.is_loopback(),
+            IpAddr::V6(a) => a.is_loopback() || a.to_ipv4_mapped().is_some_and(|m| m.is_loopback()),
+        }
+    }
+
+    /// `tcp 0.0.0.0:3306`, `udp [::]:53`.
+    pub fn label(&self) -> String {
+        format!("{} {}", self.proto.as_str(), self.local)
+    }
+}
+
+/// What is known about one process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessInfo {
+    pub pid: u32,
+    pub ppid: Option<u32>,
+    /// `comm` (at most 15 bytes, set by the process itself: attackers fake it).
+    pub name: String,
+    /// The executable the kernel ran, or why it could not be read.
+    pub exe: Result<Exe, String>,
+    /// Real uid.
+    pub uid: Option<u32>,
+    pub start: Option<SystemTime>,
+    /// A kernel thread: no executable, no user space.
+    pub kernel_thread: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exe {
+    /// The path without the kernel's ` (deleted)` suffix.
+    pub path: String,
+    /// The file was deleted (or replaced) after the process started.
+    pub deleted: bool,
+}
+
+impl ProcessInfo {
+    /// `/usr/sbin/mariadbd`, `/tmp/x (deleted)`, or why the exe is unknown.
+    pub fn exe_display(&self) -> String {
+        match &self.exe {
+            Ok(e) if e.deleted => format!("{} (deleted)", e.path),
+            Ok(e) => e.path.clone(),
+            Err(why) => format!("exe unknown: {why}"),
+        }
+    }
+}
+
+/// A `/proc` file system: `/proc` on the running host, any directory in tests.
+#[derive(Debug, Clone)]
+pub struct ProcFs {
+    dir: PathBuf,
+}
+
+impl ProcFs {
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        ProcFs { dir: dir.into() }
+    }
+
+    /// The `/proc` of a host (only meaningful for a live host).
+    pub fn of(host: &HostRoot) -> Self {
+        ProcFs::new(host.root_dir().join("proc"))
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.dir.join(rel)
+    }
+
+    fn shown(&self, rel: &str) -> String {
+        self.path(rel).display().to_string()
+    }
+
+    /// Fails with a clear error when `/proc` is not there (a chroot, a container
+    /// without procfs, a mistaken `--root`).
+    pub fn ensure_mounted(&self) -> Result<(), ProcNetError> {
+        let self_stat = self.path("self/stat");
+        let probe = if self_stat.exists() {
+            self_stat
+        } else {
+            self.path("net/tcp")
+        };
+        fs::metadata(&probe)
+            .map(|_| ())
+            .map_err(|source| ProcNetError::NoProc {
+                path: self.dir.display().to_string(),
+                source,
+            })
+    }
+
+    /// Every TCP and UDP socket (IPv4 and IPv6) with the processes holding it. Problems
+    /// with single tables or processes are returned next to the sockets.
+    pub fn sockets(&self) -> Result<(Vec<Socket>, Vec<ProcNetError>), ProcNetError> {
+        self.ensure_mounted()?;
+        let mut errors = Vec::new();
+        let mut sockets = Vec::new();
+        for (file, proto) in [
+            ("net/tcp", Proto::Tcp),
+            ("net/tcp6", Proto::Tcp),
+            ("net/udp", Proto::Udp),
+            ("net/udp6", Proto::Udp),
+        ] {
+            match read_limited(&self.path(file), NET_TABLE_LIMIT) {
+                Ok(text) => parse_net_table(&self.shown(file), &text, proto, &mut sockets, &mut errors),
+                // IPv6 disabled: no tcp6/udp6 table.
+                Err(e) if e.kind() == io::ErrorKind::NotFound && file.ends_with('6') => {}
+                Err(source) => errors.push(ProcNetError::Io {
+                    path: self.shown(file),
+                    source,
+                }),
+            }
+        }
+        let owners = self.socket_owners();
+        for s in &mut sockets {
+            if let Some(p) = owners.by_inode.get(&s.inode) {
+                s.pids = p.clone();
+            }
+        }
+        Ok((sockets, errors))
+    }
+
+    /// Listening TCP and unconnected UDP sockets, as `ss -tulpn` lists them.
+    pub fn listening_sockets(&self) -> Result<(Vec<Socket>, Vec<ProcNetError>), ProcNetError> {
+        let (mut v, errs) = self.sockets()?;
+        v.retain(Socket::is_listening);
+        Ok((v, errs))
+    }
+
+    /// The pids in `/proc`.
+    pub fn pids(&self) -> Result<Vec<u32>, ProcNetError> {
+        let rd = fs::read_dir(&self.dir).map_err(|source| ProcNetError::NoProc {
+            path: self.dir.display().to_string(),
+            source,
+        })?;
+        let mut v: Vec<u32> = rd
+            .filter_map(|e| e.ok())
+            .filter_map(|e| e.file_name().to_str().and_then(|s| s.parse().ok()))
+            .collect();
+        v.sort_unstable();
+        Ok(v)
+    }
+
+    /// Maps socket inodes to the pids holding them, by reading every process's fd
+    /// links. Processes whose fds cannot be read (other users' without root) are counted.
+    pub fn socket_owners(&self) -> SocketOwners {
+        let mut o = SocketOwners::default();
+        let Ok(pids) = self.pids() else { return o };
+        for pid in pids {
+            let fd_dir = self.dir.join(pid.to_string()).join("fd");
+            let rd = match fs::read_dir(&fd_dir) {
+                Ok(rd) => rd,
+                Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
+                    o.unreadable.push(pid);
+                    continue;
+                }
+                // Gone since the listing.
+                Err(_) => continue,
+            };
+            for entry in rd.flatten() {
+                let Ok(target) = fs::read_link(entry.path()) else {
+                    continue;
+                };
+                let Some(inode) = socket_inode(&target) else {
+                    continue;
+                };
+                let fd: Option<u32> = entry.file_name().to_str().and_then(|s| s.parse().ok());
+                let pids = o.by_inode.entry(inode).or_default();
+                if !pids.contains(&pid) {
+                    pids.push(pid);
+                }
+                o.fds
+                    .entry(pid)
+                    .or_default()
+                    .push((fd.unwrap_or(u32::MAX), inode));
+            }
+        }
+        o
+    }
+
+    /// What `/proc/[pid]` says about one process; `None` when it is gone.
+    pub fn process(&self, pid: u32, clock: &Clock) -> Option<ProcessInfo> {
+        let base = self.dir.join(pid.to_string());
+        let stat = read_limited(&base.join("stat"), SMALL_FILE_LIMIT).ok()?;
+        let parsed = parse_stat(&stat);
+        let name = read_limited(&base.join("comm"), SMALL_FILE_LIMIT)
+            .map(|s| s.trim_end_matches('\n').to_string())
+            .unwrap_or_else(|_| parsed.as_ref().map(|p| p.comm.clone()).unwrap_or_default());
+        let kernel_thread = parsed.as_ref().is_some_and(|p| p.flags & PF_KTHREAD != 0);
+        let exe = match fs::read_link(base.join("exe")) {
+            Ok(p) => {
+                let s = p.to_string_lossy();
+                match s.strip_suffix(" (deleted)") {
+                    Some(path) => Ok(Exe {
+                        path: path.to_string(),
+                        deleted: true,
+                    }),
+                    None => Ok(Exe {
+                        path: s.into_owned(),
+                        deleted: false,
+                    }),
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
+                Err("not readable without root".to_string())
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound && kernel_thread => {
+                Err("kernel thread".to_string())
+            }
+            Err(e) => Err(e.to_string()),
+        };
+        let uid = read_limited(&base.join("status"), SMALL_FILE_LIMIT)
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find_map(|l| l.strip_prefix("Uid:"))
+                    .and_then(|v| v.split_whitespace().next()?.parse().ok())
+            });
+        let start = parsed.as_ref().and_then(|p| clock.start_time(p.start_ticks));
+        Some(ProcessInfo {
+            pid,
+            ppid: parsed.as_ref().map(|p| p.ppid),
+            name,
+            exe,
+            uid,
+            start,
+            kernel_thread,
+        })
+    }
+
+    /// Boot time and clock ticks, needed to turn a process's start into wall time.
+    pub fn clock(&self) -> Clock {
+        let btime = read_limited(&self.path("stat"), SMALL_FILE_LIMIT)
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find_map(|l| l.strip_prefix("btime "))
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+            });
+        // SAFETY: sysconf has no preconditions.
+        let tck = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+        Clock {
+            boot: btime.map(|b| SystemTime::UNIX_EPOCH + Duration::from_secs(b)),
+            ticks_per_sec: if tck > 0 { tck as u64 } else { 100 },
+        }
+    }
+}
+
+/// The `/proc` of a host's listening sockets, as the guard and `respond` use them.
+pub fn listening_sockets(host: &HostRoot) -> Result<(Vec<Socket>, Vec<ProcNetError>), ProcNetError> {
+    ProcFs::of(host).listening_sockets()
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Clock {
+    pub boot: Option<SystemTime>,
+    pub ticks_per_sec: u64,
+}
+
+impl Clock {
+    pub fn start_time(&self, ticks: u64) -> Option<SystemTime> {
+        let ms = ticks.checked_mul(1000)? / self.ticks_per_sec.max(1);
+        Some(self.boot? + Duration::from_millis(ms))
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct SocketOwners {
+    pub by_inode: HashMap<u64, Vec<u32>>,
+    /// (fd number, socket inode) of each process that holds sockets.
+    pub fds: HashMap<u32, Vec<(u32, u64)>>,
+    /// Processes whose fd table could not be read (not root).
+    pub unreadable: Vec<u32>,
+}
+
+const PF_KTHREAD: u64 = 0x0020_0000;
+
+struct Stat {
+    comm: String,
+    ppid: u32,
+    flags: u64,
+    start_ticks: u64,
+}
+
+/// `/proc/[pid]/stat`: `pid (comm) state ppid … flags(9) … starttime(22) …`. The comm may
+/// contain spaces and parentheses, so fields are counted after the last `)`.
+fn parse_stat(s: &str) -> Option<Stat> {
+    let open = s.find('(')?;
+    let close = s.rfind(')')?;
+    let comm = s.get(open + 1..close)?.to_string();
+    let rest: Vec<&str> = s.get(close + 1..)?.split_whitespace().collect();
+    // rest[0] is field 3 (state).
+    Some(Stat {
+        comm,
+        ppid: rest.get(1)?.parse().ok()?,
+        flags: rest.get(6)?.parse().ok()?,
+        start_ticks: rest.get(19)?.parse().ok()?,
+    })
+}
+
+fn socket_inode(target: &Path) -> Option<u64> {
+    let s = target.to_str()?;
+    s.strip_prefix("socket:[")?.strip_suffix(']')?.parse().ok()
+}
+
+fn read_limited(path: &Path, limit: u64) -> io::Result<String> {
+    use io::Read;
+    let f = fs::File::open(path)?;
+    let mut buf = Vec::new();
+    f.take(limit).read_to_end(&mut buf)?;
+    Ok(String::from_utf8_lossy(&buf).into_owned())
+}
+
+/// Parses one `/proc/net/{tcp,udp}[6]` table into `out`.
+pub fn parse_net_table(
+    path: &str,
+    text: &str,
+    proto: Proto,
+    out: &mut Vec<Socket>,
+    errors: &mut Vec<ProcNetError>,
+) {
+    for (i, line) in text.lines().enumerate().skip(1) {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match parse_net_line(line, proto) {
+            Some(s) => out.push(s),
+            None => errors.push(ProcNetError::Parse {
+                path: path.to_string(),
+                line: i as u64 + 1,
+                message: "unexpected socket table line".into(),
+            }),
+        }
+    }
+}
+
+fn parse_net_line(line: &str, proto: Proto) -> Option<Socket> {
+    let f: Vec<&str> = line.split_whitespace().collect();
+    if f.len() < 10 {
+        return None;
+    }
+    Some(Socket {
+        proto,
+        local: parse_addr(f[1])?,
+        remote: parse_addr(f[2])?,
+        state: u8::from_str_radix(f[3], 16).ok()?,
+        uid: f[7].parse().ok()?,
+        inode: f[9].parse().ok()?,
+        pids: Vec::new(),
+    })
+}
+
+/// `0100007F:0CEA` → 127.0.0.1:3306. The kernel prints each 32-bit word of the address
+/// in host byte order; the port is plain hex.
+fn parse_addr(s: &str) -> Option<SocketAddr> {
+    let (addr, port) = s.split_once(':')?;
+    let port = u16::from_str_radix(port, 16).ok()?;
+    let ip = match addr.len() {
+        8 => IpAddr::V4(Ipv4Addr::from(u32::from_str_radix(addr, 16).ok()?.to_ne_bytes())),
+        32 => {
+            let mut bytes = [0u8; 16];
+            for i in 0..4 {
+                let word = u32::from_str_radix(addr.get(i * 8..i * 8 + 8)?, 16).ok()?;
+                bytes[i * 4..i * 4 + 4].copy_from_slice(&word.to_ne_bytes());
+            }
+            IpAddr::V6(Ipv6Addr::from(bytes))
+        }
+        _ => return None,
+    };
+    Some(SocketAddr::new(ip, port))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[cfg(target_endian = "little")]
+    fn parses_socket_tables() {
+        let text = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n   \
+          0: 0100007F:0CEA 00000000:0000 0A 00000000:00000000 00:00000000 00000000   102        0 27704 1 0 100 0 0 10 0\n   \
+          1: garbage\n";
+        let mut v = Vec::new();
+        let mut errs = Vec::new();
+        parse_net_table("/proc/net/tcp", text, Proto::Tcp, &mut v, &mut errs);
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0].label(), "tcp 127.0.0.1:3306");
+        assert!(v[0].is_listening() && v[0].is_loopback());
+        assert_eq!((v[0].uid, v[0].inode), (102, 27704));
+        assert_eq!(errs.len(), 1);
+        assert_eq!(errs[0].subject(), "/proc/net/tcp:3");
+
+        let six = "00000000000000000000000001000000:0016";
+        assert_eq!(parse_addr(six).unwrap().to_string(), "[::1]:22");
+        let any6 = "00000000000000000000000000000000:0035";
+        assert_eq!(parse_addr(any6).unwrap().to_string(), "[::]:53");
+    }
+
+    #[test]
+    fn stat_with_hostile_comm() {
+        let s = "42 (a) b (c) S 1 42 42 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 12345 0 0";
+        let st = parse_stat(s).unwrap();
+        assert_eq!(st.comm, "a) b (c");
+        assert_eq!(st.ppid, 1);
+        assert_eq!(st.start_ticks, 12345);
+        assert_eq!(st.flags, 4194560);
+    }
+
+    #[test]
+    fn missing_proc_is_a_clear_error() {
+        let p = ProcFs::new("/nonexistent-proc");
+        let err = p.sockets().unwrap_err();
+        assert!(err.to_string().contains("/proc is not mounted"), "{err}");
+    }
+}
