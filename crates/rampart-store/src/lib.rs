@@ -1,0 +1,1 @@
+//! Rampart's persistent state (SQLite).
