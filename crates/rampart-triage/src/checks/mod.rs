@@ -1,8 +1,11 @@
 //! One module per family of checks. `all()` is the list `rampart triage` runs.
 
+pub mod integrity;
+pub mod network;
+
 use crate::runner::Check;
 
 /// Every check family, in playbook order.
 pub fn all() -> Vec<Box<dyn Check>> {
-    vec![]
+    vec![Box::new(network::Network::new()), Box::new(integrity::Integrity)]
 }
