@@ -1,0 +1,1465 @@
+//! Scoring: request input (sources) reaching code or command execution (sinks), through at
+//! most a few assignments; decoded payloads analysed again one layer deeper.
+
+use crate::decode;
+use crate::eval::{is_decoder, matching, split_args, Evaluator};
+use crate::lex_other::{self, find_ci, Dialect};
+use crate::lex_php;
+use crate::token::{Tok, Token};
+use crate::{Lang, Reason, Verdict};
+use std::collections::{HashMap, HashSet};
+
+const MAX_TOKENS: usize = 1_500_000;
+const MAX_DEPTH: u8 = 6;
+/// Payload bytes analysed again over all layers of one file.
+const MAX_PAYLOAD_TOTAL: usize = 16 << 20;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Flavor {
+    Php,
+    Java,
+    CSharp,
+    JScript,
+    Vbs,
+}
+
+pub fn run(src: &[u8], hint: Lang) -> Verdict {
+    let mut budget = Budget {
+        payload: MAX_PAYLOAD_TOTAL,
+    };
+    let mut reasons = Vec::new();
+    let lang = file_layer(src, hint, 0, &mut budget, &mut reasons);
+    finish(lang, reasons)
+}
+
+struct Budget {
+    payload: usize,
+}
+
+fn finish(lang: Lang, mut reasons: Vec<Reason>) -> Verdict {
+    let mut best: HashMap<&'static str, u32> = HashMap::new();
+    for r in &reasons {
+        let e = best.entry(r.signal).or_insert(0);
+        *e = (*e).max(r.weight);
+    }
+    let score = best.values().sum();
+    // Keep the report short: the first occurrence of each signal plus up to 20 more.
+    let mut seen = HashSet::new();
+    let mut kept = Vec::new();
+    let mut extra = 0;
+    reasons.sort_by_key(|r| (r.layer, r.line));
+    for r in reasons {
+        if seen.insert((r.signal, r.layer)) {
+            kept.push(r);
+        } else if extra < 20 {
+            extra += 1;
+            kept.push(r);
+        }
+    }
+    Verdict {
+        lang,
+        score,
+        reasons: kept,
+    }
+}
+
+/// Analyses one layer as a file (markup with code regions). Returns the language used.
+fn file_layer(src: &[u8], hint: Lang, layer: u8, budget: &mut Budget, reasons: &mut Vec<Reason>) -> Lang {
+    let mut lang = hint;
+    let php = hint == Lang::Php || lex_php::has_open_tag(src);
+    if php {
+        let toks = lex_php::lex(src, false, MAX_TOKENS);
+        analyze_tokens(&toks, Flavor::Php, layer, budget, reasons);
+        if hint == Lang::Unknown {
+            lang = Lang::Php;
+        }
+    }
+    let has_pct = lex_php::find(src, b"<%").is_some()
+        || find_ci(src, b"runat").is_some()
+        || lex_php::find(src, b"<jsp:").is_some();
+    let server = match hint {
+        Lang::Jsp | Lang::Asp | Lang::Aspx => true,
+        _ => has_pct && (!php || lex_php::find(src, b"<%").is_some()),
+    };
+    if server {
+        let flavor = server_flavor(src, hint);
+        if lang == Lang::Unknown {
+            lang = match flavor {
+                Flavor::Java => Lang::Jsp,
+                Flavor::Vbs => Lang::Asp,
+                _ => Lang::Aspx,
+            };
+        }
+        let dialect = if flavor == Flavor::Vbs {
+            Dialect::VbScript
+        } else {
+            Dialect::CLike
+        };
+        let regions = lex_other::regions(src);
+        let mut toks = Vec::new();
+        if regions.is_empty() {
+            lex_other::lex(src, dialect, 1, &mut toks, MAX_TOKENS);
+        } else {
+            for r in regions {
+                let body = &src[r.start..r.end.max(r.start)];
+                if flavor == Flavor::Java && lex_php::find(body, b"&quot;").is_some()
+                    || lex_php::find(body, b"&lt;").is_some()
+                {
+                    let un = lex_other::xml_unescape(body);
+                    lex_other::lex(&un, dialect, r.line, &mut toks, MAX_TOKENS);
+                } else {
+                    lex_other::lex(body, dialect, r.line, &mut toks, MAX_TOKENS);
+                }
+            }
+        }
+        analyze_tokens(&toks, flavor, layer, budget, reasons);
+    }
+    raw_signals(src, layer, reasons);
+    lang
+}
+
+/// The server language of an ASP/JSP page: its directive, else the extension's default.
+fn server_flavor(src: &[u8], hint: Lang) -> Flavor {
+    let head = &src[..src.len().min(64 << 10)];
+    if let Some(p) = find_ci(head, b"language") {
+        let tail = &head[p..head.len().min(p + 40)];
+        let t = String::from_utf8_lossy(tail).to_ascii_lowercase();
+        if t.contains("c#") || t.contains("csharp") {
+            return Flavor::CSharp;
+        }
+        if t.contains("jscript") || t.contains("javascript") {
+            return Flavor::JScript;
+        }
+        if t.contains("vb") {
+            return if hint == Lang::Aspx {
+                Flavor::CSharp
+            } else {
+                Flavor::Vbs
+            };
+        }
+        if t.contains("java") {
+            return Flavor::Java;
+        }
+    }
+    match hint {
+        Lang::Jsp => Flavor::Java,
+        Lang::Asp => Flavor::Vbs,
+        Lang::Aspx => Flavor::CSharp,
+        _ => {
+            if find_ci(head, b"<%@ page import").is_some() || find_ci(head, b"java.").is_some() {
+                Flavor::Java
+            } else if find_ci(head, b"system.").is_some() {
+                Flavor::CSharp
+            } else {
+                Flavor::Vbs
+            }
+        }
+    }
+}
+
+/// Signals read from the raw bytes: encoded blobs, entropy, well-known shell families.
+fn raw_signals(src: &[u8], layer: u8, reasons: &mut Vec<Reason>) {
+    if layer > 0 {
+        return;
+    }
+    const FAMILIES: &[&[u8]] = &[
+        b"FilesMan",
+        b"c99shell",
+        b"r57shell",
+        b"b374k",
+        b"WSO ",
+        b"Web Shell by",
+        b"webshell",
+        b"WebShell",
+        b"phpspy",
+        b"Behinder",
+        b"antSword",
+    ];
+    for f in FAMILIES {
+        if lex_php::find(src, f).is_some() {
+            reasons.push(Reason {
+                signal: "fingerprint.family",
+                weight: 30,
+                line: 0,
+                layer,
+                detail: format!(
+                    "names a known webshell family: {}",
+                    String::from_utf8_lossy(f).trim()
+                ),
+            });
+            break;
+        }
+    }
+}
+
+struct Ctx<'a> {
+    toks: &'a [Token],
+    flavor: Flavor,
+    layer: u8,
+    tainted: HashSet<String>,
+    consts: HashMap<String, Option<Vec<u8>>>,
+    funcs: HashMap<String, Vec<String>>,
+    reasons: Vec<Reason>,
+}
+
+const PHP_SUPERGLOBALS: &[&str] = &[
+    "_get",
+    "_post",
+    "_request",
+    "_cookie",
+    "_files",
+    "http_get_vars",
+    "http_post_vars",
+    "http_cookie_vars",
+    "http_post_files",
+    "http_raw_post_data",
+];
+
+const PHP_CODE_SINKS: &[&str] = &["eval", "assert", "create_function"];
+const PHP_CMD_SINKS: &[&str] = &[
+    "system",
+    "exec",
+    "passthru",
+    "shell_exec",
+    "popen",
+    "proc_open",
+    "pcntl_exec",
+    "expect_popen",
+];
+/// Callback-taking functions and the position of their callback argument.
+const PHP_CALLBACKS: &[(&str, usize)] = &[
+    ("call_user_func", 0),
+    ("call_user_func_array", 0),
+    ("forward_static_call", 0),
+    ("forward_static_call_array", 0),
+    ("array_map", 0),
+    ("array_filter", 1),
+    ("array_walk", 1),
+    ("array_walk_recursive", 1),
+    ("array_reduce", 1),
+    ("usort", 1),
+    ("uasort", 1),
+    ("uksort", 1),
+    ("register_shutdown_function", 0),
+    ("register_tick_function", 0),
+    ("ob_start", 0),
+    ("iterator_apply", 1),
+    ("set_error_handler", 0),
+    ("set_exception_handler", 0),
+    ("spl_autoload_register", 0),
+    ("header_register_callback", 0),
+    ("array_diff_ukey", 2),
+    ("array_intersect_ukey", 2),
+    ("array_udiff", 2),
+    ("preg_replace_callback", 1),
+    ("mb_ereg_replace_callback", 1),
+];
+const SANITIZERS: &[&str] = &[
+    "escapeshellarg",
+    "escapeshellcmd",
+    "intval",
+    "floatval",
+    "(int)",
+    "(bool)",
+    "(float)",
+    "is_numeric",
+    "is_array",
+    "isset",
+    "empty",
+    "count",
+    "strlen",
+    "md5",
+    "sha1",
+    "crc32",
+    "hash",
+    "htmlspecialchars",
+    "htmlentities",
+    "basename",
+    "in_array",
+    "array_key_exists",
+    "preg_match",
+    "is_file",
+    "is_dir",
+    "file_exists",
+    "parseint",
+    "ctype_digit",
+    "ctype_alnum",
+    "preg_quote",
+    "addslashes",
+    "mysql_real_escape_string",
+    "mysqli_real_escape_string",
+    "urlencode",
+    "rawurlencode",
+    "json_encode",
+    "strip_tags",
+    "sanitize_file_name",
+    "realpath",
+    "equals",
+    "equalsignorecase",
+    "startswith",
+];
+
+fn is_dangerous_name(v: &[u8]) -> Option<&'static str> {
+    const NAMES: &[&str] = &[
+        "eval",
+        "assert",
+        "system",
+        "exec",
+        "passthru",
+        "shell_exec",
+        "popen",
+        "proc_open",
+        "pcntl_exec",
+        "create_function",
+        "base64_decode",
+        "gzinflate",
+        "gzuncompress",
+        "str_rot13",
+        "call_user_func",
+        "preg_replace",
+        "file_put_contents",
+        "move_uploaded_file",
+        "execute",
+        "executeglobal",
+        "wscript.shell",
+        "shell.application",
+        "cmd.exe",
+        "/bin/sh",
+        "_post",
+        "_get",
+        "_request",
+        "_cookie",
+        "getruntime",
+        "processbuilder",
+        "defineclass",
+    ];
+    let s = std::str::from_utf8(v).ok()?.trim().to_ascii_lowercase();
+    NAMES.iter().find(|n| **n == s).copied()
+}
+
+fn analyze_tokens(toks: &[Token], flavor: Flavor, layer: u8, budget: &mut Budget, out: &mut Vec<Reason>) {
+    if toks.is_empty() {
+        return;
+    }
+    let mut cx = Ctx {
+        toks,
+        flavor,
+        layer,
+        tainted: HashSet::new(),
+        consts: HashMap::new(),
+        funcs: HashMap::new(),
+        reasons: Vec::new(),
+    };
+    cx.collect_functions();
+    cx.propagate();
+    let payloads = cx.sinks();
+    out.append(&mut cx.reasons);
+    if layer < MAX_DEPTH {
+        for (line, steps, bytes) in payloads {
+            if budget.payload < bytes.len() {
+                break;
+            }
+            budget.payload -= bytes.len();
+            let before = out.len();
+            let mut sub = Vec::new();
+            // An eval'd PHP payload has no open tag; other decoded blobs may be whole files.
+            if flavor == Flavor::Php && !lex_php::has_open_tag(&bytes) {
+                let t = lex_php::lex(&bytes, true, MAX_TOKENS);
+                analyze_tokens(&t, Flavor::Php, layer + 1, budget, &mut sub);
+            } else {
+                let hint = match flavor {
+                    Flavor::Php => Lang::Php,
+                    Flavor::Java => Lang::Jsp,
+                    Flavor::Vbs => Lang::Asp,
+                    _ => Lang::Aspx,
+                };
+                file_layer(&bytes, hint, layer + 1, budget, &mut sub);
+            }
+            if !sub.is_empty() {
+                out.push(Reason {
+                    signal: "deobf.layer",
+                    weight: 10,
+                    line,
+                    layer,
+                    detail: format!(
+                        "decoded payload ({} bytes) via {}",
+                        bytes.len(),
+                        steps.join(" ← ")
+                    ),
+                });
+            }
+            out.append(&mut sub);
+            let _ = before;
+        }
+    }
+}
+
+impl Ctx<'_> {
+    fn tok(&self, i: usize) -> Option<&Tok> {
+        self.toks.get(i).map(|t| &t.tok)
+    }
+
+    fn line(&self, i: usize) -> u32 {
+        self.toks.get(i).map(|t| t.line).unwrap_or(0)
+    }
+
+    fn reason(&mut self, signal: &'static str, weight: u32, at: usize, detail: String) {
+        let line = self.line(at);
+        if self.reasons.len() < 500 {
+            self.reasons.push(Reason {
+                signal,
+                weight,
+                line,
+                layer: self.layer,
+                detail,
+            });
+        }
+    }
+
+    fn idents_are_vars(&self) -> bool {
+        self.flavor != Flavor::Php
+    }
+
+    fn prev_is_member(&self, i: usize) -> bool {
+        i > 0 && matches!(self.tok(i - 1), Some(Tok::Op("->" | "::" | "?->")))
+            || (i > 0 && self.flavor != Flavor::Php && matches!(self.tok(i - 1), Some(Tok::Op("."))))
+    }
+
+    /// The identifier before `.` at `i - 1` (the object a method is called on), if any.
+    fn receiver(&self, i: usize) -> Option<&str> {
+        if i >= 2 && matches!(self.tok(i - 1), Some(Tok::Op("."))) {
+            if let Some(Tok::Ident(n)) = self.tok(i - 2) {
+                return Some(n);
+            }
+            if matches!(self.tok(i - 2), Some(Tok::Op(")"))) && i >= 4 {
+                if let Some(Tok::Ident(n)) = self.tok(i - 4) {
+                    return Some(n);
+                }
+                if let Some(Tok::Ident(n)) = self.tok(i - 3) {
+                    return Some(n);
+                }
+            }
+        }
+        None
+    }
+
+    /// Whether token `i` is request input.
+    fn is_source(&self, i: usize) -> Option<String> {
+        match self.tok(i)? {
+            Tok::Var(n) if PHP_SUPERGLOBALS.contains(&n.as_str()) => {
+                Some(format!("$_{}", n.trim_start_matches('_').to_uppercase()))
+            }
+            Tok::Var(n) if n == "_server" => {
+                if let (Some(Tok::Op("[")), Some(Tok::Str { val, .. })) = (self.tok(i + 1), self.tok(i + 2)) {
+                    let k = String::from_utf8_lossy(val).to_ascii_uppercase();
+                    if k.starts_with("HTTP_")
+                        || matches!(
+                            k.as_str(),
+                            "QUERY_STRING"
+                                | "REQUEST_URI"
+                                | "PATH_INFO"
+                                | "PHP_AUTH_PW"
+                                | "PHP_AUTH_USER"
+                                | "ARGV"
+                        )
+                    {
+                        return Some(format!("$_SERVER['{k}']"));
+                    }
+                }
+                None
+            }
+            Tok::Str { val, vars } => {
+                for v in vars {
+                    if PHP_SUPERGLOBALS.contains(&v.as_str()) {
+                        return Some(format!("${v} in a string"));
+                    }
+                }
+                let lv = val.to_ascii_lowercase();
+                if lv == b"php://input" {
+                    return Some("php://input".into());
+                }
+                if self.flavor == Flavor::Php
+                    && matches!(lv.as_slice(), b"_post" | b"_get" | b"_request" | b"_cookie")
+                {
+                    return Some(format!("${} by name", String::from_utf8_lossy(val)));
+                }
+                None
+            }
+            Tok::Ident(n) => {
+                let call = matches!(self.tok(i + 1), Some(Tok::Op("(")));
+                match self.flavor {
+                    Flavor::Php => {
+                        if call && matches!(n.as_str(), "getallheaders" | "apache_request_headers") {
+                            return Some(format!("{n}()"));
+                        }
+                        None
+                    }
+                    Flavor::Java => {
+                        if !call {
+                            return None;
+                        }
+                        match n.as_str() {
+                            "getparameter" | "getparametervalues" | "getparametermap" | "getquerystring"
+                            | "getheader" | "getheaders" | "getparameternames" | "getpart" | "getparts" => {
+                                Some(format!("request.{n}()"))
+                            }
+                            "getinputstream" | "getreader" => {
+                                let r = self.receiver(i)?;
+                                (r.contains("request") || r == "req" || r == "getrequest")
+                                    .then(|| format!("{r}.{n}()"))
+                            }
+                            _ => None,
+                        }
+                    }
+                    _ => {
+                        if n == "request" && matches!(self.tok(i + 1), Some(Tok::Op("." | "(" | "["))) {
+                            // `Request.ServerVariables` is the server's own data, not the attacker's… mostly.
+                            if let (Some(Tok::Op(".")), Some(Tok::Ident(m))) =
+                                (self.tok(i + 1), self.tok(i + 2))
+                            {
+                                if matches!(
+                                    m.as_str(),
+                                    "servervariables"
+                                        | "applicationpath"
+                                        | "physicalapplicationpath"
+                                        | "url"
+                                        | "path"
+                                        | "mappath"
+                                        | "isauthenticated"
+                                        | "httpmethod"
+                                        | "requesttype"
+                                        | "useragent"
+                                        | "userhostaddress"
+                                        | "isseconnection"
+                                        | "issecureconnection"
+                                        | "filepath"
+                                        | "physicalpath"
+                                ) {
+                                    return None;
+                                }
+                            }
+                            return Some("Request".into());
+                        }
+                        None
+                    }
+                }
+            }
+            _ => None,
+        }
+    }
+
+    fn var_name(&self, i: usize) -> Option<&str> {
+        match self.tok(i)? {
+            Tok::Var(n) => Some(n),
+            Tok::Ident(n) if self.idents_are_vars() && !matches!(self.tok(i + 1), Some(Tok::Op("("))) => {
+                Some(n)
+            }
+            _ => None,
+        }
+    }
+
+    /// First request input or tainted variable in `[a, b)`, skipping sanitiser calls.
+    fn tainted_in(&self, a: usize, b: usize) -> Option<String> {
+        let mut k = a;
+        let b = b.min(self.toks.len());
+        while k < b {
+            if let Some(s) = self.is_source(k) {
+                return Some(s);
+            }
+            match self.tok(k) {
+                Some(Tok::Ident(n)) if SANITIZERS.contains(&n.as_str()) => {
+                    if matches!(self.tok(k + 1), Some(Tok::Op("("))) {
+                        if let Some(c) = matching(self.toks, k + 1, b) {
+                            k = c + 1;
+                            continue;
+                        }
+                    } else if n.starts_with('(') {
+                        // A cast covers the next operand.
+                        k += 2;
+                        continue;
+                    }
+                }
+                Some(Tok::Str { vars, .. }) | Some(Tok::Shell { vars, .. }) => {
+                    for v in vars {
+                        if self.tainted.contains(v) {
+                            return Some(format!("${v}"));
+                        }
+                    }
+                }
+                _ => {}
+            }
+            if let Some(n) = self.var_name(k) {
+                if self.tainted.contains(n)
+                    && !(self.flavor != Flavor::Php && k > 0 && matches!(self.tok(k - 1), Some(Tok::Op("."))))
+                {
+                    return Some(if self.flavor == Flavor::Php {
+                        format!("${n}")
+                    } else {
+                        n.to_string()
+                    });
+                }
+            }
+            k += 1;
+        }
+        None
+    }
+
+    /// End of the expression starting at `i`: `;`, a statement boundary, or a closing
+    /// bracket / comma at depth 0.
+    fn expr_end(&self, i: usize) -> usize {
+        let mut depth = 0i32;
+        let mut k = i;
+        while k < self.toks.len() && k < i + 20_000 {
+            match self.tok(k) {
+                Some(Tok::Op(";")) | Some(Tok::End) => return k,
+                Some(Tok::Op("(" | "[" | "{")) => depth += 1,
+                Some(Tok::Op(")" | "]" | "}")) => {
+                    depth -= 1;
+                    if depth < 0 {
+                        return k;
+                    }
+                }
+                Some(Tok::Op(",")) if depth == 0 => return k,
+                _ => {}
+            }
+            k += 1;
+        }
+        k
+    }
+
+    fn collect_functions(&mut self) {
+        for i in 0..self.toks.len() {
+            if !self.toks[i].is_ident("function") {
+                continue;
+            }
+            let Some(Tok::Ident(name)) = self.tok(i + 1) else {
+                continue;
+            };
+            if !matches!(self.tok(i + 2), Some(Tok::Op("("))) {
+                continue;
+            }
+            let Some(close) = matching(self.toks, i + 2, self.toks.len()) else {
+                continue;
+            };
+            let params: Vec<String> = (i + 3..close)
+                .filter_map(|k| match self.tok(k) {
+                    Some(Tok::Var(v)) => Some(v.clone()),
+                    _ => None,
+                })
+                .collect();
+            let name = name.clone();
+            self.funcs.insert(name, params);
+        }
+    }
+
+    /// Assignment target: the base variable of `$a`, `$a['x']`, `$o->p`, `obj.Prop`.
+    fn lvalue_base(&self, eq: usize) -> Option<(usize, String)> {
+        let mut k = eq.checked_sub(1)?;
+        let mut guard = 0;
+        loop {
+            guard += 1;
+            if guard > 50 {
+                return None;
+            }
+            match self.tok(k)? {
+                Tok::Op("]") => {
+                    // Walk back to the matching `[`.
+                    let mut depth = 0i32;
+                    loop {
+                        match self.tok(k)? {
+                            Tok::Op("]") => depth += 1,
+                            Tok::Op("[") => {
+                                depth -= 1;
+                                if depth == 0 {
+                                    break;
+                                }
+                            }
+                            _ => {}
+                        }
+                        k = k.checked_sub(1)?;
+                    }
+                    k = k.checked_sub(1)?;
+                }
+                Tok::Var(n) => {
+                    if k > 0 && matches!(self.tok(k - 1), Some(Tok::Op("->" | "::"))) {
+                        k = k.checked_sub(2)?;
+                        continue;
+                    }
+                    return Some((k, n.clone()));
+                }
+                Tok::Ident(n) => {
+                    if k > 0 && matches!(self.tok(k - 1), Some(Tok::Op("->" | "::" | "."))) {
+                        k = k.checked_sub(2)?;
+                        continue;
+                    }
+                    if self.flavor == Flavor::Php {
+                        return None;
+                    }
+                    return Some((k, n.clone()));
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// Computes tainted variables and constant string variables to a fixed point.
+    fn propagate(&mut self) {
+        let n = self.toks.len();
+        let mut assigns: Vec<(usize, String, usize, usize)> = Vec::new();
+        let mut lists: Vec<(Vec<String>, usize, usize)> = Vec::new();
+        let mut const_count: HashMap<String, u32> = HashMap::new();
+        for i in 0..n {
+            let Some(Tok::Op(op)) = self.tok(i) else { continue };
+            if !matches!(*op, "=" | ".=" | "+=" | "&=") {
+                // foreach ($src as $k => $v)
+                continue;
+            }
+            if *op == "&=" && self.flavor != Flavor::Vbs {
+                continue;
+            }
+            let end = self.expr_end(i + 1);
+            if let Some((_, name)) = self.lvalue_base(i) {
+                assigns.push((i, name.clone(), i + 1, end));
+                if *op == "=" {
+                    *const_count.entry(name).or_insert(0) += 1;
+                }
+            } else if i > 0 && matches!(self.tok(i - 1), Some(Tok::Op(")" | "]"))) {
+                // list($a, $b) = … / [$a, $b] = …
+                let mut k = i - 1;
+                let mut names = Vec::new();
+                let mut depth = 0;
+                loop {
+                    match self.tok(k) {
+                        Some(Tok::Op(")" | "]")) => depth += 1,
+                        Some(Tok::Op("(" | "[")) => {
+                            depth -= 1;
+                            if depth == 0 {
+                                break;
+                            }
+                        }
+                        Some(Tok::Var(v)) => names.push(v.clone()),
+                        None => break,
+                        _ => {}
+                    }
+                    if k == 0 || i - k > 200 {
+                        break;
+                    }
+                    k -= 1;
+                }
+                lists.push((names, i + 1, end));
+            }
+        }
+        // foreach (EXPR as $k => $v)
+        let mut foreach: Vec<(usize, usize, Vec<String>)> = Vec::new();
+        for i in 0..n {
+            if !(self.toks[i].is_ident("foreach")
+                || self.toks[i].is_ident("for") && self.flavor != Flavor::Php)
+            {
+                continue;
+            }
+            if !matches!(self.tok(i + 1), Some(Tok::Op("("))) {
+                continue;
+            }
+            let Some(close) = matching(self.toks, i + 1, n) else {
+                continue;
+            };
+            let Some(as_at) =
+                (i + 2..close).find(|&k| self.toks[k].is_ident("as") || self.toks[k].is_op(":"))
+            else {
+                continue;
+            };
+            let names = (as_at..close)
+                .filter_map(|k| self.var_name(k).map(str::to_string))
+                .collect();
+            foreach.push((i + 2, as_at, names));
+        }
+        // Calls to functions defined in the file pass taint into their parameters.
+        let mut calls: Vec<(Vec<String>, usize, usize)> = Vec::new();
+        if !self.funcs.is_empty() {
+            for i in 0..n {
+                let Some(Tok::Ident(name)) = self.tok(i) else {
+                    continue;
+                };
+                if i > 0 && self.toks[i - 1].is_ident("function") {
+                    continue;
+                }
+                let Some(params) = self.funcs.get(name) else {
+                    continue;
+                };
+                if !matches!(self.tok(i + 1), Some(Tok::Op("("))) {
+                    continue;
+                }
+                if let Some(close) = matching(self.toks, i + 1, n) {
+                    calls.push((params.clone(), i + 2, close));
+                }
+            }
+        }
+        // Constants: variables assigned exactly once from a constant expression.
+        let consts_empty = HashMap::new();
+        for round in 0..3 {
+            let snapshot = if round == 0 {
+                &consts_empty
+            } else {
+                &self.consts.clone()
+            };
+            let ev = Evaluator {
+                toks: self.toks,
+                consts: snapshot,
+                idents_are_vars: self.idents_are_vars(),
+                budget: std::cell::Cell::new(200_000),
+            };
+            let mut found = Vec::new();
+            for (eq, name, a, b) in &assigns {
+                if const_count.get(name) != Some(&1) || !self.toks[*eq].is_op("=") {
+                    continue;
+                }
+                if let Some((v, j)) = ev.concat(*a, *b, 0) {
+                    if j == *b {
+                        found.push((name.clone(), v.bytes));
+                    }
+                }
+            }
+            let before = self.consts.len();
+            for (k, v) in found {
+                self.consts.insert(k, Some(v));
+            }
+            if self.consts.len() == before && round > 0 {
+                break;
+            }
+        }
+        for _round in 0..4 {
+            let before = self.tainted.len();
+            let mut add = Vec::new();
+            for (_, name, a, b) in &assigns {
+                if !self.tainted.contains(name) && self.tainted_in(*a, *b).is_some() {
+                    add.push(name.clone());
+                }
+            }
+            for (names, a, b) in &lists {
+                if self.tainted_in(*a, *b).is_some() {
+                    add.extend(names.iter().cloned());
+                }
+            }
+            for (a, b, names) in &foreach {
+                if self.tainted_in(*a, *b).is_some() {
+                    add.extend(names.iter().cloned());
+                }
+            }
+            for (params, a, b) in &calls {
+                if self.tainted_in(*a, *b).is_some() {
+                    add.extend(params.iter().cloned());
+                }
+            }
+            self.tainted.extend(add);
+            if self.tainted.len() == before {
+                break;
+            }
+        }
+    }
+
+    fn evaluator(&self) -> Evaluator<'_> {
+        Evaluator {
+            toks: self.toks,
+            consts: &self.consts,
+            idents_are_vars: self.idents_are_vars(),
+            budget: std::cell::Cell::new(100_000),
+        }
+    }
+
+    /// Call arguments of the call whose `(` is at `open`.
+    fn args(&self, open: usize) -> Option<(usize, Vec<(usize, usize)>)> {
+        let close = matching(self.toks, open, self.toks.len())?;
+        Some((close, split_args(self.toks, open + 1, close)))
+    }
+
+    /// Finds sinks; returns decoded payloads to analyse one layer down.
+    fn sinks(&mut self) -> Vec<(u32, Vec<&'static str>, Vec<u8>)> {
+        let mut payloads: Vec<(u32, Vec<&'static str>, Vec<u8>)> = Vec::new();
+        let mut covered_until = 0usize;
+        let n = self.toks.len();
+        let mut has_source = false;
+        let mut cmd_sinks: HashSet<String> = HashSet::new();
+        let mut code_sink_var = false;
+        for i in 0..n {
+            if !has_source && self.is_source(i).is_some() {
+                has_source = true;
+            }
+            let tok = self.toks[i].tok.clone();
+            match &tok {
+                Tok::Ident(name) => {
+                    let call = matches!(self.tok(i + 1), Some(Tok::Op("(")));
+                    if i > 0 && self.toks[i - 1].is_ident("function") {
+                        continue;
+                    }
+                    // Decoders with constant input: the payload is analysed again.
+                    if call
+                        && is_decoder(name)
+                        && i >= covered_until
+                        && !matches!(
+                            name.as_str(),
+                            "chr"
+                                | "chrw"
+                                | "chrb"
+                                | "trim"
+                                | "strtolower"
+                                | "strtoupper"
+                                | "decode"
+                                | "getstring"
+                                | "substr"
+                        )
+                    {
+                        let ev = self.evaluator();
+                        if let Some((v, j)) = ev.concat(i, n, 0) {
+                            covered_until = j;
+                            let decoded = v.steps.iter().any(|s| {
+                                matches!(
+                                    *s,
+                                    "base64_decode"
+                                        | "gzinflate"
+                                        | "gzuncompress"
+                                        | "gzdecode"
+                                        | "str_rot13"
+                                        | "hex2bin"
+                                        | "frombase64string"
+                                        | "decodebuffer"
+                                        | "pack"
+                                        | "convert_uudecode"
+                                )
+                            });
+                            if decoded && decode::looks_like_code(&v.bytes) && payloads.len() < 64 {
+                                payloads.push((self.line(i), v.steps.clone(), v.bytes));
+                            } else if let Some(d) = is_dangerous_name(&v.bytes) {
+                                if v.steps.len() + v.pieces > 1 {
+                                    self.reason(
+                                        "deobf.hidden-name",
+                                        40,
+                                        i,
+                                        format!("`{d}` built by {}", v.steps.join("(")),
+                                    );
+                                }
+                            }
+                        }
+                    }
+                    if self.flavor == Flavor::Php {
+                        self.php_call(i, name, call, &mut payloads, &mut cmd_sinks, &mut code_sink_var);
+                    } else {
+                        self.other_call(i, name, call, &mut payloads, &mut cmd_sinks, &mut code_sink_var);
+                    }
+                }
+                Tok::Var(v) => {
+                    // $f(...): a variable function.
+                    if matches!(self.tok(i + 1), Some(Tok::Op("(")))
+                        && !(i > 0 && matches!(self.tok(i - 1), Some(Tok::Op("->" | "::"))))
+                    {
+                        self.dynamic_call(i, Some(v.clone()), i + 1);
+                    }
+                    // $_POST['x'](...) / $a['b'](...)
+                    if matches!(self.tok(i + 1), Some(Tok::Op("["))) {
+                        let mut k = i + 1;
+                        let mut guard = 0;
+                        while matches!(self.tok(k), Some(Tok::Op("["))) && guard < 8 {
+                            match matching(self.toks, k, n) {
+                                Some(c) => k = c + 1,
+                                None => break,
+                            }
+                            guard += 1;
+                        }
+                        if matches!(self.tok(k), Some(Tok::Op("("))) && k > i + 1 {
+                            if let Some(src) = self.tainted_in(i, k) {
+                                self.reason(
+                                    "php.flow.dynamic-call",
+                                    100,
+                                    i,
+                                    format!("request input {src} called as a function"),
+                                );
+                            }
+                        }
+                    }
+                }
+                Tok::Shell { vars, .. } => {
+                    cmd_sinks.insert("`backticks`".into());
+                    let hit = vars
+                        .iter()
+                        .find(|v| PHP_SUPERGLOBALS.contains(&v.as_str()) || self.tainted.contains(*v))
+                        .cloned();
+                    if let Some(v) = hit {
+                        self.reason(
+                            "php.flow.command",
+                            100,
+                            i,
+                            format!("request input ${v} in a backtick shell command"),
+                        );
+                    }
+                }
+                Tok::Str { val, vars } if vars.is_empty() && val.len() >= 2048 => {
+                    let trimmed = val.trim_ascii();
+                    if decode::base64_share(trimmed) > 0.98 && !trimmed.contains(&b' ') {
+                        let head = decode::base64(&trimmed[..trimmed.len().min(64)]);
+                        let image = head.starts_with(b"\x89PNG")
+                            || head.starts_with(b"GIF8")
+                            || head.starts_with(b"\xff\xd8")
+                            || head.starts_with(b"PK");
+                        if !image {
+                            self.reason(
+                                "blob.encoded",
+                                if val.len() > 20_000 { 40 } else { 25 },
+                                i,
+                                format!("{}-byte encoded string", val.len()),
+                            );
+                            if i >= covered_until && payloads.len() < 64 {
+                                // Try the obvious decodings; analyse whatever looks like code.
+                                let b = decode::base64(trimmed);
+                                let cand = if decode::looks_like_code(&b) {
+                                    Some((vec!["base64_decode"], b))
+                                } else {
+                                    decode::any_deflate(&b)
+                                        .filter(|d| decode::looks_like_code(d))
+                                        .map(|d| (vec!["base64_decode", "gzinflate"], d))
+                                };
+                                if let Some((steps, bytes)) = cand {
+                                    payloads.push((self.line(i), steps, bytes));
+                                }
+                            }
+                        }
+                    } else if decode::entropy(val) > 5.5 && !val.contains(&b' ') {
+                        self.reason(
+                            "blob.entropy",
+                            20,
+                            i,
+                            format!("{}-byte high-entropy string", val.len()),
+                        );
+                    }
+                }
+                _ => {}
+            }
+        }
+        if has_source && !cmd_sinks.is_empty() {
+            let mut names: Vec<_> = cmd_sinks.iter().cloned().collect();
+            names.sort();
+            let w = if cmd_sinks.len() >= 3 { 45 } else { 30 };
+            self.reason(
+                "capability.command",
+                w,
+                0,
+                format!("runs commands ({}) and reads request input", names.join(", ")),
+            );
+        }
+        if has_source && code_sink_var {
+            self.reason(
+                "capability.code",
+                30,
+                0,
+                "evaluates non-constant code and reads request input".into(),
+            );
+        }
+        payloads
+    }
+
+    fn dynamic_call(&mut self, i: usize, var: Option<String>, open: usize) {
+        let Some(v) = var else { return };
+        let Some((_close, args)) = self.args(open) else {
+            return;
+        };
+        if self.tainted.contains(&v) {
+            self.reason(
+                "php.flow.dynamic-call",
+                100,
+                i,
+                format!("request input (via ${v}) called as a function"),
+            );
+            return;
+        }
+        if let Some(Some(val)) = self.consts.get(&v) {
+            if let Some(d) = is_dangerous_name(val) {
+                let src = args.iter().find_map(|a| self.tainted_in(a.0, a.1));
+                match src {
+                    Some(s) => self.reason(
+                        "php.flow.variable-function",
+                        100,
+                        i,
+                        format!("${v} is `{d}`, called with request input {s}"),
+                    ),
+                    None => self.reason(
+                        "php.variable-function",
+                        50,
+                        i,
+                        format!("${v} is `{d}`, called through a variable"),
+                    ),
+                }
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn php_call(
+        &mut self,
+        i: usize,
+        name: &str,
+        call: bool,
+        payloads: &mut Vec<(u32, Vec<&'static str>, Vec<u8>)>,
+        cmd_sinks: &mut HashSet<String>,
+        code_sink_var: &mut bool,
+    ) {
+        if self.prev_is_member(i) || (i > 0 && self.toks[i - 1].is_ident("new")) {
+            return;
+        }
+        let n = self.toks.len();
+        // eval and include take an expression without parentheses.
+        let (range, args) = if call {
+            match self.args(i + 1) {
+                Some((close, args)) => ((i + 2, close), args),
+                None => return,
+            }
+        } else if matches!(
+            name,
+            "eval" | "include" | "include_once" | "require" | "require_once" | "print" | "echo"
+        ) {
+            let e = self.expr_end(i + 1);
+            ((i + 1, e), vec![(i + 1, e)])
+        } else {
+            return;
+        };
+        let _ = n;
+        if PHP_CODE_SINKS.contains(&name) {
+            if let Some(src) = self.tainted_in(range.0, range.1) {
+                self.reason(
+                    "php.flow.code",
+                    100,
+                    i,
+                    format!("request input {src} reaches {name}()"),
+                );
+            }
+            let ev = self.evaluator();
+            let first = args.first().copied().unwrap_or(range);
+            let arg = if name == "create_function" {
+                args.get(1).copied().unwrap_or(first)
+            } else {
+                first
+            };
+            match ev.concat(arg.0, arg.1, 0) {
+                Some((v, j)) if j == arg.1 => {
+                    if !v.steps.is_empty() || v.pieces > 2 || v.bytes.len() > 200 {
+                        self.reason(
+                            "deobf.eval-decoded",
+                            70,
+                            i,
+                            format!(
+                                "{name}() of a decoded constant ({})",
+                                if v.steps.is_empty() {
+                                    "concatenation".to_string()
+                                } else {
+                                    v.steps.join(" ← ")
+                                }
+                            ),
+                        );
+                    }
+                    if payloads.len() < 64 && v.bytes.len() >= 4 {
+                        payloads.push((self.line(i), vec![name_static(name)], v.bytes));
+                    }
+                }
+                _ => {
+                    // Non-constant code: a decoder inside is the classic packed shell.
+                    let has_decoder = (arg.0..arg.1).any(|k| matches!(self.tok(k), Some(Tok::Ident(f)) if is_decoder(f) && !matches!(f.as_str(), "trim" | "strtolower")));
+                    if has_decoder {
+                        self.reason("deobf.eval-decoded", 70, i, format!("{name}() of decoded data"));
+                    }
+                    if (arg.0..arg.1).any(|k| matches!(self.tok(k), Some(Tok::Var(_)))) {
+                        *code_sink_var = true;
+                    }
+                }
+            }
+            return;
+        }
+        if PHP_CMD_SINKS.contains(&name) {
+            cmd_sinks.insert(name.to_string());
+            let arg = args.first().copied().unwrap_or(range);
+            if let Some(src) = self.tainted_in(arg.0, arg.1) {
+                self.reason(
+                    "php.flow.command",
+                    100,
+                    i,
+                    format!("request input {src} reaches {name}()"),
+                );
+            }
+            return;
+        }
+        if matches!(
+            name,
+            "preg_replace" | "preg_filter" | "mb_ereg_replace" | "mb_eregi_replace"
+        ) {
+            let Some(pat) = args.first().copied() else { return };
+            let ev = self.evaluator();
+            let e_mod = match ev.concat(pat.0, pat.1, 0) {
+                Some((v, _)) => regex_has_e(&v.bytes),
+                None => false,
+            } || (name.starts_with("mb_")
+                && args.get(3).is_some_and(
+                    |a| matches!(self.tok(a.0), Some(Tok::Str { val, .. }) if val.contains(&b'e')),
+                ));
+            if e_mod {
+                let src = args.iter().skip(1).find_map(|a| self.tainted_in(a.0, a.1));
+                match src {
+                    Some(s) => self.reason(
+                        "php.flow.code",
+                        100,
+                        i,
+                        format!("{name}() with /e evaluates request input {s}"),
+                    ),
+                    None => self.reason(
+                        "php.preg-e",
+                        60,
+                        i,
+                        format!("{name}() with the /e modifier evaluates its replacement"),
+                    ),
+                }
+            }
+            return;
+        }
+        if let Some((_, pos)) = PHP_CALLBACKS.iter().find(|(f, _)| *f == name) {
+            let Some(cb) = args.get(*pos).copied() else { return };
+            if let Some(src) = self.tainted_in(cb.0, cb.1) {
+                self.reason(
+                    "php.flow.callback",
+                    100,
+                    i,
+                    format!("{name}() calls a function named by request input {src}"),
+                );
+                return;
+            }
+            let ev = self.evaluator();
+            if let Some((v, j)) = ev.concat(cb.0, cb.1, 0) {
+                if j == cb.1 {
+                    if let Some(d) = is_dangerous_name(&v.bytes) {
+                        let src = args
+                            .iter()
+                            .enumerate()
+                            .filter(|(k, _)| k != pos)
+                            .find_map(|(_, a)| self.tainted_in(a.0, a.1));
+                        match src {
+                            Some(s) => self.reason(
+                                "php.flow.callback",
+                                100,
+                                i,
+                                format!("{name}() calls `{d}` with request input {s}"),
+                            ),
+                            None => self.reason("php.callback-sink", 50, i, format!("{name}() calls `{d}`")),
+                        }
+                    }
+                }
+            }
+            return;
+        }
+        match name {
+            "include" | "include_once" | "require" | "require_once" => {
+                if let Some(src) = self.tainted_in(range.0, range.1) {
+                    let w = if src == "php://input" { 100 } else { 60 };
+                    self.reason(
+                        "php.flow.include",
+                        w,
+                        i,
+                        format!("{name} of a path from request input {src}"),
+                    );
+                }
+            }
+            "file_put_contents" => {
+                let dest = args.first().and_then(|a| self.tainted_in(a.0, a.1));
+                let data = args.get(1).and_then(|a| self.tainted_in(a.0, a.1));
+                if let (Some(d), Some(c)) = (dest, data) {
+                    self.reason(
+                        "php.flow.file-write",
+                        80,
+                        i,
+                        format!("file_put_contents() writes request input {c} to a path from {d}"),
+                    );
+                }
+            }
+            "fwrite" | "fputs" => {
+                if let Some(c) = args.get(1).and_then(|a| self.tainted_in(a.0, a.1)) {
+                    self.reason(
+                        "php.flow.file-write-data",
+                        30,
+                        i,
+                        format!("{name}() writes request input {c}"),
+                    );
+                }
+            }
+            "move_uploaded_file" | "copy" => {
+                if let Some(d) = args.get(1).and_then(|a| self.tainted_in(a.0, a.1)) {
+                    self.reason(
+                        "php.flow.upload",
+                        50,
+                        i,
+                        format!("{name}() to a path from request input {d}"),
+                    );
+                }
+            }
+            "unserialize" => {
+                if let Some(s) = self.tainted_in(range.0, range.1) {
+                    self.reason(
+                        "php.flow.unserialize",
+                        30,
+                        i,
+                        format!("unserialize() of request input {s}"),
+                    );
+                }
+            }
+            "extract" | "parse_str" | "import_request_variables" | "mb_parse_str" => {
+                if let Some(s) = self.tainted_in(range.0, range.1) {
+                    self.reason(
+                        "php.register-globals",
+                        20,
+                        i,
+                        format!("{name}() turns request input {s} into variables"),
+                    );
+                }
+            }
+            "reflectionfunction" => {}
+            _ => {}
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn other_call(
+        &mut self,
+        i: usize,
+        name: &str,
+        call: bool,
+        payloads: &mut Vec<(u32, Vec<&'static str>, Vec<u8>)>,
+        cmd_sinks: &mut HashSet<String>,
+        code_sink_var: &mut bool,
+    ) {
+        let member = self.prev_is_member(i);
+        let receiver = self.receiver(i).map(str::to_string);
+        let range = if call {
+            match self.args(i + 1) {
+                Some((close, _)) => (i + 2, close),
+                None => return,
+            }
+        } else {
+            // VBScript calls without parentheses; Java `new ProcessBuilder(...)` has them.
+            let e = self.expr_end(i + 1);
+            (i + 1, e)
+        };
+        let vbs = self.flavor == Flavor::Vbs;
+        let (kind, label): (&str, String) = match name {
+            "eval"
+                if !member
+                    || receiver
+                        .as_deref()
+                        .is_some_and(|r| r.contains("engine") || r == "se") =>
+            {
+                ("code", "eval".into())
+            }
+            "execute" | "executeglobal" if vbs && !member => ("code", name.into()),
+            "exec" | "run" | "shellexecute" if member && (call || vbs) => ("cmd", format!(".{name}()")),
+            "start" if receiver.as_deref() == Some("process") => ("cmd", "Process.Start()".into()),
+            "processstartinfo" | "processbuilder" if call => ("cmd", format!("new {name}()")),
+            "command" if member && call => ("cmd", ".command()".into()),
+            "load" if receiver.as_deref() == Some("assembly") && call => ("code", "Assembly.Load()".into()),
+            "defineclass" if call => ("code", "defineClass()".into()),
+            "invoke" | "invokemember" if member && call => ("reflect", format!(".{name}()")),
+            "forname" | "loadclass" | "newinstance" | "getmethod" if call => ("reflect", format!("{name}()")),
+            "arguments" | "filename" if member && matches!(self.tok(i + 1), Some(Tok::Op("="))) => {
+                let e = self.expr_end(i + 2);
+                if let Some(src) = self.tainted_in(i + 2, e) {
+                    self.reason(
+                        "flow.command",
+                        100,
+                        i,
+                        format!("request input {src} set as the process {name}"),
+                    );
+                }
+                cmd_sinks.insert(format!("ProcessStartInfo.{name}"));
+                return;
+            }
+            _ => return,
+        };
+        match kind {
+            "cmd" => {
+                cmd_sinks.insert(label.clone());
+                if let Some(src) = self.tainted_in(range.0, range.1) {
+                    self.reason(
+                        "flow.command",
+                        100,
+                        i,
+                        format!("request input {src} reaches {label}"),
+                    );
+                }
+            }
+            "code" => {
+                if let Some(src) = self.tainted_in(range.0, range.1) {
+                    self.reason(
+                        "flow.code",
+                        100,
+                        i,
+                        format!("request input {src} reaches {label}"),
+                    );
+                } else {
+                    let ev = self.evaluator();
+                    if let Some((v, j)) = ev.concat(range.0, range.1, 0) {
+                        if j == range.1 && (v.pieces > 2 || !v.steps.is_empty()) {
+                            self.reason(
+                                "deobf.eval-decoded",
+                                70,
+                                i,
+                                format!("{label} of a constant built from {} pieces", v.pieces),
+                            );
+                            if payloads.len() < 64 {
+                                payloads.push((self.line(i), vec!["eval"], v.bytes));
+                            }
+                        }
+                    } else {
+                        *code_sink_var = true;
+                    }
+                    if label == "defineClass()" || label == "Assembly.Load()" {
+                        self.reason(
+                            "capability.classload",
+                            40,
+                            i,
+                            format!("{label} loads code at run time"),
+                        );
+                    }
+                }
+            }
+            _ => {
+                if let Some(src) = self.tainted_in(range.0, range.1) {
+                    self.reason(
+                        "flow.reflection",
+                        60,
+                        i,
+                        format!("request input {src} reaches {label}"),
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn name_static(name: &str) -> &'static str {
+    match name {
+        "eval" => "eval",
+        "assert" => "assert",
+        "create_function" => "create_function",
+        _ => "code",
+    }
+}
+
+/// Whether a PCRE pattern literal carries the `e` modifier.
+fn regex_has_e(p: &[u8]) -> bool {
+    let p = p.trim_ascii();
+    let Some(&delim) = p.first() else { return false };
+    if delim.is_ascii_alphanumeric() || delim == b'\\' {
+        return false;
+    }
+    let close = match delim {
+        b'(' => b')',
+        b'{' => b'}',
+        b'[' => b']',
+        b'<' => b'>',
+        d => d,
+    };
+    match p.iter().rposition(|&b| b == close) {
+        Some(end) if end > 0 => p[end + 1..].contains(&b'e'),
+        _ => false,
+    }
+}
