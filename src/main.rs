@@ -27,6 +27,8 @@ struct Cli {
 enum Command {
     /// Read-only check of this host (or of a disk image with --root) against the playbook.
     Triage(cli::triage::Args),
+    /// Fix what triage found: plan (the default), apply, undo, log, confirm.
+    Respond(cli::respond::Args),
 }
 
 fn main() -> ExitCode {
@@ -34,6 +36,7 @@ fn main() -> ExitCode {
     init_logging(cli.verbose);
     let code = match cli.command {
         Command::Triage(args) => cli::triage::run(args),
+        Command::Respond(args) => cli::respond::run(args),
     };
     match code {
         Ok(code) => ExitCode::from(code as u8),

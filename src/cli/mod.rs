@@ -1,4 +1,5 @@
 //! One module per subcommand: flags and printing only.
 
 pub mod output;
+pub mod respond;
 pub mod triage;

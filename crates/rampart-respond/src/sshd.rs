@@ -1,0 +1,1 @@
+//! sshd: its configuration, validation with `sshd -t`, and reload.
