@@ -1,5 +1,6 @@
 //! One module per family of checks. `all()` is the list `rampart triage` runs.
 
+pub mod firewall;
 pub mod integrity;
 pub mod network;
 
@@ -7,5 +8,9 @@ use crate::runner::Check;
 
 /// Every check family, in playbook order.
 pub fn all() -> Vec<Box<dyn Check>> {
-    vec![Box::new(network::Network::new()), Box::new(integrity::Integrity)]
+    vec![
+        Box::new(firewall::Firewall),
+        Box::new(network::Network::new()),
+        Box::new(integrity::Integrity),
+    ]
 }
