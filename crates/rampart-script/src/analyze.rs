@@ -69,7 +69,7 @@ fn file_layer(src: &[u8], hint: Lang, layer: u8, budget: &mut Budget, reasons: &
     let php = hint == Lang::Php || lex_php::has_open_tag(src);
     if php {
         let toks = lex_php::lex(src, false, MAX_TOKENS);
-        analyze_tokens(&toks, Flavor::Php, layer, budget, reasons);
+        analyze_tokens(&toks, Flavor::Php, layer, false, budget, reasons);
         if hint == Lang::Unknown {
             lang = Lang::Php;
         }
@@ -112,7 +112,11 @@ fn file_layer(src: &[u8], hint: Lang, layer: u8, budget: &mut Budget, reasons: &
                 }
             }
         }
-        analyze_tokens(&toks, flavor, layer, budget, reasons);
+        let controls = flavor != Flavor::Java
+            && (find_ci(src, b"<asp:textbox").is_some()
+                || find_ci(src, b"HtmlInputText").is_some()
+                || find_ci(src, b"<input").is_some() && find_ci(src, b"runat").is_some());
+        analyze_tokens(&toks, flavor, layer, controls, budget, reasons);
     }
     raw_signals(src, layer, reasons);
     lang
@@ -179,7 +183,7 @@ fn raw_signals(src: &[u8], layer: u8, reasons: &mut Vec<Reason>) {
         if lex_php::find(src, f).is_some() {
             reasons.push(Reason {
                 signal: "fingerprint.family",
-                weight: 30,
+                weight: 50,
                 line: 0,
                 layer,
                 detail: format!(
@@ -196,9 +200,13 @@ struct Ctx<'a> {
     toks: &'a [Token],
     flavor: Flavor,
     layer: u8,
-    tainted: HashSet<String>,
+    tainted: HashSet<(u32, String)>,
+    /// Function scope of each token (PHP variables are local to their function).
+    scope: Vec<u32>,
+    /// An ASP.NET page with server-side input controls: their `.Text` is request input.
+    web_controls: bool,
     consts: HashMap<String, Option<Vec<u8>>>,
-    funcs: HashMap<String, Vec<String>>,
+    funcs: HashMap<String, (u32, Vec<String>)>,
     reasons: Vec<Reason>,
 }
 
@@ -299,6 +307,30 @@ const SANITIZERS: &[&str] = &[
     "startswith",
 ];
 
+/// Functions that run code or commands when called by name.
+fn is_exec_name(v: &[u8]) -> Option<&'static str> {
+    let d = is_dangerous_name(v)?;
+    matches!(
+        d,
+        "eval"
+            | "assert"
+            | "system"
+            | "exec"
+            | "passthru"
+            | "shell_exec"
+            | "popen"
+            | "proc_open"
+            | "pcntl_exec"
+            | "create_function"
+            | "call_user_func"
+            | "preg_replace"
+            | "file_put_contents"
+            | "executeglobal"
+            | "execute"
+    )
+    .then_some(d)
+}
+
 fn is_dangerous_name(v: &[u8]) -> Option<&'static str> {
     const NAMES: &[&str] = &[
         "eval",
@@ -337,7 +369,14 @@ fn is_dangerous_name(v: &[u8]) -> Option<&'static str> {
     NAMES.iter().find(|n| **n == s).copied()
 }
 
-fn analyze_tokens(toks: &[Token], flavor: Flavor, layer: u8, budget: &mut Budget, out: &mut Vec<Reason>) {
+fn analyze_tokens(
+    toks: &[Token],
+    flavor: Flavor,
+    layer: u8,
+    web_controls: bool,
+    budget: &mut Budget,
+    out: &mut Vec<Reason>,
+) {
     if toks.is_empty() {
         return;
     }
@@ -346,10 +385,13 @@ fn analyze_tokens(toks: &[Token], flavor: Flavor, layer: u8, budget: &mut Budget
         flavor,
         layer,
         tainted: HashSet::new(),
+        scope: Vec::new(),
+        web_controls,
         consts: HashMap::new(),
         funcs: HashMap::new(),
         reasons: Vec::new(),
     };
+    cx.compute_scopes();
     cx.collect_functions();
     cx.propagate();
     let payloads = cx.sinks();
@@ -365,7 +407,7 @@ fn analyze_tokens(toks: &[Token], flavor: Flavor, layer: u8, budget: &mut Budget
             // An eval'd PHP payload has no open tag; other decoded blobs may be whole files.
             if flavor == Flavor::Php && !lex_php::has_open_tag(&bytes) {
                 let t = lex_php::lex(&bytes, true, MAX_TOKENS);
-                analyze_tokens(&t, Flavor::Php, layer + 1, budget, &mut sub);
+                analyze_tokens(&t, Flavor::Php, layer + 1, false, budget, &mut sub);
             } else {
                 let hint = match flavor {
                     Flavor::Php => Lang::Php,
@@ -455,12 +497,7 @@ impl Ctx<'_> {
                     if k.starts_with("HTTP_")
                         || matches!(
                             k.as_str(),
-                            "QUERY_STRING"
-                                | "REQUEST_URI"
-                                | "PATH_INFO"
-                                | "PHP_AUTH_PW"
-                                | "PHP_AUTH_USER"
-                                | "ARGV"
+                            "QUERY_STRING" | "REQUEST_URI" | "PATH_INFO" | "PHP_AUTH_PW" | "PHP_AUTH_USER"
                         )
                     {
                         return Some(format!("$_SERVER['{k}']"));
@@ -512,6 +549,14 @@ impl Ctx<'_> {
                         }
                     }
                     _ => {
+                        if n == "text"
+                            && self.web_controls
+                            && i > 0
+                            && matches!(self.tok(i - 1), Some(Tok::Op(".")))
+                            && !matches!(self.tok(i + 1), Some(Tok::Op("=" | "(")))
+                        {
+                            return Some(format!("{}.Text", self.receiver(i).unwrap_or("control")));
+                        }
                         if n == "request" && matches!(self.tok(i + 1), Some(Tok::Op("." | "(" | "["))) {
                             // `Request.ServerVariables` is the server's own data, not the attacker's… mostly.
                             if let (Some(Tok::Op(".")), Some(Tok::Ident(m))) =
@@ -581,15 +626,27 @@ impl Ctx<'_> {
                 }
                 Some(Tok::Str { vars, .. }) | Some(Tok::Shell { vars, .. }) => {
                     for v in vars {
-                        if self.tainted.contains(v) {
+                        if self.is_tainted(k, v) {
                             return Some(format!("${v}"));
                         }
                     }
                 }
                 _ => {}
             }
+            // `$table[$_GET['k']]`: the key is the attacker's, the value is not.
+            if matches!(self.tok(k), Some(Tok::Op("[")))
+                && k > a
+                && matches!(self.tok(k - 1), Some(Tok::Var(_) | Tok::Ident(_) | Tok::Op("]")))
+                && self.is_source(k - 1).is_none()
+                && !matches!(self.tok(k - 1), Some(Tok::Var(v)) if v == "_server")
+            {
+                if let Some(c) = matching(self.toks, k, b) {
+                    k = c + 1;
+                    continue;
+                }
+            }
             if let Some(n) = self.var_name(k) {
-                if self.tainted.contains(n)
+                if self.is_tainted(k, n)
                     && !(self.flavor != Flavor::Php && k > 0 && matches!(self.tok(k - 1), Some(Tok::Op("."))))
                 {
                     return Some(if self.flavor == Flavor::Php {
@@ -648,8 +705,49 @@ impl Ctx<'_> {
                 })
                 .collect();
             let name = name.clone();
-            self.funcs.insert(name, params);
+            let scope = self.scope.get(close + 1).copied().unwrap_or(0);
+            self.funcs.insert(name, (scope, params));
         }
+    }
+
+    /// Gives the tokens of each PHP function body their own scope number.
+    fn compute_scopes(&mut self) {
+        let n = self.toks.len();
+        self.scope = vec![0; n];
+        if self.flavor != Flavor::Php {
+            return;
+        }
+        let mut next = 1u32;
+        for i in 0..n {
+            if !self.toks[i].is_ident("function") && !self.toks[i].is_ident("fn") {
+                continue;
+            }
+            let Some(open) = (i + 1..n.min(i + 4)).find(|&k| self.toks[k].is_op("(")) else {
+                continue;
+            };
+            let Some(close) = matching(self.toks, open, n) else {
+                continue;
+            };
+            // Skip `use (...)` and a return type up to the body's `{`.
+            let Some(body) =
+                (close + 1..n.min(close + 40)).find(|&k| self.toks[k].is_op("{") || self.toks[k].is_op(";"))
+            else {
+                continue;
+            };
+            if !self.toks[body].is_op("{") {
+                continue;
+            }
+            let end = matching(self.toks, body, n).unwrap_or(n - 1);
+            for s in &mut self.scope[open..=end] {
+                *s = next;
+            }
+            next += 1;
+        }
+    }
+
+    fn is_tainted(&self, at: usize, name: &str) -> bool {
+        let sc = self.scope.get(at).copied().unwrap_or(0);
+        self.tainted.contains(&(sc, name.to_string()))
     }
 
     /// Assignment target: the base variable of `$a`, `$a['x']`, `$o->p`, `obj.Prop`.
@@ -685,9 +783,20 @@ impl Ctx<'_> {
                         k = k.checked_sub(2)?;
                         continue;
                     }
+                    if n == "this" {
+                        return None;
+                    }
                     return Some((k, n.clone()));
                 }
                 Tok::Ident(n) => {
+                    if self.flavor == Flavor::Php
+                        && k > 0
+                        && matches!(self.tok(k - 1), Some(Tok::Op("->" | "::")))
+                    {
+                        // Object properties are not tracked: `$this->x = $_GET[..]` would
+                        // otherwise taint every use of `$this`.
+                        return None;
+                    }
                     if k > 0 && matches!(self.tok(k - 1), Some(Tok::Op("->" | "::" | "."))) {
                         k = k.checked_sub(2)?;
                         continue;
@@ -774,7 +883,7 @@ impl Ctx<'_> {
             foreach.push((i + 2, as_at, names));
         }
         // Calls to functions defined in the file pass taint into their parameters.
-        let mut calls: Vec<(Vec<String>, usize, usize)> = Vec::new();
+        let mut calls: Vec<((u32, Vec<String>), usize, usize)> = Vec::new();
         if !self.funcs.is_empty() {
             for i in 0..n {
                 let Some(Tok::Ident(name)) = self.tok(i) else {
@@ -796,6 +905,7 @@ impl Ctx<'_> {
         }
         // Constants: variables assigned exactly once from a constant expression.
         let consts_empty = HashMap::new();
+        let mut hidden = Vec::new();
         for round in 0..3 {
             let snapshot = if round == 0 {
                 &consts_empty
@@ -815,6 +925,13 @@ impl Ctx<'_> {
                 }
                 if let Some((v, j)) = ev.concat(*a, *b, 0) {
                     if j == *b {
+                        if round == 0 || !self.consts.contains_key(name) {
+                            if let Some(d) = is_dangerous_name(&v.bytes) {
+                                if v.pieces > 1 || !v.steps.is_empty() {
+                                    hidden.push((*eq, d, v.pieces, v.steps.join("(")));
+                                }
+                            }
+                        }
                         found.push((name.clone(), v.bytes));
                     }
                 }
@@ -827,27 +944,41 @@ impl Ctx<'_> {
                 break;
             }
         }
-        for _round in 0..4 {
+        for (eq, d, pieces, steps) in hidden {
+            let w = if is_exec_name(d.as_bytes()).is_some() {
+                60
+            } else {
+                40
+            };
+            let how = if steps.is_empty() {
+                format!("{pieces} pieces")
+            } else {
+                steps
+            };
+            self.reason("deobf.hidden-name", w, eq, format!("`{d}` assembled from {how}"));
+        }
+        // Source → variable → variable → parameter: a few hops, not full data flow.
+        for _round in 0..3 {
             let before = self.tainted.len();
             let mut add = Vec::new();
-            for (_, name, a, b) in &assigns {
-                if !self.tainted.contains(name) && self.tainted_in(*a, *b).is_some() {
-                    add.push(name.clone());
+            for (eq, name, a, b) in &assigns {
+                if !self.is_tainted(*eq, name) && self.tainted_in(*a, *b).is_some() {
+                    add.push((self.scope[*eq], name.clone()));
                 }
             }
             for (names, a, b) in &lists {
                 if self.tainted_in(*a, *b).is_some() {
-                    add.extend(names.iter().cloned());
+                    add.extend(names.iter().map(|v| (self.scope[*a], v.clone())));
                 }
             }
             for (a, b, names) in &foreach {
                 if self.tainted_in(*a, *b).is_some() {
-                    add.extend(names.iter().cloned());
+                    add.extend(names.iter().map(|v| (self.scope[*a], v.clone())));
                 }
             }
-            for (params, a, b) in &calls {
+            for ((sc, params), a, b) in &calls {
                 if self.tainted_in(*a, *b).is_some() {
-                    add.extend(params.iter().cloned());
+                    add.extend(params.iter().map(|v| (*sc, v.clone())));
                 }
             }
             self.tainted.extend(add);
@@ -932,7 +1063,7 @@ impl Ctx<'_> {
                                 if v.steps.len() + v.pieces > 1 {
                                     self.reason(
                                         "deobf.hidden-name",
-                                        40,
+                                        if is_exec_name(&v.bytes).is_some() { 60 } else { 40 },
                                         i,
                                         format!("`{d}` built by {}", v.steps.join("(")),
                                     );
@@ -950,6 +1081,7 @@ impl Ctx<'_> {
                     // $f(...): a variable function.
                     if matches!(self.tok(i + 1), Some(Tok::Op("(")))
                         && !(i > 0 && matches!(self.tok(i - 1), Some(Tok::Op("->" | "::"))))
+                        && !(i > 0 && self.toks[i - 1].is_ident("new"))
                     {
                         self.dynamic_call(i, Some(v.clone()), i + 1);
                     }
@@ -980,7 +1112,7 @@ impl Ctx<'_> {
                     cmd_sinks.insert("`backticks`".into());
                     let hit = vars
                         .iter()
-                        .find(|v| PHP_SUPERGLOBALS.contains(&v.as_str()) || self.tainted.contains(*v))
+                        .find(|v| PHP_SUPERGLOBALS.contains(&v.as_str()) || self.is_tainted(i, v))
                         .cloned();
                     if let Some(v) = hit {
                         self.reason(
@@ -1002,7 +1134,7 @@ impl Ctx<'_> {
                         if !image {
                             self.reason(
                                 "blob.encoded",
-                                if val.len() > 20_000 { 40 } else { 25 },
+                                if val.len() > 20_000 { 60 } else { 40 },
                                 i,
                                 format!("{}-byte encoded string", val.len()),
                             );
@@ -1036,7 +1168,15 @@ impl Ctx<'_> {
         if has_source && !cmd_sinks.is_empty() {
             let mut names: Vec<_> = cmd_sinks.iter().cloned().collect();
             names.sort();
-            let w = if cmd_sinks.len() >= 3 { 45 } else { 30 };
+            // A JSP or ASP page that runs OS commands and reads the request is a shell; PHP
+            // applications (cacti, zabbix …) legitimately do both.
+            let w = if self.flavor != Flavor::Php {
+                100
+            } else if cmd_sinks.len() >= 3 {
+                45
+            } else {
+                30
+            };
             self.reason(
                 "capability.command",
                 w,
@@ -1047,7 +1187,7 @@ impl Ctx<'_> {
         if has_source && code_sink_var {
             self.reason(
                 "capability.code",
-                30,
+                if self.flavor == Flavor::Php { 30 } else { 70 },
                 0,
                 "evaluates non-constant code and reads request input".into(),
             );
@@ -1060,7 +1200,7 @@ impl Ctx<'_> {
         let Some((_close, args)) = self.args(open) else {
             return;
         };
-        if self.tainted.contains(&v) {
+        if self.is_tainted(i, &v) {
             self.reason(
                 "php.flow.dynamic-call",
                 100,
@@ -1070,7 +1210,7 @@ impl Ctx<'_> {
             return;
         }
         if let Some(Some(val)) = self.consts.get(&v) {
-            if let Some(d) = is_dangerous_name(val) {
+            if let Some(d) = is_exec_name(val) {
                 let src = args.iter().find_map(|a| self.tainted_in(a.0, a.1));
                 match src {
                     Some(s) => self.reason(
@@ -1081,7 +1221,7 @@ impl Ctx<'_> {
                     ),
                     None => self.reason(
                         "php.variable-function",
-                        50,
+                        100,
                         i,
                         format!("${v} is `{d}`, called through a variable"),
                     ),
@@ -1141,7 +1281,7 @@ impl Ctx<'_> {
                     if !v.steps.is_empty() || v.pieces > 2 || v.bytes.len() > 200 {
                         self.reason(
                             "deobf.eval-decoded",
-                            70,
+                            100,
                             i,
                             format!(
                                 "{name}() of a decoded constant ({})",
@@ -1161,7 +1301,7 @@ impl Ctx<'_> {
                     // Non-constant code: a decoder inside is the classic packed shell.
                     let has_decoder = (arg.0..arg.1).any(|k| matches!(self.tok(k), Some(Tok::Ident(f)) if is_decoder(f) && !matches!(f.as_str(), "trim" | "strtolower")));
                     if has_decoder {
-                        self.reason("deobf.eval-decoded", 70, i, format!("{name}() of decoded data"));
+                        self.reason("deobf.eval-decoded", 100, i, format!("{name}() of decoded data"));
                     }
                     if (arg.0..arg.1).any(|k| matches!(self.tok(k), Some(Tok::Var(_)))) {
                         *code_sink_var = true;
@@ -1207,7 +1347,7 @@ impl Ctx<'_> {
                     ),
                     None => self.reason(
                         "php.preg-e",
-                        60,
+                        100,
                         i,
                         format!("{name}() with the /e modifier evaluates its replacement"),
                     ),
@@ -1229,7 +1369,7 @@ impl Ctx<'_> {
             let ev = self.evaluator();
             if let Some((v, j)) = ev.concat(cb.0, cb.1, 0) {
                 if j == cb.1 {
-                    if let Some(d) = is_dangerous_name(&v.bytes) {
+                    if let Some(d) = is_exec_name(&v.bytes) {
                         let src = args
                             .iter()
                             .enumerate()
@@ -1242,7 +1382,7 @@ impl Ctx<'_> {
                                 i,
                                 format!("{name}() calls `{d}` with request input {s}"),
                             ),
-                            None => self.reason("php.callback-sink", 50, i, format!("{name}() calls `{d}`")),
+                            None => self.reason("php.callback-sink", 100, i, format!("{name}() calls `{d}`")),
                         }
                     }
                 }
@@ -1287,7 +1427,7 @@ impl Ctx<'_> {
                 if let Some(d) = args.get(1).and_then(|a| self.tainted_in(a.0, a.1)) {
                     self.reason(
                         "php.flow.upload",
-                        50,
+                        60,
                         i,
                         format!("{name}() to a path from request input {d}"),
                     );
@@ -1400,7 +1540,7 @@ impl Ctx<'_> {
                         if j == range.1 && (v.pieces > 2 || !v.steps.is_empty()) {
                             self.reason(
                                 "deobf.eval-decoded",
-                                70,
+                                100,
                                 i,
                                 format!("{label} of a constant built from {} pieces", v.pieces),
                             );
@@ -1414,7 +1554,7 @@ impl Ctx<'_> {
                     if label == "defineClass()" || label == "Assembly.Load()" {
                         self.reason(
                             "capability.classload",
-                            40,
+                            60,
                             i,
                             format!("{label} loads code at run time"),
                         );

@@ -147,6 +147,22 @@ impl Evaluator<'_> {
             )),
             Tok::Var(name) => {
                 let v = self.consts.get(name)?.as_ref()?;
+                // `$s[3]` / `$s{3}`: one byte of a constant string, the alphabet trick.
+                if let (Some(Tok::Op("[" | "{")), Some(Tok::Num(n)), Some(Tok::Op("]" | "}"))) = (
+                    self.toks.get(i + 1).map(|t| &t.tok),
+                    self.toks.get(i + 2).map(|t| &t.tok),
+                    self.toks.get(i + 3).map(|t| &t.tok),
+                ) {
+                    let b = *v.get(usize::try_from(*n).ok()?)?;
+                    return Some((
+                        Value {
+                            bytes: vec![b],
+                            steps: Vec::new(),
+                            pieces: 1,
+                        },
+                        i + 4,
+                    ));
+                }
                 Some((
                     Value {
                         bytes: v.clone(),
