@@ -384,6 +384,19 @@ pub fn for_each_stanza<R: BufRead>(
         }
         lineno += 1;
         if n > MAX_LINE {
+            // Huge fields exist (Provides of some packages); only a wanted one is a loss.
+            let is_wanted = buf.first().is_some_and(|b| !b.is_ascii_whitespace())
+                && buf.iter().position(|&b| b == b':').is_some_and(|c| {
+                    wanted
+                        .iter()
+                        .any(|w| w.as_bytes().eq_ignore_ascii_case(&buf[..c]))
+                });
+            let continues_wanted =
+                buf.first().is_some_and(|b| *b == b' ' || *b == b'\t') && current.is_some();
+            if !(is_wanted || continues_wanted) {
+                current = None;
+                continue;
+            }
             errors.push(DpkgError::Parse {
                 path: path.to_string(),
                 line: lineno,
@@ -510,9 +523,12 @@ mod tests {
 
     #[test]
     fn overlong_lines_are_errors_with_their_line() {
-        let mut text = String::from("Package: a\nX: ");
+        let mut text = String::from("Package: a\nVersion: ");
         text.push_str(&"y".repeat(MAX_LINE + 10));
-        text.push_str("\nVersion: 2\n");
+        text.push_str("\nVersion: 2\nProvides: ");
+        // An unwanted huge field is skipped silently.
+        text.push_str(&"z".repeat(MAX_LINE + 10));
+        text.push('\n');
         let mut errs = Vec::new();
         let mut versions = Vec::new();
         for_each_stanza("/f", text.as_bytes(), &["Package", "Version"], &mut errs, |s| {
