@@ -10,6 +10,8 @@ pub mod dpkg;
 pub mod etc;
 pub mod procnet;
 pub mod runner;
+pub mod sshd_config;
+pub mod suspicious;
 
 pub use context::{Context, Options, Out};
 pub use runner::{run, Check};

@@ -1,18 +1,24 @@
 //! One module per family of checks. `all()` is the list `rampart triage` runs.
 
+pub mod accounts;
 pub mod firewall;
 pub mod integrity;
 pub mod network;
-pub mod patches;
+pub mod passwords;
+pub mod persistence;
+pub mod ssh;
 
 use crate::runner::Check;
 
 /// Every check family, in playbook order.
 pub fn all() -> Vec<Box<dyn Check>> {
     vec![
-        Box::new(patches::Patches),
+        Box::new(passwords::Passwords),
+        Box::new(ssh::Ssh),
         Box::new(firewall::Firewall),
         Box::new(network::Network::new()),
         Box::new(integrity::Integrity),
+        Box::new(accounts::Accounts),
+        Box::new(persistence::Persistence),
     ]
 }
