@@ -1,0 +1,272 @@
+//! Loading: SecLang directives → configuration and per-phase compiled rule lists.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rampart_seclang::{Directive, IdRange, Location, ParseError, RuleSpec};
+
+use crate::actions::Actions;
+use crate::config::{ConnInfo, EngineConfig};
+use crate::rule::{self, Defaults, Rule};
+use crate::transaction::Transaction;
+
+/// A rule-set load failure, with where it happened.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+    #[error("{location}: {message}")]
+    Rule { location: Location, message: String },
+}
+
+impl LoadError {
+    pub fn location(&self) -> &Location {
+        match self {
+            LoadError::Parse(p) => &p.location,
+            LoadError::Rule { location, .. } => location,
+        }
+    }
+}
+
+pub(crate) enum Entry {
+    Rule(Box<Rule>),
+    Marker(Arc<str>),
+}
+
+/// Compiled rules and configuration; `Send + Sync`, share it as `Arc<Engine>`.
+pub struct Engine {
+    config: EngineConfig,
+    /// Index 0 is phase 1 … index 4 is phase 5, each in load order, markers in every phase.
+    pub(crate) phases: [Vec<Entry>; 5],
+    rule_count: usize,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("config", &self.config)
+            .field("rules", &self.rule_count)
+            .finish()
+    }
+}
+
+enum Item {
+    Rule(Box<Rule>),
+    Marker(Arc<str>),
+}
+
+#[derive(Default)]
+struct Loader {
+    config: EngineConfig,
+    items: Vec<Item>,
+    defaults: HashMap<u8, Arc<Defaults>>,
+}
+
+impl Engine {
+    /// Loads SecLang files in order (Include globs resolved relative to the including file).
+    pub fn from_files(paths: &[PathBuf]) -> Result<Engine, LoadError> {
+        let mut l = Loader::default();
+        for p in paths {
+            let directives = rampart_seclang::load_file(p)?;
+            l.apply_all(directives)?;
+        }
+        Ok(l.finish())
+    }
+
+    /// Loads SecLang text; `origin` names it in errors (e.g. "<inline>"). Includes resolve against
+    /// the current directory.
+    #[allow(clippy::should_implement_trait)]
+    pub fn from_str(text: &str, origin: &str) -> Result<Engine, LoadError> {
+        let mut l = Loader::default();
+        let directives = rampart_seclang::parse(text, origin)?;
+        let mut resolved = Vec::new();
+        for d in directives {
+            match d {
+                Directive::Include {
+                    location,
+                    pattern,
+                    optional,
+                } => {
+                    let path = Path::new(&pattern);
+                    if !path.exists() && optional {
+                        continue;
+                    }
+                    let sub = rampart_seclang::load_file(path).map_err(|e| {
+                        if e.location.line == 0 {
+                            LoadError::Rule {
+                                location: location.clone(),
+                                message: e.message,
+                            }
+                        } else {
+                            LoadError::Parse(e)
+                        }
+                    })?;
+                    resolved.extend(sub);
+                }
+                other => resolved.push(other),
+            }
+        }
+        l.apply_all(resolved)?;
+        Ok(l.finish())
+    }
+
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    /// Number of rules (chains count once).
+    pub fn rule_count(&self) -> usize {
+        self.rule_count
+    }
+
+    pub fn transaction(&self, conn: ConnInfo) -> Transaction<'_> {
+        Transaction::new(self, conn)
+    }
+}
+
+impl Loader {
+    fn apply_all(&mut self, directives: Vec<Directive>) -> Result<(), LoadError> {
+        for d in directives {
+            self.apply(d)?;
+        }
+        Ok(())
+    }
+
+    fn rules_mut(&mut self) -> impl Iterator<Item = &mut Rule> {
+        self.items.iter_mut().filter_map(|i| match i {
+            Item::Rule(r) => Some(&mut **r),
+            Item::Marker(_) => None,
+        })
+    }
+
+    fn apply(&mut self, d: Directive) -> Result<(), LoadError> {
+        let fail = |location: &Location, message: String| LoadError::Rule {
+            location: location.clone(),
+            message,
+        };
+        match d {
+            Directive::Rule(spec) => self.add_rule(&spec)?,
+            Directive::Action { location, actions } => {
+                let spec = RuleSpec {
+                    location,
+                    variables: Vec::new(),
+                    operator: rampart_seclang::OperatorSpec {
+                        negated: false,
+                        name: "unconditionalMatch".into(),
+                        argument: String::new(),
+                    },
+                    actions,
+                    chained: None,
+                };
+                self.add_rule(&spec)?
+            }
+            Directive::Marker { name, .. } => self.items.push(Item::Marker(Arc::from(name))),
+            Directive::DefaultAction { location, actions } => {
+                let a = Actions::parse(&actions).map_err(|m| fail(&location, m))?;
+                let phase = a.phase.unwrap_or(2);
+                let d = Defaults::from_actions(&a).map_err(|m| fail(&location, m))?;
+                self.defaults.insert(phase, Arc::new(d));
+            }
+            Directive::RemoveById { ranges, .. } => self
+                .items
+                .retain(|i| !matches!(i, Item::Rule(r) if ranges.iter().any(|x| x.contains(r.id)))),
+            Directive::RemoveByTag { tag, .. } => self
+                .items
+                .retain(|i| !matches!(i, Item::Rule(r) if r.tags.contains(&tag))),
+            Directive::RemoveByMsg { msg, .. } => self
+                .items
+                .retain(|i| !matches!(i, Item::Rule(r) if r.msg_text().is_some_and(|m| m == msg.as_bytes()))),
+            Directive::UpdateTargetById {
+                location,
+                ranges,
+                targets,
+            } => self.update_targets(&location, &targets, |r| {
+                ranges.iter().any(|x: &IdRange| x.contains(r.id))
+            })?,
+            Directive::UpdateTargetByTag {
+                location,
+                tag,
+                targets,
+            } => self.update_targets(&location, &targets, |r| r.tags.contains(&tag))?,
+            Directive::UpdateActionById { location, .. } => {
+                return Err(fail(&location, "SecRuleUpdateActionById is not supported".into()))
+            }
+            Directive::Include { location, .. } => {
+                return Err(fail(&location, "Include must be resolved by the loader".into()))
+            }
+            Directive::Config { location, name, args } => {
+                self.config.apply(&name, &args).map_err(|m| fail(&location, m))?
+            }
+        }
+        Ok(())
+    }
+
+    fn add_rule(&mut self, spec: &RuleSpec) -> Result<(), LoadError> {
+        let base: PathBuf = Path::new(&*spec.location.file)
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let defaults = |p: u8| self.defaults.get(&p).cloned();
+        let r = rule::compile(spec, &base, &defaults)
+            .map_err(|(location, message)| LoadError::Rule { location, message })?;
+        if self
+            .items
+            .iter()
+            .any(|i| matches!(i, Item::Rule(x) if x.id == r.id))
+        {
+            return Err(LoadError::Rule {
+                location: spec.location.clone(),
+                message: format!("duplicate rule id {}", r.id),
+            });
+        }
+        self.items.push(Item::Rule(Box::new(r)));
+        Ok(())
+    }
+
+    fn update_targets(
+        &mut self,
+        location: &Location,
+        targets: &[rampart_seclang::VariableSpec],
+        select: impl Fn(&Rule) -> bool,
+    ) -> Result<(), LoadError> {
+        let fail = |m: String| LoadError::Rule {
+            location: location.clone(),
+            message: m,
+        };
+        for r in self.rules_mut().filter(|r| select(r)) {
+            for t in targets {
+                if t.exclude {
+                    r.exclusions.push(rule::exclusion_of(t).map_err(fail)?);
+                } else {
+                    r.targets.push(rule::target_of(t).map_err(fail)?);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Engine {
+        let mut phases: [Vec<Entry>; 5] = Default::default();
+        let mut rule_count = 0;
+        for item in self.items {
+            match item {
+                Item::Rule(r) => {
+                    rule_count += 1;
+                    let idx = (r.phase.clamp(1, 5) - 1) as usize;
+                    phases[idx].push(Entry::Rule(r));
+                }
+                Item::Marker(m) => {
+                    for p in phases.iter_mut() {
+                        p.push(Entry::Marker(m.clone()));
+                    }
+                }
+            }
+        }
+        Engine {
+            config: self.config,
+            phases,
+            rule_count,
+        }
+    }
+}

@@ -1,0 +1,57 @@
+//! SecLang rule engine, ModSecurity compatible, that runs the OWASP Core Rule Set.
+//!
+//! [`Engine`] holds compiled rules (`Send + Sync`); each HTTP exchange gets a [`Transaction`] that is
+//! fed the request and response piece by piece and evaluates phases 1–5. The layout follows
+//! Coraza: one file per operator, transformation and action kind.
+
+mod actions;
+mod body;
+mod config;
+mod engine;
+mod macros;
+mod operators;
+mod rule;
+mod transaction;
+mod transformations;
+mod variables;
+
+pub use config::{AuditEngineMode, ConnInfo, EngineConfig, LimitAction, RuleEngineMode};
+pub use engine::{Engine, LoadError};
+pub use rampart_seclang::Location;
+pub use transaction::Transaction;
+
+/// What the caller must do to the exchange.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Intervention {
+    pub status: u16,
+    pub action: Disruptive,
+    /// The rule that decided it; `None` for limit violations.
+    pub rule_id: Option<u64>,
+    /// The error-log line that explains it.
+    pub log: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Disruptive {
+    Deny,
+    /// Close the connection without a response.
+    Drop,
+    Redirect(String),
+}
+
+/// A rule (chain) that matched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MatchedRule {
+    pub id: u64,
+    pub phase: u8,
+    pub msg: String,
+    pub data: String,
+    pub severity: Option<u8>,
+    pub tags: Vec<String>,
+    pub matched_var: String,
+    pub matched_var_name: String,
+    /// Whether the rule writes to the error log (`log`, not `nolog`).
+    pub log: bool,
+    /// Whether the rule's action is deny/drop/redirect (whether or not the engine blocked).
+    pub disruptive: bool,
+}

@@ -1,0 +1,3 @@
+pub(crate) fn no_match() -> bool {
+    false
+}

@@ -1,0 +1,149 @@
+//! `@rx`: PCRE-style regular expressions on bytes, compiled with the `regex` crate.
+//!
+//! ModSecurity compiles patterns with DOTALL and without UTF-8 mode, so Unicode is off here
+//! (`\xhh` is a byte, `\w` is ASCII) and `.` matches newlines. PCRE-only syntax that has the same
+//! matching result is rewritten: possessive quantifiers and atomic groups become plain ones.
+
+use regex::bytes::{Regex, RegexBuilder};
+
+use super::Captures;
+
+#[derive(Debug)]
+pub(crate) struct Rx {
+    re: Regex,
+}
+
+impl Rx {
+    pub(crate) fn new(pattern: &str) -> Result<Rx, String> {
+        Ok(Rx {
+            re: compile_regex(pattern, true)?,
+        })
+    }
+
+    pub(crate) fn matches(&self, input: &[u8], caps: Option<&mut Captures>) -> bool {
+        match caps {
+            None => self.re.is_match(input),
+            Some(caps) => {
+                let Some(c) = self.re.captures(input) else {
+                    return false;
+                };
+                caps.clear();
+                for i in 0..c.len().min(10) {
+                    caps.push(c.get(i).map(|m| m.as_bytes().to_vec()).unwrap_or_default());
+                }
+                true
+            }
+        }
+    }
+}
+
+/// Compiles a PCRE pattern the way ModSecurity would run it (see the module comment).
+pub(crate) fn compile_regex(pattern: &str, dotall: bool) -> Result<Regex, String> {
+    let translated = translate(pattern);
+    RegexBuilder::new(&translated)
+        .unicode(false)
+        .dot_matches_new_line(dotall)
+        .size_limit(256 << 20)
+        .dfa_size_limit(64 << 20)
+        .build()
+        .map_err(|e| format!("regular expression does not compile: {e}"))
+}
+
+/// Rewrites PCRE-only constructs that `regex` lacks into equivalents.
+fn translate(p: &str) -> String {
+    let b = p.as_bytes();
+    let mut out = String::with_capacity(p.len());
+    let mut i = 0;
+    let mut in_class = false;
+    while i < b.len() {
+        let c = b[i];
+        if c == b'\\' && i + 1 < b.len() {
+            let n = b[i + 1];
+            match n {
+                b'Z' if !in_class => out.push('$'),
+                // `\/` is a common needless escape; `regex` accepts it, so copy as is.
+                _ => {
+                    out.push('\\');
+                    // Copy the whole (possibly multi-byte) escaped character.
+                    let ch = p[i + 1..].chars().next().expect("in bounds");
+                    out.push(ch);
+                    i += 1 + ch.len_utf8();
+                    continue;
+                }
+            }
+            i += 2;
+            continue;
+        }
+        if in_class {
+            if c == b']' {
+                in_class = false;
+            }
+            let ch = p[i..].chars().next().expect("in bounds");
+            out.push(ch);
+            i += ch.len_utf8();
+            continue;
+        }
+        match c {
+            b'[' => {
+                in_class = true;
+                out.push('[');
+                i += 1;
+                // A `]` (or `^]`) right after the opening bracket is literal.
+                if b.get(i) == Some(&b'^') {
+                    out.push('^');
+                    i += 1;
+                }
+                if b.get(i) == Some(&b']') {
+                    out.push_str("\\]");
+                    i += 1;
+                }
+                continue;
+            }
+            b'(' if p[i..].starts_with("(?>") => {
+                out.push_str("(?:");
+                i += 3;
+                continue;
+            }
+            b'*' | b'+' | b'?' | b'}' => {
+                out.push(c as char);
+                // A `+` right after a quantifier makes it possessive; drop it.
+                let is_quant = c != b'?' || !out[..out.len() - 1].ends_with('(');
+                if is_quant && b.get(i + 1) == Some(&b'+') {
+                    i += 2;
+                    continue;
+                }
+                i += 1;
+                continue;
+            }
+            _ => {}
+        }
+        let ch = p[i..].chars().next().expect("in bounds");
+        out.push(ch);
+        i += ch.len_utf8();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn translates_pcre_isms() {
+        assert_eq!(translate(r"a++b*+c?+(?>d)e{2}+"), r"a+b*c?(?:d)e{2}");
+        assert_eq!(translate(r"[+*]+\+"), r"[+*]+\+");
+        assert_eq!(translate(r"[]a]"), r"[\]a]");
+        assert_eq!(translate(r"x\Z"), r"x$");
+    }
+
+    #[test]
+    fn byte_semantics_and_dotall() {
+        let r = Rx::new(r"\xff.b").unwrap();
+        assert!(r.matches(b"\xff\nb", None));
+        let r = Rx::new(r"(?i)^(sel)ect (\d+)").unwrap();
+        let mut caps = Vec::new();
+        assert!(r.matches(b"SELECT 42", Some(&mut caps)));
+        assert_eq!(caps, vec![b"SELECT 42".to_vec(), b"SEL".to_vec(), b"42".to_vec()]);
+        assert!(Rx::new("(").is_err());
+    }
+}

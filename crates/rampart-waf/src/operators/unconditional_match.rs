@@ -1,0 +1,3 @@
+pub(crate) fn unconditional_match() -> bool {
+    true
+}

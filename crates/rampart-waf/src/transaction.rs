@@ -1,0 +1,1276 @@
+//! One HTTP transaction: the request/response data the rules inspect and the per-phase evaluation.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use rampart_seclang::IdRange;
+
+use crate::actions::ctl::Ctl;
+use crate::actions::disruptive::AllowScope;
+use crate::actions::setvar::SetOp;
+use crate::actions::{severity, DisruptiveAction};
+use crate::body::{self, multipart::Multipart, xml::XmlDoc, BodyProcessor, Pairs};
+use crate::config::{ConnInfo, LimitAction, RuleEngineMode};
+use crate::engine::{Engine, Entry};
+use crate::macros::{Macro, Part};
+use crate::operators::{atoi, Captures};
+use crate::rule::Rule;
+use crate::variables::{Exclusion, KeySel, Target, Var};
+use crate::{Disruptive, Intervention, MatchedRule};
+
+/// Which rules a `ctl:ruleRemoveTarget*` applies to.
+enum RuleSel {
+    Ids(Vec<IdRange>),
+    Tag(String),
+    Msg(String),
+}
+
+/// A value picked from a variable, before transformation.
+struct Item<'s> {
+    var: Var,
+    key: Cow<'s, [u8]>,
+    value: Cow<'s, [u8]>,
+}
+
+pub struct Transaction<'e> {
+    engine: &'e Engine,
+    conn: ConnInfo,
+    id: String,
+    start: Instant,
+    mode: RuleEngineMode,
+    request_body_access: bool,
+    response_body_access: bool,
+    request_body_limit: usize,
+    response_body_limit: usize,
+    body_processor: Option<BodyProcessor>,
+    force_body_var: bool,
+
+    method: Vec<u8>,
+    uri_raw: Vec<u8>,
+    uri: Vec<u8>,
+    protocol: Vec<u8>,
+    request_line: Vec<u8>,
+    filename: Vec<u8>,
+    basename: Vec<u8>,
+    query: Vec<u8>,
+    args_get: Pairs,
+    args_post: Pairs,
+    headers: Pairs,
+    cookies: Pairs,
+    body: Vec<u8>,
+    body_exceeded: bool,
+    request_body_var: bool,
+    files: Vec<(Vec<u8>, Vec<u8>, usize)>,
+    multipart: Option<Multipart>,
+    xml: Option<XmlDoc>,
+    reqbody_error: Option<String>,
+    reqbody_processor: Option<BodyProcessor>,
+
+    status: u16,
+    response_protocol: Vec<u8>,
+    response_headers: Pairs,
+    response_body: Vec<u8>,
+    response_exceeded: bool,
+
+    tx: BTreeMap<String, Vec<u8>>,
+    collections: HashMap<String, BTreeMap<String, Vec<u8>>>,
+    matched_var: (String, Vec<u8>),
+    matched_vars: Vec<(String, Vec<u8>)>,
+    removed_ids: Vec<IdRange>,
+    removed_tags: Vec<String>,
+    removed_msgs: Vec<String>,
+    removed_targets: Vec<(RuleSel, Exclusion)>,
+    matched: Vec<MatchedRule>,
+    log_lines: Vec<String>,
+    intervention: Option<Intervention>,
+    /// Phases (1-based) that must not run any more because of `allow`.
+    allowed_until: u8,
+    phases_done: [bool; 6],
+    highest_severity: Option<u8>,
+    cur_rule: Option<&'e Rule>,
+    /// Transformation results of the current rule's values, keyed by position.
+    scratch_caps: Captures,
+}
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+fn unique_id() -> String {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!("{:x}{:05x}{:04x}", now.as_secs(), now.subsec_micros(), n & 0xffff)
+}
+
+impl<'e> Transaction<'e> {
+    pub(crate) fn new(engine: &'e Engine, conn: ConnInfo) -> Transaction<'e> {
+        let c = engine.config();
+        Transaction {
+            engine,
+            conn,
+            id: unique_id(),
+            start: Instant::now(),
+            mode: c.rule_engine,
+            request_body_access: c.request_body_access,
+            response_body_access: c.response_body_access,
+            request_body_limit: c.request_body_limit,
+            response_body_limit: c.response_body_limit,
+            body_processor: None,
+            force_body_var: false,
+            method: Vec::new(),
+            uri_raw: Vec::new(),
+            uri: Vec::new(),
+            protocol: Vec::new(),
+            request_line: Vec::new(),
+            filename: Vec::new(),
+            basename: Vec::new(),
+            query: Vec::new(),
+            args_get: Vec::new(),
+            args_post: Vec::new(),
+            headers: Vec::new(),
+            cookies: Vec::new(),
+            body: Vec::new(),
+            body_exceeded: false,
+            request_body_var: false,
+            files: Vec::new(),
+            multipart: None,
+            xml: None,
+            reqbody_error: None,
+            reqbody_processor: None,
+            status: 0,
+            response_protocol: Vec::new(),
+            response_headers: Vec::new(),
+            response_body: Vec::new(),
+            response_exceeded: false,
+            tx: BTreeMap::new(),
+            collections: HashMap::new(),
+            matched_var: (String::new(), Vec::new()),
+            matched_vars: Vec::new(),
+            removed_ids: Vec::new(),
+            removed_tags: Vec::new(),
+            removed_msgs: Vec::new(),
+            removed_targets: Vec::new(),
+            matched: Vec::new(),
+            log_lines: Vec::new(),
+            intervention: None,
+            allowed_until: 0,
+            phases_done: [false; 6],
+            highest_severity: None,
+            cur_rule: None,
+            scratch_caps: Vec::new(),
+        }
+    }
+
+    /// The unique id (UNIQUE_ID).
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The rule engine mode in force for this transaction (after any `ctl:ruleEngine`).
+    pub fn rule_engine(&self) -> RuleEngineMode {
+        self.mode
+    }
+
+    pub fn process_uri(&mut self, method: &str, uri: &str, http_version: &str) {
+        self.method = method.as_bytes().to_vec();
+        self.uri_raw = uri.as_bytes().to_vec();
+        self.protocol = http_version.as_bytes().to_vec();
+        self.request_line = format!("{method} {uri} {http_version}").into_bytes();
+        // An absolute-form target keeps only path and query in REQUEST_URI.
+        let rel = match uri.find("://") {
+            Some(p)
+                if uri[..p]
+                    .bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || b"+-.".contains(&c))
+                    && p > 0 =>
+            {
+                let after = &uri[p + 3..];
+                after.find('/').map_or("/", |s| &after[s..])
+            }
+            _ => uri,
+        };
+        self.uri = rel.as_bytes().to_vec();
+        let (path, query) = match rel.find('?') {
+            Some(q) => (&rel[..q], &rel[q + 1..]),
+            None => (rel, ""),
+        };
+        let path = path.split('#').next().unwrap_or("");
+        self.filename = path.as_bytes().to_vec();
+        self.basename = path.rsplit('/').next().unwrap_or("").as_bytes().to_vec();
+        self.query = query.as_bytes().to_vec();
+        self.args_get = body::urlencoded::parse(query.as_bytes(), self.engine.config().argument_separator);
+    }
+
+    pub fn add_request_header(&mut self, name: &[u8], value: &[u8]) {
+        if name.eq_ignore_ascii_case(b"cookie") {
+            parse_cookies(value, &mut self.cookies);
+        }
+        self.headers.push((name.to_vec(), value.to_vec()));
+    }
+
+    fn header(&self, name: &[u8]) -> Option<&[u8]> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_slice())
+    }
+
+    fn response_header(&self, name: &[u8]) -> Option<&[u8]> {
+        self.response_headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_slice())
+    }
+
+    /// Phase 1.
+    pub fn process_request_headers(&mut self) -> Option<Intervention> {
+        self.run_phase(1);
+        self.intervention.clone()
+    }
+
+    pub fn request_body_wanted(&self) -> bool {
+        self.request_body_access && self.mode != RuleEngineMode::Off && self.intervention.is_none()
+    }
+
+    fn is_multipart(&self) -> bool {
+        self.header(b"content-type")
+            .is_some_and(|ct| ct.to_ascii_lowercase().starts_with(b"multipart/form-data"))
+    }
+
+    /// Buffers a chunk of the request body, enforcing the body limits.
+    pub fn append_request_body(&mut self, chunk: &[u8]) -> Option<Intervention> {
+        if !self.request_body_access || self.body_exceeded {
+            return None;
+        }
+        let cfg = self.engine.config();
+        let limit = if self.is_multipart() {
+            self.request_body_limit
+        } else {
+            self.request_body_limit
+                .min(cfg.request_body_no_files_limit.max(1))
+        };
+        let room = limit.saturating_sub(self.body.len());
+        if chunk.len() <= room {
+            self.body.extend_from_slice(chunk);
+            return None;
+        }
+        self.body.extend_from_slice(&chunk[..room]);
+        self.body_exceeded = true;
+        self.set_tx("inbound_data_error", b"1".to_vec());
+        if cfg.request_body_limit_action == LimitAction::Reject && self.mode == RuleEngineMode::On {
+            let iv = Intervention {
+                status: 413,
+                action: Disruptive::Deny,
+                rule_id: None,
+                log: format!(
+                    "[client {}] ModSecurity: Request body (Content-Length) is larger than the configured limit ({limit}). [unique_id \"{}\"]",
+                    self.conn.client_ip, self.id
+                ),
+            };
+            self.intervention = Some(iv.clone());
+            return Some(iv);
+        }
+        None
+    }
+
+    /// Runs the body processor, then phase 2.
+    pub fn process_request_body(&mut self) -> Option<Intervention> {
+        if self.request_body_access && self.intervention.is_none() {
+            self.parse_request_body();
+        }
+        self.run_phase(2);
+        self.intervention.clone()
+    }
+
+    fn parse_request_body(&mut self) {
+        let ct = self
+            .header(b"content-type")
+            .map(|c| c.to_vec())
+            .unwrap_or_default();
+        let lower = ct.to_ascii_lowercase();
+        let processor = self.body_processor.or_else(|| {
+            if lower.starts_with(b"application/x-www-form-urlencoded") {
+                Some(BodyProcessor::UrlEncoded)
+            } else if lower.starts_with(b"multipart/form-data") {
+                Some(BodyProcessor::Multipart)
+            } else {
+                None
+            }
+        });
+        self.reqbody_processor = processor;
+        match processor {
+            Some(BodyProcessor::UrlEncoded) => {
+                self.args_post = body::urlencoded::parse(&self.body, self.engine.config().argument_separator);
+                self.request_body_var = true;
+            }
+            Some(BodyProcessor::Multipart) => {
+                let mut m = body::multipart::parse(&ct, &self.body);
+                self.args_post = std::mem::take(&mut m.args);
+                self.files = std::mem::take(&mut m.files);
+                if let Some(e) = &m.error {
+                    self.reqbody_error = Some(e.clone());
+                }
+                self.multipart = Some(m);
+            }
+            Some(BodyProcessor::Json) if !self.body.is_empty() => match body::json::parse(&self.body) {
+                Ok(p) => self.args_post = p,
+                Err(e) => self.reqbody_error = Some(e),
+            },
+            Some(BodyProcessor::Json) => {}
+            Some(BodyProcessor::Xml) => match body::xml::parse(&self.body) {
+                Ok(d) => self.xml = Some(d),
+                Err(e) => self.reqbody_error = Some(e),
+            },
+            None => {}
+        }
+        if self.force_body_var {
+            self.request_body_var = true;
+        }
+    }
+
+    pub fn add_response_header(&mut self, name: &[u8], value: &[u8]) {
+        self.response_headers.push((name.to_vec(), value.to_vec()));
+    }
+
+    /// Phase 3.
+    pub fn process_response_headers(&mut self, status: u16, http_version: &str) -> Option<Intervention> {
+        self.status = status;
+        self.response_protocol = http_version.as_bytes().to_vec();
+        self.run_phase(3);
+        self.intervention.clone()
+    }
+
+    pub fn response_body_wanted(&self) -> bool {
+        if !self.response_body_access || self.mode == RuleEngineMode::Off || self.intervention.is_some() {
+            return false;
+        }
+        let ct = self.response_header(b"content-type").unwrap_or(b"");
+        let mime = ct
+            .split(|&c| c == b';')
+            .next()
+            .unwrap_or(b"")
+            .trim_ascii()
+            .to_ascii_lowercase();
+        self.engine
+            .config()
+            .response_body_mime_types
+            .iter()
+            .any(|m| m.as_bytes().eq_ignore_ascii_case(&mime))
+    }
+
+    pub fn append_response_body(&mut self, chunk: &[u8]) -> Option<Intervention> {
+        if self.response_exceeded {
+            return None;
+        }
+        let room = self.response_body_limit.saturating_sub(self.response_body.len());
+        if chunk.len() <= room {
+            self.response_body.extend_from_slice(chunk);
+            return None;
+        }
+        self.response_body.extend_from_slice(&chunk[..room]);
+        self.response_exceeded = true;
+        self.set_tx("outbound_data_error", b"1".to_vec());
+        if self.engine.config().response_body_limit_action == LimitAction::Reject
+            && self.mode == RuleEngineMode::On
+        {
+            let iv = Intervention {
+                status: 500,
+                action: Disruptive::Deny,
+                rule_id: None,
+                log: format!(
+                    "[client {}] ModSecurity: Response body too large (over limit of {}). [unique_id \"{}\"]",
+                    self.conn.client_ip, self.response_body_limit, self.id
+                ),
+            };
+            self.intervention = Some(iv.clone());
+            return Some(iv);
+        }
+        None
+    }
+
+    /// Phase 4.
+    pub fn process_response_body(&mut self) -> Option<Intervention> {
+        self.run_phase(4);
+        self.intervention.clone()
+    }
+
+    /// Phase 5.
+    pub fn process_logging(&mut self) {
+        self.run_phase(5);
+    }
+
+    pub fn matched_rules(&self) -> &[MatchedRule] {
+        &self.matched
+    }
+
+    pub fn intervention(&self) -> Option<&Intervention> {
+        self.intervention.as_ref()
+    }
+
+    /// ModSecurity-style error-log lines, one per matched rule that logs.
+    pub fn error_log_lines(&self) -> Vec<String> {
+        self.log_lines.clone()
+    }
+
+    /// The JSON audit-log record of this transaction.
+    pub fn audit_record(&self) -> serde_json::Value {
+        let s = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        let headers = |h: &Pairs| {
+            serde_json::Value::Object(
+                h.iter()
+                    .map(|(k, v)| (s(k), serde_json::Value::String(s(v))))
+                    .collect(),
+            )
+        };
+        let messages: Vec<serde_json::Value> = self
+            .matched
+            .iter()
+            .filter(|m| m.log || m.disruptive)
+            .map(|m| {
+                serde_json::json!({
+                    "id": m.id, "phase": m.phase, "msg": m.msg, "data": m.data,
+                    "severity": m.severity.map(severity::name), "tags": m.tags,
+                    "matched_var_name": m.matched_var_name, "disruptive": m.disruptive,
+                })
+            })
+            .collect();
+        serde_json::json!({
+            "transaction": {
+                "id": self.id,
+                "client_ip": self.conn.client_ip.to_string(),
+                "client_port": self.conn.client_port,
+                "server_ip": self.conn.server_ip.to_string(),
+                "server_port": self.conn.server_port,
+                "request": {
+                    "method": s(&self.method), "uri": s(&self.uri_raw), "http_version": s(&self.protocol),
+                    "headers": headers(&self.headers),
+                    "body_length": self.body.len(),
+                },
+                "response": {
+                    "status": self.status, "headers": headers(&self.response_headers),
+                    "body_length": self.response_body.len(),
+                },
+                "rule_engine": format!("{:?}", self.mode),
+                "intervention": self.intervention.as_ref().map(|i| serde_json::json!({
+                    "status": i.status, "rule_id": i.rule_id,
+                    "action": match &i.action { Disruptive::Deny => "deny".to_string(), Disruptive::Drop => "drop".to_string(), Disruptive::Redirect(u) => format!("redirect:{u}") },
+                })),
+                "messages": messages,
+            }
+        })
+    }
+
+    // ---- evaluation ----
+
+    fn run_phase(&mut self, phase: u8) {
+        if self.phases_done[phase as usize] {
+            return;
+        }
+        self.phases_done[phase as usize] = true;
+        if self.mode == RuleEngineMode::Off {
+            return;
+        }
+        if phase < 5 && (self.intervention.is_some() || phase <= self.allowed_until) {
+            return;
+        }
+        let engine = self.engine;
+        let rules = &engine.phases[(phase - 1) as usize];
+        let mut skip_after: Option<&str> = None;
+        let mut skip = 0u32;
+        for entry in rules {
+            let rule = match entry {
+                Entry::Marker(name) => {
+                    if skip_after == Some(&**name) {
+                        skip_after = None;
+                    }
+                    continue;
+                }
+                Entry::Rule(r) => r,
+            };
+            if skip_after.is_some() {
+                continue;
+            }
+            if skip > 0 {
+                skip -= 1;
+                continue;
+            }
+            if self.mode == RuleEngineMode::Off {
+                break;
+            }
+            if self.is_removed(rule) {
+                continue;
+            }
+            if !self.eval_rule(rule) {
+                continue;
+            }
+            if let Some(m) = &rule.skip_after {
+                skip_after = Some(m);
+            }
+            skip = rule.skip;
+            if phase < 5 && self.intervention.is_some() {
+                break;
+            }
+            if let DisruptiveAction::Allow(scope) = rule.disruptive {
+                if self.mode == RuleEngineMode::On {
+                    self.allowed_until = match scope {
+                        AllowScope::Phase => phase,
+                        AllowScope::Request => 2.max(phase),
+                        AllowScope::All => 4,
+                    };
+                    break;
+                }
+            }
+        }
+        self.cur_rule = None;
+    }
+
+    fn is_removed(&self, rule: &Rule) -> bool {
+        self.removed_ids.iter().any(|r| r.contains(rule.id))
+            || (!self.removed_tags.is_empty() && rule.tags.iter().any(|t| self.removed_tags.contains(t)))
+            || (!self.removed_msgs.is_empty()
+                && rule
+                    .msg_text()
+                    .is_some_and(|m| self.removed_msgs.iter().any(|x| x.as_bytes() == m)))
+    }
+
+    /// Evaluates a rule and its chain; on a full match runs its actions. Returns whether it matched.
+    fn eval_rule(&mut self, rule: &'e Rule) -> bool {
+        self.cur_rule = Some(rule);
+        self.matched_vars.clear();
+        let mut link = rule;
+        loop {
+            if !self.eval_link(rule, link) {
+                return false;
+            }
+            match &link.chain {
+                Some(next) => link = next,
+                None => break,
+            }
+        }
+        let mut link = Some(rule);
+        while let Some(l) = link {
+            self.run_actions(l);
+            link = l.chain.as_deref();
+        }
+        self.record_match(rule);
+        true
+    }
+
+    fn run_actions(&mut self, rule: &Rule) {
+        for sv in &rule.setvars {
+            let name = String::from_utf8_lossy(&self.expand(&sv.name)).to_ascii_lowercase();
+            let value = if sv.op == SetOp::Delete {
+                Vec::new()
+            } else {
+                self.expand(&sv.value)
+            };
+            let map = if sv.collection == "tx" {
+                &mut self.tx
+            } else {
+                self.collections.entry(sv.collection.clone()).or_default()
+            };
+            match sv.op {
+                SetOp::Set => {
+                    map.insert(name, value);
+                }
+                SetOp::Add | SetOp::Sub => {
+                    let cur = map.get(&name).map_or(0, |v| atoi(v));
+                    let d = atoi(&value);
+                    let n = if sv.op == SetOp::Add {
+                        cur.saturating_add(d)
+                    } else {
+                        cur.saturating_sub(d)
+                    };
+                    map.insert(name, n.to_string().into_bytes());
+                }
+                SetOp::Delete => {
+                    map.remove(&name);
+                }
+            }
+        }
+        for c in &rule.ctls {
+            match c {
+                Ctl::RuleEngine(m) => self.mode = *m,
+                Ctl::RuleRemoveById(r) => self.removed_ids.extend_from_slice(r),
+                Ctl::RuleRemoveByTag(t) => self.removed_tags.push(t.clone()),
+                Ctl::RuleRemoveByMsg(m) => self.removed_msgs.push(m.clone()),
+                Ctl::RuleRemoveTargetById(ids, ex) => self
+                    .removed_targets
+                    .extend(ex.iter().map(|e| (RuleSel::Ids(ids.clone()), e.clone()))),
+                Ctl::RuleRemoveTargetByTag(t, ex) => self
+                    .removed_targets
+                    .extend(ex.iter().map(|e| (RuleSel::Tag(t.clone()), e.clone()))),
+                Ctl::RuleRemoveTargetByMsg(m, ex) => self
+                    .removed_targets
+                    .extend(ex.iter().map(|e| (RuleSel::Msg(m.clone()), e.clone()))),
+                Ctl::RequestBodyProcessor(p) => self.body_processor = Some(*p),
+                Ctl::ForceRequestBodyVariable(b) => self.force_body_var = *b,
+                Ctl::RequestBodyAccess(b) => self.request_body_access = *b,
+                Ctl::ResponseBodyAccess(b) => self.response_body_access = *b,
+                Ctl::RequestBodyLimit(n) => self.request_body_limit = *n,
+                Ctl::ResponseBodyLimit(n) => self.response_body_limit = *n,
+                Ctl::Audit => {}
+            }
+        }
+    }
+
+    fn record_match(&mut self, rule: &'e Rule) {
+        let msg = rule
+            .msg
+            .as_ref()
+            .map(|m| lossy(self.expand(m)))
+            .unwrap_or_default();
+        let data = rule
+            .logdata
+            .as_ref()
+            .map(|m| lossy(self.expand(m)))
+            .unwrap_or_default();
+        if let Some(s) = rule.severity {
+            self.highest_severity = Some(self.highest_severity.map_or(s, |h| h.min(s)));
+        }
+        let blocking = matches!(
+            rule.disruptive,
+            DisruptiveAction::Deny | DisruptiveAction::Drop | DisruptiveAction::Redirect(_)
+        );
+        let intervene = blocking && self.mode == RuleEngineMode::On;
+        let status = rule.status.unwrap_or(match rule.disruptive {
+            DisruptiveAction::Redirect(_) => 302,
+            _ => 403,
+        });
+        let line = if rule.log || intervene {
+            Some(self.log_line(rule, &msg, &data, intervene, status))
+        } else {
+            None
+        };
+        if let Some(l) = &line {
+            self.log_lines.push(l.clone());
+        }
+        self.matched.push(MatchedRule {
+            id: rule.id,
+            phase: rule.phase,
+            msg,
+            data,
+            severity: rule.severity,
+            tags: rule.tags.clone(),
+            matched_var: lossy(self.matched_var.1.clone()),
+            matched_var_name: self.matched_var.0.clone(),
+            log: rule.log,
+            disruptive: blocking,
+        });
+        if intervene {
+            let action = match &rule.disruptive {
+                DisruptiveAction::Drop => Disruptive::Drop,
+                DisruptiveAction::Redirect(u) => Disruptive::Redirect(lossy(self.expand(&Macro::parse(u)))),
+                _ => Disruptive::Deny,
+            };
+            self.intervention = Some(Intervention {
+                status,
+                action,
+                rule_id: Some(rule.id),
+                log: line.unwrap_or_default(),
+            });
+        }
+    }
+
+    fn log_line(&self, rule: &Rule, msg: &str, data: &str, intervene: bool, status: u16) -> String {
+        use std::fmt::Write;
+        let esc = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
+        let mut l = format!("[client {}] ModSecurity: ", self.conn.client_ip);
+        if intervene {
+            let _ = write!(l, "Access denied with code {status} (phase {}). ", rule.phase);
+        } else {
+            l.push_str("Warning. ");
+        }
+        if rule.operator_text.is_empty() {
+            l.push_str("Unconditional match in SecAction.");
+        } else {
+            let _ = write!(
+                l,
+                "Matched \"{}\" against \"{}\" required.",
+                esc(&rule.operator_text),
+                esc(&self.matched_var.0)
+            );
+        }
+        let _ = write!(
+            l,
+            " [file \"{}\"] [line \"{}\"] [id \"{}\"]",
+            esc(&rule.file),
+            rule.line,
+            rule.id
+        );
+        if !msg.is_empty() {
+            let _ = write!(l, " [msg \"{}\"]", esc(msg));
+        }
+        if !data.is_empty() {
+            let _ = write!(l, " [data \"{}\"]", esc(data));
+        }
+        if let Some(s) = rule.severity {
+            let _ = write!(l, " [severity \"{}\"]", severity::name(s));
+        }
+        if let Some(v) = &rule.ver {
+            let _ = write!(l, " [ver \"{}\"]", esc(v));
+        }
+        if let Some(v) = &rule.rev {
+            let _ = write!(l, " [rev \"{}\"]", esc(v));
+        }
+        if let Some(v) = &rule.maturity {
+            let _ = write!(l, " [maturity \"{}\"]", esc(v));
+        }
+        if let Some(v) = &rule.accuracy {
+            let _ = write!(l, " [accuracy \"{}\"]", esc(v));
+        }
+        for t in &rule.tags {
+            let _ = write!(l, " [tag \"{}\"]", esc(t));
+        }
+        let host = self
+            .header(b"host")
+            .map(|h| lossy(h.to_vec()))
+            .unwrap_or_else(|| self.conn.server_ip.to_string());
+        let _ = write!(
+            l,
+            " [hostname \"{}\"] [uri \"{}\"] [unique_id \"{}\"]",
+            esc(&host),
+            esc(&lossy(self.uri.clone())),
+            self.id
+        );
+        l
+    }
+
+    /// Evaluates one link of a chain: every target value, transformed, against the operator.
+    fn eval_link(&mut self, head: &Rule, rule: &Rule) -> bool {
+        let Some(op) = &rule.operator else {
+            // SecAction.
+            return true;
+        };
+        let mut matches: Vec<(String, Vec<u8>)> = Vec::new();
+        let mut caps = std::mem::take(&mut self.scratch_caps);
+        let mut last_caps: Option<Captures> = None;
+        {
+            let mut items: Vec<Item<'_>> = Vec::new();
+            for t in &rule.targets {
+                self.gather(t, head, rule, &mut items);
+            }
+            for item in &items {
+                let check = |v: &[u8], caps: &mut Captures| -> bool {
+                    let want_caps = rule.capture;
+                    let hit = op.matches(self, v, if want_caps { Some(caps) } else { None });
+                    hit != rule.negated
+                };
+                let mut hit_value: Option<Vec<u8>> = None;
+                if rule.transforms.is_empty() {
+                    if check(&item.value, &mut caps) {
+                        hit_value = Some(item.value.to_vec());
+                    }
+                } else {
+                    let mut cur: Cow<'_, [u8]> = Cow::Borrowed(&item.value);
+                    if rule.multi_match && check(&cur, &mut caps) {
+                        hit_value = Some(cur.to_vec());
+                    }
+                    for t in &rule.transforms {
+                        if let Some(next) = t(&cur) {
+                            cur = Cow::Owned(next);
+                            if rule.multi_match && hit_value.is_none() && check(&cur, &mut caps) {
+                                hit_value = Some(cur.to_vec());
+                            }
+                        }
+                    }
+                    if !rule.multi_match && check(&cur, &mut caps) {
+                        hit_value = Some(cur.into_owned());
+                    }
+                }
+                if let Some(v) = hit_value {
+                    matches.push((item_name(item), v));
+                    if rule.capture && !caps.is_empty() {
+                        last_caps = Some(caps.clone());
+                    }
+                }
+            }
+        }
+        self.scratch_caps = caps;
+        if matches.is_empty() {
+            return false;
+        }
+        if let Some(c) = last_caps {
+            for (i, v) in c.into_iter().enumerate() {
+                self.tx.insert(i.to_string(), v);
+            }
+        }
+        if let Some(last) = matches.last() {
+            self.matched_var = last.clone();
+        }
+        self.matched_vars.extend(matches);
+        true
+    }
+
+    fn excluded(&self, head: &Rule, rule: &Rule, var: Var, key: &[u8]) -> bool {
+        rule.exclusions.iter().any(|e| e.excludes(var, key))
+            || (!self.removed_targets.is_empty()
+                && self.removed_targets.iter().any(|(sel, e)| {
+                    e.excludes(var, key)
+                        && match sel {
+                            RuleSel::Ids(ids) => ids.iter().any(|r| r.contains(head.id)),
+                            RuleSel::Tag(t) => head.tags.iter().any(|x| x == t),
+                            RuleSel::Msg(m) => head.msg_text().is_some_and(|x| x == m.as_bytes()),
+                        }
+                }))
+    }
+
+    /// Appends the values a target selects (or their count) to `out`.
+    fn gather<'s>(&'s self, t: &Target, head: &Rule, rule: &Rule, out: &mut Vec<Item<'s>>) {
+        let start = out.len();
+        let var = t.var;
+        let sel = t.sel.as_ref();
+        let keep = |key: &[u8]| sel.is_none_or(|s| s.matches(key)) && !self.excluded(head, rule, var, key);
+        let pairs = |list: &'s Pairs, names: bool, out: &mut Vec<Item<'s>>| {
+            for (k, v) in list {
+                if keep(k) {
+                    let value = if names {
+                        Cow::Borrowed(k.as_slice())
+                    } else {
+                        Cow::Borrowed(v.as_slice())
+                    };
+                    out.push(Item {
+                        var,
+                        key: Cow::Borrowed(k.as_slice()),
+                        value,
+                    });
+                }
+            }
+        };
+        let scalar = |v: Cow<'s, [u8]>, out: &mut Vec<Item<'s>>| {
+            if !self.excluded(head, rule, var, b"") {
+                out.push(Item {
+                    var,
+                    key: Cow::Borrowed(b""),
+                    value: v,
+                });
+            }
+        };
+        let num = |n: usize| Cow::Owned(n.to_string().into_bytes());
+        let map_items = |m: Option<&'s BTreeMap<String, Vec<u8>>>, out: &mut Vec<Item<'s>>| {
+            let Some(m) = m else { return };
+            match sel {
+                Some(KeySel::Key(k)) => {
+                    if let Ok(ks) = std::str::from_utf8(k) {
+                        if let Some((key, v)) = m.get_key_value(ks) {
+                            if !self.excluded(head, rule, var, key.as_bytes()) {
+                                out.push(Item {
+                                    var,
+                                    key: Cow::Borrowed(key.as_bytes()),
+                                    value: Cow::Borrowed(v),
+                                });
+                            }
+                        }
+                    }
+                }
+                _ => {
+                    for (k, v) in m {
+                        if keep(k.as_bytes()) {
+                            out.push(Item {
+                                var,
+                                key: Cow::Borrowed(k.as_bytes()),
+                                value: Cow::Borrowed(v),
+                            });
+                        }
+                    }
+                }
+            }
+        };
+        use Var::*;
+        match var {
+            Args => {
+                pairs(&self.args_get, false, out);
+                pairs(&self.args_post, false, out);
+            }
+            ArgsGet => pairs(&self.args_get, false, out),
+            ArgsPost => pairs(&self.args_post, false, out),
+            ArgsNames => {
+                pairs(&self.args_get, true, out);
+                pairs(&self.args_post, true, out);
+            }
+            ArgsGetNames => pairs(&self.args_get, true, out),
+            ArgsPostNames => pairs(&self.args_post, true, out),
+            ArgsCombinedSize => {
+                let n: usize = self
+                    .args_get
+                    .iter()
+                    .chain(&self.args_post)
+                    .map(|(k, v)| k.len() + v.len())
+                    .sum();
+                scalar(num(n), out)
+            }
+            RequestHeaders => pairs(&self.headers, false, out),
+            RequestHeadersNames => pairs(&self.headers, true, out),
+            RequestCookies => pairs(&self.cookies, false, out),
+            RequestCookiesNames => pairs(&self.cookies, true, out),
+            ResponseHeaders => pairs(&self.response_headers, false, out),
+            ResponseHeadersNames => pairs(&self.response_headers, true, out),
+            RequestFilename => scalar(Cow::Borrowed(&self.filename), out),
+            RequestBasename => scalar(Cow::Borrowed(&self.basename), out),
+            RequestUri => scalar(Cow::Borrowed(&self.uri), out),
+            RequestUriRaw => scalar(Cow::Borrowed(&self.uri_raw), out),
+            RequestLine => scalar(Cow::Borrowed(&self.request_line), out),
+            RequestMethod => scalar(Cow::Borrowed(&self.method), out),
+            RequestProtocol => scalar(Cow::Borrowed(&self.protocol), out),
+            QueryString => scalar(Cow::Borrowed(&self.query), out),
+            RequestBody => {
+                if self.request_body_var {
+                    scalar(Cow::Borrowed(&self.body), out)
+                }
+            }
+            RequestBodyLength => scalar(num(self.body.len()), out),
+            FullRequest => {
+                let mut f = self.request_line.clone();
+                f.extend_from_slice(b"\r\n");
+                for (k, v) in &self.headers {
+                    f.extend_from_slice(k);
+                    f.extend_from_slice(b": ");
+                    f.extend_from_slice(v);
+                    f.extend_from_slice(b"\r\n");
+                }
+                f.extend_from_slice(b"\r\n");
+                f.extend_from_slice(&self.body);
+                scalar(Cow::Owned(f), out)
+            }
+            FullRequestLength => {
+                let n = self.request_line.len()
+                    + 2
+                    + self
+                        .headers
+                        .iter()
+                        .map(|(k, v)| k.len() + v.len() + 4)
+                        .sum::<usize>()
+                    + 2
+                    + self.body.len();
+                scalar(num(n), out)
+            }
+            Xml => {
+                if let Some(doc) = &self.xml {
+                    let attrs = matches!(sel, Some(KeySel::Key(k)) if k.as_slice() == b"//@*");
+                    let list = if attrs { &doc.attrs } else { &doc.texts };
+                    let key: &'static [u8] = if attrs { b"//@*" } else { b"/*" };
+                    if !self.excluded(head, rule, var, key) {
+                        for v in list {
+                            out.push(Item {
+                                var,
+                                key: Cow::Borrowed(key),
+                                value: Cow::Borrowed(v),
+                            });
+                        }
+                    }
+                }
+            }
+            Files | FilesNames | FilesSizes | FilesTmpNames => {
+                for (name, file, size) in &self.files {
+                    if keep(name) {
+                        let value = match var {
+                            Files => Cow::Borrowed(file.as_slice()),
+                            FilesNames => Cow::Borrowed(name.as_slice()),
+                            FilesSizes => num(*size),
+                            _ => Cow::Borrowed(&b""[..]),
+                        };
+                        out.push(Item {
+                            var,
+                            key: Cow::Borrowed(name.as_slice()),
+                            value,
+                        });
+                    }
+                }
+            }
+            FilesCombinedSize => scalar(num(self.files.iter().map(|f| f.2).sum()), out),
+            MultipartPartHeaders => {
+                if let Some(m) = &self.multipart {
+                    pairs(&m.part_headers, false, out)
+                }
+            }
+            MultipartFilename | MultipartName => {
+                for (name, file, _) in &self.files {
+                    let v = if var == MultipartFilename { file } else { name };
+                    if keep(name) {
+                        out.push(Item {
+                            var,
+                            key: Cow::Borrowed(name.as_slice()),
+                            value: Cow::Borrowed(v.as_slice()),
+                        });
+                    }
+                }
+            }
+            MultipartStrictError
+            | MultipartUnmatchedBoundary
+            | MultipartBoundaryQuoted
+            | MultipartBoundaryWhitespace
+            | MultipartDataBefore
+            | MultipartDataAfter
+            | MultipartHeaderFolding
+            | MultipartLfLine
+            | MultipartMissingSemicolon
+            | MultipartInvalidQuoting
+            | MultipartInvalidPart
+            | MultipartInvalidHeaderFolding
+            | MultipartFileLimitExceeded
+            | MultipartCrlfLfLines => {
+                let m = self.multipart.as_ref();
+                let flag = m.is_some_and(|m| match var {
+                    MultipartStrictError => m.strict_error(),
+                    MultipartUnmatchedBoundary => m.unmatched_boundary,
+                    MultipartBoundaryQuoted => m.boundary_quoted,
+                    MultipartBoundaryWhitespace => m.boundary_whitespace,
+                    MultipartDataBefore => m.data_before,
+                    MultipartDataAfter => m.data_after,
+                    MultipartHeaderFolding | MultipartInvalidHeaderFolding => m.header_folding,
+                    MultipartLfLine => m.lf_line,
+                    MultipartMissingSemicolon => m.missing_semicolon,
+                    MultipartInvalidQuoting => m.invalid_quoting,
+                    MultipartInvalidPart => m.invalid_part,
+                    MultipartCrlfLfLines => m.lf_line && m.crlf_line,
+                    _ => false,
+                });
+                scalar(Cow::Borrowed(if flag { b"1" } else { b"0" }), out)
+            }
+            ReqbodyError => scalar(
+                Cow::Borrowed(if self.reqbody_error.is_some() { b"1" } else { b"0" }),
+                out,
+            ),
+            ReqbodyErrorMsg => scalar(
+                Cow::Borrowed(self.reqbody_error.as_deref().unwrap_or("").as_bytes()),
+                out,
+            ),
+            ReqbodyProcessorError => scalar(
+                Cow::Borrowed(if self.reqbody_error.is_some() { b"1" } else { b"0" }),
+                out,
+            ),
+            ReqbodyProcessor => {
+                if let Some(p) = self.reqbody_processor.or(self.body_processor) {
+                    scalar(Cow::Borrowed(p.name().as_bytes()), out)
+                }
+            }
+            InboundDataError => scalar(Cow::Borrowed(if self.body_exceeded { b"1" } else { b"0" }), out),
+            OutboundDataError => scalar(
+                Cow::Borrowed(if self.response_exceeded { b"1" } else { b"0" }),
+                out,
+            ),
+            UrlencodedError => scalar(Cow::Borrowed(b"0"), out),
+            ResponseBody => scalar(Cow::Borrowed(&self.response_body), out),
+            ResponseStatus => scalar(num(self.status as usize), out),
+            ResponseProtocol => scalar(Cow::Borrowed(&self.response_protocol), out),
+            ResponseContentType => scalar(
+                Cow::Borrowed(self.response_header(b"content-type").unwrap_or(b"")),
+                out,
+            ),
+            ResponseContentLength => scalar(
+                Cow::Borrowed(self.response_header(b"content-length").unwrap_or(b"")),
+                out,
+            ),
+            StatusLine => {
+                let s = format!(
+                    "{} {}",
+                    String::from_utf8_lossy(&self.response_protocol),
+                    self.status
+                );
+                scalar(Cow::Owned(s.into_bytes()), out)
+            }
+            MatchedVar => scalar(Cow::Borrowed(&self.matched_var.1), out),
+            MatchedVarName => scalar(Cow::Borrowed(self.matched_var.0.as_bytes()), out),
+            MatchedVars | MatchedVarsNames => {
+                for (k, v) in &self.matched_vars {
+                    if keep(k.as_bytes()) {
+                        let value = if var == MatchedVars {
+                            Cow::Borrowed(v.as_slice())
+                        } else {
+                            Cow::Borrowed(k.as_bytes())
+                        };
+                        out.push(Item {
+                            var,
+                            key: Cow::Borrowed(k.as_bytes()),
+                            value,
+                        });
+                    }
+                }
+            }
+            Tx => map_items(Some(&self.tx), out),
+            Ip | Global | Session | User | Resource => {
+                map_items(self.collections.get(&var.name().to_ascii_lowercase()), out)
+            }
+            Env => {
+                if let Some(KeySel::Key(k)) = sel {
+                    if let Some(v) = std::str::from_utf8(k).ok().and_then(|k| {
+                        std::env::vars_os()
+                            .find(|(n, _)| n.to_string_lossy().eq_ignore_ascii_case(k))
+                            .map(|(_, v)| v.to_string_lossy().into_owned())
+                    }) {
+                        out.push(Item {
+                            var,
+                            key: Cow::Owned(k.clone()),
+                            value: Cow::Owned(v.into_bytes()),
+                        });
+                    }
+                }
+            }
+            Geo | WebserverErrorLog => {}
+            Rule => {
+                if let Some(r) = self.cur_rule {
+                    let fields: [(&[u8], Cow<'s, [u8]>); 4] = [
+                        (b"id", num(r.id as usize)),
+                        (b"phase", num(r.phase as usize)),
+                        (b"severity", num(r.severity.unwrap_or(0) as usize)),
+                        (
+                            b"msg",
+                            Cow::Owned(r.msg.as_ref().map(|m| self.expand(m)).unwrap_or_default()),
+                        ),
+                    ];
+                    for (k, v) in fields {
+                        if keep(k) {
+                            out.push(Item {
+                                var,
+                                key: Cow::Borrowed(k),
+                                value: v,
+                            });
+                        }
+                    }
+                }
+            }
+            UniqueId => scalar(Cow::Borrowed(self.id.as_bytes()), out),
+            RemoteAddr => scalar(Cow::Owned(self.conn.client_ip.to_string().into_bytes()), out),
+            RemoteHost => scalar(Cow::Owned(self.conn.client_ip.to_string().into_bytes()), out),
+            RemotePort => scalar(num(self.conn.client_port as usize), out),
+            ServerAddr => scalar(Cow::Owned(self.conn.server_ip.to_string().into_bytes()), out),
+            ServerPort => scalar(num(self.conn.server_port as usize), out),
+            ServerName => {
+                let host = self.header(b"host").unwrap_or(b"");
+                let name = match host.iter().rposition(|&c| c == b':') {
+                    Some(p) if !host.ends_with(b"]") => &host[..p],
+                    _ => host,
+                };
+                scalar(Cow::Borrowed(name), out)
+            }
+            Duration => scalar(num(self.start.elapsed().as_millis() as usize), out),
+            HighestSeverity => scalar(num(self.highest_severity.unwrap_or(255) as usize), out),
+            Time | TimeDay | TimeEpoch | TimeHour | TimeMin | TimeMon | TimeSec | TimeWday | TimeYear => {
+                scalar(Cow::Owned(time_var(var).into_bytes()), out)
+            }
+            AuthType | RemoteUser | PathInfo | Sessionid | Userid => scalar(Cow::Borrowed(b""), out),
+        }
+        if t.count {
+            let n = out.len() - start;
+            out.truncate(start);
+            out.push(Item {
+                var,
+                key: Cow::Borrowed(b""),
+                value: num(n),
+            });
+        }
+    }
+
+    /// Expands the macros of `m`.
+    pub(crate) fn expand(&self, m: &Macro) -> Vec<u8> {
+        let mut out = Vec::new();
+        for p in &m.parts {
+            match p {
+                Part::Lit(l) => out.extend_from_slice(l),
+                Part::Var(var, key) => match var {
+                    Var::Tx => {
+                        if let Some(v) = key.as_deref().and_then(|k| self.tx.get(k)) {
+                            out.extend_from_slice(v);
+                        }
+                    }
+                    Var::MatchedVar => out.extend_from_slice(&self.matched_var.1),
+                    Var::MatchedVarName => out.extend_from_slice(self.matched_var.0.as_bytes()),
+                    Var::Rule if key.as_deref() == Some("msg") => {
+                        if let Some(m) = self.cur_rule.and_then(|r| r.msg.as_ref()) {
+                            if m.parts.iter().all(|p| matches!(p, Part::Lit(_))) {
+                                out.extend_from_slice(m.constant().unwrap_or(b""));
+                            }
+                        }
+                    }
+                    _ => {
+                        let Some(rule) = self.cur_rule else { continue };
+                        let target = Target {
+                            var: *var,
+                            sel: key.as_ref().map(|k| KeySel::Key(k.as_bytes().to_vec())),
+                            count: false,
+                        };
+                        let mut items = Vec::new();
+                        self.gather(&target, rule, rule, &mut items);
+                        if let Some(i) = items.first() {
+                            out.extend_from_slice(&i.value);
+                        }
+                    }
+                },
+            }
+        }
+        out
+    }
+
+    fn set_tx(&mut self, key: &str, value: Vec<u8>) {
+        self.tx.insert(key.to_string(), value);
+    }
+
+    /// Reads a TX variable (lower-case name), for tests and the proxy's diagnostics.
+    pub fn tx_var(&self, name: &str) -> Option<&[u8]> {
+        self.tx.get(&name.to_ascii_lowercase()).map(Vec::as_slice)
+    }
+}
+
+fn item_name(i: &Item<'_>) -> String {
+    if i.key.is_empty() {
+        i.var.name().to_string()
+    } else {
+        format!("{}:{}", i.var.name(), String::from_utf8_lossy(&i.key))
+    }
+}
+
+fn lossy(v: Vec<u8>) -> String {
+    match String::from_utf8(v) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    }
+}
+
+/// `Cookie: a=1; b=2` → pairs; values are not decoded (ModSecurity v0 cookies).
+fn parse_cookies(value: &[u8], out: &mut Pairs) {
+    for part in value.split(|&c| c == b';') {
+        let part = part.trim_ascii();
+        if part.is_empty() {
+            continue;
+        }
+        match memchr::memchr(b'=', part) {
+            Some(eq) => out.push((
+                part[..eq].trim_ascii().to_vec(),
+                part[eq + 1..].trim_ascii().to_vec(),
+            )),
+            None => out.push((part.to_vec(), Vec::new())),
+        }
+    }
+}
+
+fn time_var(var: Var) -> String {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs() as i64;
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (h, mi, s) = (rem / 3600, (rem % 3600) / 60, rem % 60);
+    // Civil date from days since the epoch (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + if m <= 2 { 1 } else { 0 };
+    let wday = (days + 4).rem_euclid(7);
+    match var {
+        Var::TimeEpoch => secs.to_string(),
+        Var::TimeYear => y.to_string(),
+        Var::TimeMon => format!("{:02}", m - 1),
+        Var::TimeDay => d.to_string(),
+        Var::TimeHour => format!("{h:02}"),
+        Var::TimeMin => format!("{mi:02}"),
+        Var::TimeSec => format!("{s:02}"),
+        Var::TimeWday => wday.to_string(),
+        _ => format!("{h:02}:{mi:02}:{s:02}"),
+    }
+}

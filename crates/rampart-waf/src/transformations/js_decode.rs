@@ -1,0 +1,67 @@
+use super::{hex_val, unicode_to_byte};
+
+/// JavaScript escapes: `\xHH`, `\uHHHH`, octal `\OOO`, the single-letter escapes, and `\c` as `c`.
+pub(crate) fn js_decode(input: &[u8]) -> Option<Vec<u8>> {
+    if !input.contains(&b'\\') {
+        return None;
+    }
+    let mut out = Vec::with_capacity(input.len());
+    let mut i = 0;
+    while i < input.len() {
+        if input[i] != b'\\' || i + 1 >= input.len() {
+            out.push(input[i]);
+            i += 1;
+            continue;
+        }
+        let n = input[i + 1];
+        if (n == b'u' || n == b'U') && i + 5 < input.len() {
+            let h: Option<Vec<u8>> = input[i + 2..i + 6].iter().map(|&d| hex_val(d)).collect();
+            if let Some(h) = h {
+                let code = h.iter().fold(0u32, |a, &d| a << 4 | d as u32);
+                out.push(unicode_to_byte(code));
+                i += 6;
+                continue;
+            }
+        }
+        if (n == b'x' || n == b'X') && i + 3 < input.len() {
+            if let (Some(h), Some(l)) = (hex_val(input[i + 2]), hex_val(input[i + 3])) {
+                out.push(h << 4 | l);
+                i += 4;
+                continue;
+            }
+        }
+        if (b'0'..=b'7').contains(&n) {
+            let mut j = i + 1;
+            let mut v: u32 = 0;
+            while j < input.len() && j < i + 4 && (b'0'..=b'7').contains(&input[j]) {
+                v = v * 8 + (input[j] - b'0') as u32;
+                j += 1;
+            }
+            out.push((v & 0xff) as u8);
+            i = j;
+            continue;
+        }
+        out.push(match n {
+            b'a' => 7,
+            b'b' => 8,
+            b'f' => 12,
+            b'n' => b'\n',
+            b'r' => b'\r',
+            b't' => b'\t',
+            b'v' => 11,
+            other => other,
+        });
+        i += 2;
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn decodes_escapes() {
+        let t = |s| super::super::t(super::js_decode, s);
+        assert_eq!(t(r"\x3cscript\u003e\101\n\q\"), "<script>A\nq\\");
+        assert_eq!(t(r"\uff1c\x4"), "<x4");
+    }
+}
