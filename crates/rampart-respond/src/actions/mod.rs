@@ -6,7 +6,9 @@ use crate::error::{RespondError, Result};
 use crate::spec::ActionSpec;
 
 pub mod account;
+pub mod firewall;
 pub mod passwd;
+pub mod ssh_port;
 
 /// Every action name `rampart respond` accepts.
 pub const NAMES: &[&str] = &[
@@ -24,6 +26,8 @@ pub fn build(spec: &ActionSpec) -> Result<Box<dyn Action>> {
     Ok(match spec.name.as_str() {
         "passwd-rotate" => Box::new(passwd::PasswdRotate::from_spec(spec)?),
         "account-lock" => Box::new(account::AccountLock::from_spec(spec)?),
+        "firewall-baseline" => Box::new(firewall::FirewallBaseline::from_spec(spec)?),
+        "ssh-port" => Box::new(ssh_port::SshPort::from_spec(spec)?),
         other => {
             return Err(RespondError::Input(format!(
                 "unknown action {other:?} (known: {})",

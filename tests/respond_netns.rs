@@ -1,0 +1,233 @@
+//! `rampart respond` firewall-baseline and ssh-port against a real sshd and nft in
+//! network namespaces made by the test: logins from allowed and other addresses, confirm
+//! from a session on the new port, automatic rollback when nobody confirms.
+
+mod respond_support;
+
+use respond_support::*;
+use std::time::Duration;
+
+#[test]
+fn firewall_baseline_admits_the_admin_source_and_drops_others() {
+    let Some(lab) = Lab::new(2201) else { return };
+    assert!(lab.login(ALLOWED, 2201) && lab.login(OTHER, 2201));
+    let before = lab.nft_chains();
+
+    let out = lab.rampart(
+        &[
+            "apply",
+            "firewall-baseline",
+            "admin-from=192.0.2.2/32",
+            "allow=80",
+            "--yes",
+            "--timeout",
+            "8",
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("rampart respond confirm"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(lab.login(ALLOWED, 2201), "the admin source must get in");
+    assert!(!lab.login(OTHER, 2201), "another source must be dropped");
+
+    let c = lab.confirm_over_ssh(ALLOWED, 2201);
+    assert!(c.status.success(), "confirm: {}", stderr(&c));
+    sleep_past_deadline(&lab);
+    assert!(
+        !lab.login(OTHER, 2201),
+        "a confirmed baseline must stay after the timeout"
+    );
+    assert!(lab.login(ALLOWED, 2201));
+
+    let u = lab.rampart(&["undo", "--last"], &[]);
+    assert!(u.status.success(), "{}", stderr(&u));
+    assert!(lab.login(OTHER, 2201));
+    assert_eq!(lab.nft_chains(), before, "undo must restore the previous ruleset");
+}
+
+#[test]
+fn unconfirmed_firewall_rolls_back_by_itself() {
+    let Some(lab) = Lab::new(2211) else { return };
+    let before = lab.nft_chains();
+    // A policy that locks the operator out, forced: only the rollback can save them.
+    let out = lab.rampart(
+        &[
+            "apply",
+            "firewall-baseline",
+            "admin-from=198.51.100.0/24",
+            "--yes",
+            "--force",
+            "--timeout",
+            "2",
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!lab.login(ALLOWED, 2211));
+    assert!(lab.wait_settled(Duration::from_secs(10)), "rollback did not run");
+    assert!(lab.login(ALLOWED, 2211), "locked out after the rollback window");
+    assert_eq!(lab.nft_chains(), before);
+    let log = stdout(&lab.rampart(&["log"], &[]));
+    assert!(log.contains("undone"), "{log}");
+}
+
+#[test]
+fn refuses_to_drop_the_current_ssh_session_and_bad_input() {
+    let Some(lab) = Lab::new(2221) else { return };
+    let before = lab.nft_chains();
+    let session = [("SSH_CONNECTION", "192.0.2.3 50000 192.0.2.1 2221")];
+    let out = lab.rampart(
+        &["apply", "firewall-baseline", "admin-from=192.0.2.2/32", "--yes"],
+        &session,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("would drop your own SSH session"),
+        "{}",
+        stderr(&out)
+    );
+    let out = lab.rampart(
+        &["apply", "firewall-baseline", "admin-from=192.0.2.300/24", "--yes"],
+        &[],
+    );
+    assert!(
+        stderr(&out).contains("admin-from=192.0.2.300/24"),
+        "{}",
+        stderr(&out)
+    );
+    let out = lab.rampart(&["apply", "ssh-port", "port=2221", "--yes"], &[]);
+    assert!(
+        stderr(&out).contains("already configured for port 2221"),
+        "{}",
+        stderr(&out)
+    );
+    let out = lab.rampart(&["apply", "ssh-port", "port=70000", "--yes"], &[]);
+    assert!(stderr(&out).contains("not a port number"), "{}", stderr(&out));
+    // A port some other program listens on.
+    let mut other = std::process::Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &lab.srv,
+            "/usr/sbin/sshd",
+            "-D",
+            "-p",
+            "2229",
+            "-o",
+        ])
+        .arg(format!("PidFile={}", lab.path("other.pid").display()))
+        .args(["-f", lab.sshd_config.to_str().unwrap()])
+        .spawn()
+        .unwrap();
+    assert!(lab.wait_listening(2229, true));
+    let out = lab.rampart(&["apply", "ssh-port", "port=2229", "--yes"], &[]);
+    let _ = other.kill();
+    let _ = other.wait();
+    assert!(stderr(&out).contains("port 2229 is in use"), "{}", stderr(&out));
+    // Nothing changed, nothing journaled.
+    assert_eq!(lab.nft_chains(), before);
+    let log = stdout(&lab.rampart(&["log"], &[]));
+    assert!(
+        !log.contains("firewall-baseline") && !log.contains("ssh-port"),
+        "{log}"
+    );
+}
+
+#[test]
+fn ssh_port_move_confirmed_from_the_new_port() {
+    let Some(lab) = Lab::new(2231) else { return };
+    let original = lab.config_bytes();
+    let out = lab.rampart(
+        &[
+            "apply",
+            "ssh-port",
+            "port=2232",
+            "from=192.0.2.2/32",
+            "--yes",
+            "--timeout",
+            "8",
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert!(lab.login(ALLOWED, 2232), "new port from the allowed source");
+    assert!(
+        !lab.login(OTHER, 2232),
+        "new port from another source must be dropped"
+    );
+    assert!(
+        lab.login(ALLOWED, 2231),
+        "the old port stays open until confirmed"
+    );
+
+    // Confirming from the old port proves nothing and is refused.
+    let c = lab.confirm_over_ssh(ALLOWED, 2231);
+    assert!(!c.status.success());
+    assert!(
+        stderr(&c).contains("login on the new port 2232"),
+        "{}",
+        stderr(&c)
+    );
+    let c = lab.confirm_over_ssh(ALLOWED, 2232);
+    assert!(c.status.success(), "confirm: {}{}", stdout(&c), stderr(&c));
+    assert!(
+        lab.wait_listening(2231, false),
+        "old port still open after confirm"
+    );
+    assert!(!lab.login(ALLOWED, 2231));
+    sleep_past_deadline(&lab);
+    assert!(
+        lab.login(ALLOWED, 2232),
+        "a confirmed move must survive the timeout"
+    );
+
+    let u = lab.rampart(&["undo", "--last"], &[]);
+    assert!(u.status.success(), "{}", stderr(&u));
+    assert_eq!(
+        lab.config_bytes(),
+        original,
+        "undo must restore sshd_config byte for byte"
+    );
+    assert!(lab.wait_listening(2231, true));
+    assert!(lab.login(ALLOWED, 2231));
+}
+
+#[test]
+fn unconfirmed_ssh_port_move_rolls_back() {
+    let Some(lab) = Lab::new(2241) else { return };
+    let original = lab.config_bytes();
+    let out = lab.rampart(
+        &["apply", "ssh-port", "port=2242", "--yes", "--timeout", "2"],
+        &[],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(lab.login(ALLOWED, 2242));
+    assert!(lab.wait_settled(Duration::from_secs(10)), "rollback did not run");
+    assert!(
+        lab.wait_listening(2242, false),
+        "new port still open after the rollback"
+    );
+    assert_eq!(lab.config_bytes(), original);
+    assert!(lab.login(ALLOWED, 2241), "the old port must still accept logins");
+}
+
+/// Sleeps until one second after the newest action's confirm deadline, so the detached
+/// rollback has woken up and (for a confirmed action) left it alone.
+fn sleep_past_deadline(lab: &Lab) {
+    let log = stdout(&lab.rampart(&["log", "--json"], &[]));
+    let deadline = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| v["confirm_deadline"].as_u64())
+        .max()
+        .unwrap_or(0);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    std::thread::sleep(Duration::from_secs(deadline.saturating_sub(now) + 1));
+}
