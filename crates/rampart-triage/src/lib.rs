@@ -8,6 +8,7 @@ pub mod checks;
 pub mod context;
 pub mod dpkg;
 pub mod etc;
+pub mod http_probe;
 pub mod procnet;
 pub mod runner;
 pub mod sshd_config;

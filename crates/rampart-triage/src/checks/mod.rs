@@ -5,14 +5,18 @@ pub mod firewall;
 pub mod integrity;
 pub mod network;
 pub mod passwords;
+pub mod patches;
 pub mod persistence;
 pub mod ssh;
+pub mod web;
 
 use crate::runner::Check;
 
 /// Every check family, in playbook order.
 pub fn all() -> Vec<Box<dyn Check>> {
     vec![
+        Box::new(web::Web::new()),
+        Box::new(patches::Patches),
         Box::new(passwords::Passwords),
         Box::new(ssh::Ssh),
         Box::new(firewall::Firewall),
