@@ -257,7 +257,9 @@ impl Lab {
             let text = String::from_utf8_lossy(&out.stdout).into_owned();
             if !text.lines().any(|l| {
                 let v: serde_json::Value = serde_json::from_str(l).unwrap_or_default();
-                v["confirm_deadline"].is_u64() && v["state"] == "applied" && v["confirmed"] == false
+                v["confirm_deadline"].is_u64()
+                    && (v["state"] == "applied" || v["state"] == "planned")
+                    && v["confirmed"] == false
             }) {
                 return true;
             }

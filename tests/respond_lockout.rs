@@ -1,0 +1,167 @@
+//! The lockout suite: the real `rampart` binary is killed (SIGKILL, through the
+//! RAMPART_CRASH_AT test hook) at every step of an SSH port move and of a firewall
+//! apply, and at the step of a confirm that closes the old port. Right after each kill
+//! and again after the rollback window, the operator must still be able to log in on
+//! the old or the new port; after the window, sshd_config must be byte-identical and the
+//! ruleset as before. Prints the count of lockouts, which must be 0.
+
+mod respond_support;
+
+use respond_support::*;
+use std::os::unix::process::ExitStatusExt;
+use std::time::Duration;
+
+struct Tally {
+    scenarios: usize,
+    lockouts: Vec<String>,
+}
+
+impl Tally {
+    fn check(&mut self, lab: &Lab, what: &str, ports: &[u16]) {
+        if !ports.iter().any(|&p| lab.login(ALLOWED, p)) {
+            self.lockouts
+                .push(format!("{what}: no login on any of {ports:?}"));
+        }
+    }
+}
+
+#[test]
+fn killing_rampart_at_any_step_never_locks_the_operator_out() {
+    let Some(lab) = Lab::new(2301) else { return };
+    let original = lab.config_bytes();
+    let rules_before = lab.nft_chains();
+    let mut tally = Tally {
+        scenarios: 0,
+        lockouts: Vec::new(),
+    };
+    let timeout = "2";
+
+    // SSH port moves, killed at each step of apply (None: apply completes, nobody confirms).
+    let steps = [
+        Some("journaled"),
+        Some("saved"),
+        Some("armed"),
+        Some("firewall-opened"),
+        Some("config-written"),
+        Some("reloaded"),
+        None,
+    ];
+    for (i, step) in steps.iter().enumerate() {
+        let new_port = 2310 + i as u16;
+        let port_arg = format!("port={new_port}");
+        let envs: Vec<(&str, &str)> = step.map(|s| vec![("RAMPART_CRASH_AT", s)]).unwrap_or_default();
+        let out = lab.rampart(
+            &[
+                "apply",
+                "ssh-port",
+                &port_arg,
+                "from=192.0.2.2/32",
+                "--yes",
+                "--timeout",
+                timeout,
+            ],
+            &envs,
+        );
+        let what = format!(
+            "ssh-port killed at {}",
+            step.unwrap_or("(completed, not confirmed)")
+        );
+        match step {
+            Some(_) => assert_eq!(out.status.signal(), Some(9), "{what}: {}", stderr(&out)),
+            None => assert!(out.status.success(), "{what}: {}", stderr(&out)),
+        }
+        tally.scenarios += 1;
+        tally.check(&lab, &format!("{what}, right after"), &[2301, new_port]);
+        assert!(
+            lab.wait_settled(Duration::from_secs(15)),
+            "{what}: rollback did not run"
+        );
+        lab.wait_listening(new_port, false);
+        tally.check(&lab, &format!("{what}, after the rollback window"), &[2301]);
+        assert_eq!(
+            lab.config_bytes(),
+            original,
+            "{what}: sshd_config not restored byte for byte"
+        );
+        assert_eq!(lab.nft_chains(), rules_before, "{what}: ruleset not restored");
+    }
+
+    // A confirm killed after it removed the old port, before it recorded the
+    // confirmation: the rollback must bring the old port back.
+    {
+        let out = lab.rampart(
+            &["apply", "ssh-port", "port=2320", "--yes", "--timeout", "4"],
+            &[],
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        let c = lab.rampart(
+            &["confirm", "--force"],
+            &[("RAMPART_CRASH_AT", "confirm-config-written")],
+        );
+        assert_eq!(c.status.signal(), Some(9), "{}", stderr(&c));
+        tally.scenarios += 1;
+        tally.check(
+            &lab,
+            "confirm killed after editing sshd_config, right after",
+            &[2301, 2320],
+        );
+        assert!(lab.wait_settled(Duration::from_secs(15)));
+        lab.wait_listening(2301, true);
+        tally.check(
+            &lab,
+            "confirm killed after editing sshd_config, after the window",
+            &[2301],
+        );
+        assert_eq!(lab.config_bytes(), original);
+    }
+
+    // Firewall applies with a policy that shuts the operator out (forced), killed at each step.
+    for step in [
+        Some("journaled"),
+        Some("saved"),
+        Some("armed"),
+        Some("applied"),
+        None,
+    ] {
+        let envs: Vec<(&str, &str)> = step.map(|s| vec![("RAMPART_CRASH_AT", s)]).unwrap_or_default();
+        let out = lab.rampart(
+            &[
+                "apply",
+                "firewall-baseline",
+                "admin-from=198.51.100.0/24",
+                "--yes",
+                "--force",
+                "--timeout",
+                timeout,
+            ],
+            &envs,
+        );
+        let what = format!(
+            "firewall killed at {}",
+            step.unwrap_or("(completed, not confirmed)")
+        );
+        match step {
+            Some(_) => assert_eq!(out.status.signal(), Some(9), "{what}: {}", stderr(&out)),
+            None => assert!(out.status.success(), "{what}: {}", stderr(&out)),
+        }
+        tally.scenarios += 1;
+        assert!(
+            lab.wait_settled(Duration::from_secs(15)),
+            "{what}: rollback did not run"
+        );
+        tally.check(&lab, &format!("{what}, after the rollback window"), &[2301]);
+        assert_eq!(lab.nft_chains(), rules_before, "{what}: ruleset not restored");
+    }
+
+    println!(
+        "lockout suite: {} scenarios, {} lockouts{}",
+        tally.scenarios,
+        tally.lockouts.len(),
+        if tally.lockouts.is_empty() {
+            String::new()
+        } else {
+            format!(": {:?}", tally.lockouts)
+        }
+    );
+    assert!(tally.lockouts.is_empty(), "{:#?}", tally.lockouts);
+}
