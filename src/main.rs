@@ -29,6 +29,8 @@ enum Command {
     Triage(cli::triage::Args),
     /// Fix what triage found: plan (the default), apply, undo, log, confirm.
     Respond(cli::respond::Args),
+    /// Web application firewall: reverse proxy running ModSecurity SecLang rules (OWASP CRS).
+    Waf(cli::waf::Args),
 }
 
 fn main() -> ExitCode {
@@ -37,6 +39,7 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Triage(args) => cli::triage::run(args),
         Command::Respond(args) => cli::respond::run(args),
+        Command::Waf(args) => cli::waf::run(args),
     };
     match code {
         Ok(code) => ExitCode::from(code as u8),

@@ -3,3 +3,4 @@
 pub mod output;
 pub mod respond;
 pub mod triage;
+pub mod waf;

@@ -9,6 +9,7 @@ pub mod account;
 pub mod firewall;
 pub mod passwd;
 pub mod ssh_port;
+pub mod webroot;
 
 /// Every action name `rampart respond` accepts.
 pub const NAMES: &[&str] = &[
@@ -28,6 +29,7 @@ pub fn build(spec: &ActionSpec) -> Result<Box<dyn Action>> {
         "account-lock" => Box::new(account::AccountLock::from_spec(spec)?),
         "firewall-baseline" => Box::new(firewall::FirewallBaseline::from_spec(spec)?),
         "ssh-port" => Box::new(ssh_port::SshPort::from_spec(spec)?),
+        "webroot-readonly" => Box::new(webroot::WebrootReadonly::from_spec(spec)?),
         other => {
             return Err(RespondError::Input(format!(
                 "unknown action {other:?} (known: {})",

@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# WAF benchmark: wrk against Rampart+CRS and Apache+ModSecurity v2+CRS in the same run,
+# both reverse proxies in front of the same static page served by a plain Apache,
+# plus that upstream alone. Then Rampart's resident memory over 100 rule reloads.
+#
+# Usage (as root, from anywhere): bench/waf/run.sh [DURATION_SECONDS] [RELOADS]
+# Needs: wrk, apache2, libapache2-mod-security2 (installed here when missing).
+# Ports used on 127.0.0.1: 18080 (upstream), 18081 (Apache+ModSecurity), 18082 (Rampart).
+set -euo pipefail
+
+DURATION="${1:-10}"
+RELOADS="${2:-100}"
+CONNS=10
+THREADS=2
+REPO="$(cd "$(dirname "$0")/../.." && pwd)"
+CRS="$(cd "$REPO/../shared/crs" && pwd)"
+W="$(mktemp -d /tmp/rampart-waf-bench.XXXXXX)"
+chmod 755 "$W"
+UP=18080 MS=18081 RP=18082
+
+need=()
+for p in wrk apache2 libapache2-mod-security2; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
+done
+if ((${#need[@]})); then
+  echo "installing ${need[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+echo "building rampart (release)…"
+(cd "$REPO" && cargo build --release --bin rampart 2>&1 | tail -1)
+RAMPART="$REPO/target/release/rampart"
+
+pids=()
+cleanup() {
+  for f in "$W"/upstream.pid "$W"/modsec.pid; do
+    [ -s "$f" ] && kill "$(cat "$f")" 2>/dev/null || true
+  done
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+
+MODS=/usr/lib/apache2/modules
+mkdir -p "$W/www" "$W/modsec-tmp" "$W/modsec-data"
+chown www-data:www-data "$W/modsec-tmp" "$W/modsec-data"
+# A small static page (about 1 KB).
+{
+  echo '<!DOCTYPE html><html><head><title>Rampart bench</title></head><body>'
+  for i in $(seq 1 20); do echo "<p>Static line $i of the benchmark page.</p>"; done
+  echo '</body></html>'
+} > "$W/www/index.html"
+chmod -R a+rX "$W/www"
+
+common_conf() {
+  cat <<CONF
+ServerRoot /etc/apache2
+ServerName localhost
+User www-data
+Group www-data
+LoadModule mpm_event_module $MODS/mod_mpm_event.so
+LoadModule authz_core_module $MODS/mod_authz_core.so
+LoadModule mime_module $MODS/mod_mime.so
+TypesConfig /etc/mime.types
+StartServers 2
+ServerLimit 4
+ThreadsPerChild 25
+MaxRequestWorkers 100
+KeepAlive On
+MaxKeepAliveRequests 0
+LogLevel warn
+CONF
+}
+
+# 1. The upstream: plain Apache serving the page.
+{
+  common_conf
+  cat <<CONF
+Listen 127.0.0.1:$UP
+PidFile $W/upstream.pid
+ErrorLog $W/upstream-error.log
+DocumentRoot $W/www
+<Directory $W/www>
+  Require all granted
+</Directory>
+CONF
+} > "$W/upstream.conf"
+
+# 2. Apache + ModSecurity v2 + CRS 4 as a reverse proxy to the same upstream.
+# Compatibility notes for ModSecurity 2.9.7 (see README.md): the same engine base
+# config as Rampart (conf/modsecurity-base.conf is plain ModSecurity syntax), then
+# crs-setup.conf.example and rules/*.conf unmodified.
+{
+  common_conf
+  cat <<CONF
+Listen 127.0.0.1:$MS
+PidFile $W/modsec.pid
+ErrorLog $W/modsec-error.log
+LoadModule unique_id_module $MODS/mod_unique_id.so
+LoadModule security2_module $MODS/mod_security2.so
+LoadModule proxy_module $MODS/mod_proxy.so
+LoadModule proxy_http_module $MODS/mod_proxy_http.so
+SecTmpDir $W/modsec-tmp
+SecDataDir $W/modsec-data
+SecAuditLog $W/modsec-audit.log
+Include $REPO/crates/rampart-proxy/conf/modsecurity-base.conf
+Include $CRS/crs-setup.conf.example
+Include $CRS/rules/*.conf
+ProxyPass / http://127.0.0.1:$UP/
+ProxyPassReverse / http://127.0.0.1:$UP/
+CONF
+} > "$W/modsec.conf"
+
+/usr/sbin/apache2 -f "$W/upstream.conf" -k start
+/usr/sbin/apache2 -t -f "$W/modsec.conf" 2>&1 | tail -3
+/usr/sbin/apache2 -f "$W/modsec.conf" -k start
+
+# 3. Rampart + the same rules (PL1, blocking).
+"$RAMPART" waf --listen "127.0.0.1:$RP" --upstream "http://127.0.0.1:$UP" \
+  --rules "$REPO/crates/rampart-proxy/conf/modsecurity-base.conf" "$CRS/crs-setup.conf.example" "$CRS/rules" \
+  --error-log "$W/rampart-error.log" 2> "$W/rampart.stderr" &
+RPID=$!
+pids+=("$RPID")
+
+wait_port() {
+  for _ in $(seq 1 200); do
+    if curl -s -o /dev/null "http://127.0.0.1:$1/index.html" 2>/dev/null \
+       || (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  echo "port $1 did not come up" >&2; exit 1
+}
+wait_port $UP; wait_port $MS; wait_port $RP
+
+# Sanity: each path serves the page, and both WAFs block an obvious attack.
+check() { # port path expected-status
+  local got
+  got=$(exec 3<>"/dev/tcp/127.0.0.1/$1"; printf 'GET %s HTTP/1.1\r\nHost: localhost\r\nUser-Agent: Mozilla/5.0\r\nAccept: text/html\r\nConnection: close\r\n\r\n' "$2" >&3; head -c 12 <&3 | cut -d' ' -f2)
+  [ "$got" = "$3" ] || { echo "sanity check failed: port $1 $2 answered $got, want $3" >&2; exit 1; }
+}
+for p in $UP $MS $RP; do check $p /index.html 200; done
+check $MS "/index.html?id=1%27%20or%201=1--" 403
+check $RP "/index.html?id=1%27%20or%201=1--" 403
+
+HDRS=(-H "Host: localhost" -H "User-Agent: Mozilla/5.0 (X11; Linux x86_64) bench" -H "Accept: text/html,application/xhtml+xml" -H "Accept-Language: en")
+bench() { # name port
+  local out rps p99
+  out=$(wrk -t$THREADS -c$CONNS -d"${DURATION}s" --latency "${HDRS[@]}" "http://127.0.0.1:$2/index.html")
+  rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+  p99=$(awk '$1=="99%" {print $2}' <<<"$out")
+  local errs; errs=$(grep -E 'Non-2xx|Socket errors' <<<"$out" || true)
+  printf '%-28s %12s req/s   p99 %8s %s\n' "$1" "$rps" "$p99" "$errs"
+  eval "RPS_$3=$rps; P99_$3=$p99"
+}
+to_ms() { awk -v v="$1" 'BEGIN{ if (v ~ /us$/) {sub(/us$/,"",v); print v/1000} else if (v ~ /ms$/) {sub(/ms$/,"",v); print v} else if (v ~ /s$/) {sub(/s$/,"",v); print v*1000} else print v }'; }
+
+echo
+echo "wrk: $THREADS threads, $CONNS connections, ${DURATION}s each, GET /index.html ($(stat -c %s "$W/www/index.html") bytes)"
+bench "upstream (Apache static)" $UP UP
+bench "Apache + ModSecurity + CRS" $MS MS
+bench "Rampart + CRS" $RP RP
+echo
+awk -v r="$RPS_RP" -v m="$RPS_MS" 'BEGIN{printf "Rampart / ModSecurity requests/s: %.2fx\n", r/m}'
+awk -v r="$(to_ms "$P99_RP")" -v u="$(to_ms "$P99_UP")" -v m="$(to_ms "$P99_MS")" \
+  'BEGIN{printf "p99 added over the bare upstream: Rampart %.3f ms, ModSecurity %.3f ms\n", r-u, m-u}'
+
+# 4. Memory over rule reloads.
+rss() { awk '/^VmRSS:/ {print $2}' "/proc/$RPID/status"; }
+echo
+echo "Rampart RSS over $RELOADS SIGHUP reloads (KiB):"
+before=$(rss); echo "  before: $before"
+for i in $(seq 1 "$RELOADS"); do
+  kill -HUP "$RPID"
+  # Wait until this reload is done (one "Rules reloaded." line per reload).
+  for _ in $(seq 1 600); do
+    n=$(grep -c 'Rules reloaded' "$W/rampart-error.log" 2>/dev/null || true)
+    [ "${n:-0}" -ge "$i" ] && break
+    sleep 0.05
+  done
+  # Serve a little traffic between reloads so old engines are really released.
+  check $RP /index.html 200
+  if (( i % 10 == 0 )); then echo "  after $i: $(rss)"; fi
+done
+after=$(rss)
+awk -v a="$after" -v b="$before" 'BEGIN{printf "  growth: %d KiB (%.1f%%)\n", a-b, (a-b)*100/b}'
+grep -c 'Rule reload failed' "$W/rampart-error.log" | awk '{ if ($1>0) print "  reload failures: " $1 }'
+echo "work dir: $W"

@@ -1,0 +1,63 @@
+//! The running rule set: compiled once, swapped atomically on reload.
+
+use arc_swap::ArcSwap;
+use rampart_waf::{Engine, LoadError};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// The engine in force plus what it was loaded from. Requests take a snapshot
+/// (`current()`); a reload builds a new engine and swaps it in, so in-flight requests
+/// finish with the rules they started with.
+pub struct Rules {
+    paths: Vec<PathBuf>,
+    current: ArcSwap<Engine>,
+    generation: AtomicU64,
+}
+
+impl Rules {
+    pub fn load(paths: Vec<PathBuf>) -> Result<Rules, LoadError> {
+        let engine = Engine::from_files(&paths)?;
+        Ok(Rules::from_engine(engine, paths))
+    }
+
+    /// Wraps an engine built elsewhere; `paths` are used by later reloads.
+    pub fn from_engine(engine: Engine, paths: Vec<PathBuf>) -> Rules {
+        Rules {
+            paths,
+            current: ArcSwap::from_pointee(engine),
+            generation: AtomicU64::new(0),
+        }
+    }
+
+    /// Shares one compiled engine between several proxies (tests run many side by side).
+    pub fn from_shared(engine: Arc<Engine>, paths: Vec<PathBuf>) -> Rules {
+        Rules {
+            paths,
+            current: ArcSwap::new(engine),
+            generation: AtomicU64::new(0),
+        }
+    }
+
+    pub fn current(&self) -> Arc<Engine> {
+        self.current.load_full()
+    }
+
+    /// How many reloads succeeded.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Relaxed)
+    }
+
+    pub fn paths(&self) -> &[PathBuf] {
+        &self.paths
+    }
+
+    /// Loads the rule files again; on error the running rules stay in force.
+    /// Blocking (compiles every rule): call it off the async workers.
+    pub fn reload(&self) -> Result<(), LoadError> {
+        let engine = Engine::from_files(&self.paths)?;
+        self.current.store(Arc::new(engine));
+        self.generation.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+}

@@ -1,0 +1,95 @@
+//! SIGHUP reloads the rules; a broken rule file is rejected with its location and the
+//! running rules stay in force. (Own test binary: it signals its own process.)
+
+mod common;
+
+use common::{raw_exchange, start_echo, start_proxy};
+use rampart_proxy::Limits;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+const T: Duration = Duration::from_secs(5);
+
+fn get(path: &str) -> Vec<u8> {
+    format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").into_bytes()
+}
+
+async fn wait_for_log(log: &Path, needle: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        if text.contains(needle) {
+            return text;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{needle:?} not in the error log:\n{text}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn sighup_reload_keeps_old_rules_on_error_and_swaps_on_success() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules.conf");
+    std::fs::write(
+        &rules,
+        "SecRuleEngine On\nSecRule ARGS:a \"@streq one\" \"id:1,phase:1,deny,status:403,log,msg:'one'\"\n",
+    )
+    .unwrap();
+    let (proxy, log) = start_proxy(
+        dir.path(),
+        start_echo().await,
+        vec![rules.clone()],
+        Limits::default(),
+        None,
+    )
+    .await;
+    let _hup = rampart_proxy::reload_on_sighup(&proxy).unwrap();
+    assert_eq!(
+        raw_exchange(proxy.local_addr, &get("/?a=one"), T).await.status,
+        Some(403)
+    );
+
+    // A broken second line: the reload fails, names file and line, the old rules stay.
+    std::fs::write(
+        &rules,
+        "SecRuleEngine On\nSecRule ARGS:a \"@streq two\" \"id:2,phase:1,deny,nosuchaction\"\n",
+    )
+    .unwrap();
+    unsafe { libc::kill(libc::getpid(), libc::SIGHUP) };
+    let text = wait_for_log(&log, "Rule reload failed").await;
+    let line = text.lines().find(|l| l.contains("Rule reload failed")).unwrap();
+    assert!(
+        line.contains(&format!("{}:2", rules.display())),
+        "location missing: {line}"
+    );
+    assert_eq!(
+        raw_exchange(proxy.local_addr, &get("/?a=one"), T).await.status,
+        Some(403)
+    );
+    assert_eq!(
+        raw_exchange(proxy.local_addr, &get("/?a=two"), T).await.status,
+        Some(200)
+    );
+    assert_eq!(proxy.rules().generation(), 0);
+
+    // A good file: the new rules replace the old ones, on the same listening socket.
+    std::fs::write(
+        &rules,
+        "SecRuleEngine On\nSecRule ARGS:a \"@streq two\" \"id:2,phase:1,deny,status:403,log\"\n",
+    )
+    .unwrap();
+    unsafe { libc::kill(libc::getpid(), libc::SIGHUP) };
+    wait_for_log(&log, "Rules reloaded").await;
+    assert_eq!(proxy.rules().generation(), 1);
+    assert_eq!(
+        raw_exchange(proxy.local_addr, &get("/?a=two"), T).await.status,
+        Some(403)
+    );
+    assert_eq!(
+        raw_exchange(proxy.local_addr, &get("/?a=one"), T).await.status,
+        Some(200)
+    );
+}
