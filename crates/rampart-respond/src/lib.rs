@@ -10,12 +10,14 @@
 
 pub mod action;
 pub mod actions;
+pub mod dbclient;
 pub mod engine;
 pub mod env;
 pub mod error;
 pub mod fsutil;
 pub mod guard;
 pub mod hash;
+pub mod inventory;
 pub mod journal;
 pub mod pwfile;
 pub mod spec;

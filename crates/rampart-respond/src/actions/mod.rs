@@ -6,6 +6,7 @@ use crate::error::{RespondError, Result};
 use crate::spec::ActionSpec;
 
 pub mod account;
+pub mod db;
 pub mod firewall;
 pub mod passwd;
 pub mod ssh_port;
@@ -29,6 +30,7 @@ pub fn build(spec: &ActionSpec) -> Result<Box<dyn Action>> {
         "account-lock" => Box::new(account::AccountLock::from_spec(spec)?),
         "firewall-baseline" => Box::new(firewall::FirewallBaseline::from_spec(spec)?),
         "ssh-port" => Box::new(ssh_port::SshPort::from_spec(spec)?),
+        "db-rotate" => Box::new(db::DbRotate::from_spec(spec)?),
         "webroot-readonly" => Box::new(webroot::WebrootReadonly::from_spec(spec)?),
         other => {
             return Err(RespondError::Input(format!(
