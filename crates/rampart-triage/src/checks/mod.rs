@@ -1,6 +1,7 @@
 //! One module per family of checks. `all()` is the list `rampart triage` runs.
 
 pub mod accounts;
+pub mod databases;
 pub mod firewall;
 pub mod integrity;
 pub mod network;
@@ -18,6 +19,7 @@ pub fn all() -> Vec<Box<dyn Check>> {
         Box::new(web::Web::new()),
         Box::new(patches::Patches),
         Box::new(passwords::Passwords),
+        Box::new(databases::Databases),
         Box::new(ssh::Ssh),
         Box::new(firewall::Firewall),
         Box::new(network::Network::new()),
