@@ -43,6 +43,14 @@ pub struct Common {
     sshd_config: PathBuf,
     #[arg(long, global = true, value_name = "FILE", default_value = "/run/sshd.pid")]
     sshd_pid_file: PathBuf,
+    /// Where kill-quarantine moves executables.
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        default_value = "/var/lib/rampart/quarantine"
+    )]
+    quarantine_dir: PathBuf,
     /// Seconds a guarded change (firewall, SSH port) waits for `rampart respond confirm`
     /// before it rolls back by itself.
     #[arg(long, global = true, value_name = "SECS", default_value_t = 300)]
@@ -109,6 +117,7 @@ fn env_of(c: &Common) -> Env {
     env.sshd_config = c.sshd_config.clone();
     env.sshd_pid_file = c.sshd_pid_file.clone();
     env.journal_dir = c.journal.clone();
+    env.quarantine_dir = c.quarantine_dir.clone();
     env.confirm_timeout_secs = c.timeout;
     env.force = c.force;
     env.session = Session::current();

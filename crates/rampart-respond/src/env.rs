@@ -15,6 +15,9 @@ pub struct Env {
     pub sshd_config: PathBuf,
     pub sshd_pid_file: PathBuf,
     pub journal_dir: PathBuf,
+    /// Where `kill-quarantine` moves executables.
+    #[serde(default = "default_quarantine_dir")]
+    pub quarantine_dir: PathBuf,
     /// How long a confirm-or-rollback action waits for `rampart respond confirm`.
     pub confirm_timeout_secs: u64,
     /// The `rampart` binary the detached rollback runs (`rampart respond rollback-after`).
@@ -26,6 +29,10 @@ pub struct Env {
     /// Test hook: the process kills itself (SIGKILL) when it reaches this step.
     #[serde(skip)]
     pub crash_at: Option<String>,
+}
+
+fn default_quarantine_dir() -> PathBuf {
+    PathBuf::from(rampart_quarantine::Quarantine::DEFAULT_DIR)
 }
 
 /// Who is running Rampart, so actions can refuse to cut that person off.
@@ -102,6 +109,7 @@ impl Env {
             sshd_config: PathBuf::from("/etc/ssh/sshd_config"),
             sshd_pid_file: PathBuf::from("/run/sshd.pid"),
             journal_dir: PathBuf::from("/var/lib/rampart/journal"),
+            quarantine_dir: default_quarantine_dir(),
             confirm_timeout_secs: 300,
             rollback_exe: std::env::current_exe().ok(),
             force: false,

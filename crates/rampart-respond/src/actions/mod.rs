@@ -8,6 +8,7 @@ use crate::spec::ActionSpec;
 pub mod account;
 pub mod db;
 pub mod firewall;
+pub mod kill;
 pub mod passwd;
 pub mod ssh_port;
 pub mod webroot;
@@ -30,6 +31,7 @@ pub fn build(spec: &ActionSpec) -> Result<Box<dyn Action>> {
         "account-lock" => Box::new(account::AccountLock::from_spec(spec)?),
         "firewall-baseline" => Box::new(firewall::FirewallBaseline::from_spec(spec)?),
         "ssh-port" => Box::new(ssh_port::SshPort::from_spec(spec)?),
+        "kill-quarantine" => Box::new(kill::KillQuarantine::from_spec(spec)?),
         "db-rotate" => Box::new(db::DbRotate::from_spec(spec)?),
         "webroot-readonly" => Box::new(webroot::WebrootReadonly::from_spec(spec)?),
         other => {
