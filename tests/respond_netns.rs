@@ -231,3 +231,42 @@ fn sleep_past_deadline(lab: &Lab) {
         .as_secs();
     std::thread::sleep(Duration::from_secs(deadline.saturating_sub(now) + 1));
 }
+
+#[test]
+fn ssh_harden_is_validated_confirmed_or_rolled_back() {
+    let Some(lab) = Lab::new(2251) else { return };
+    let original = lab.config_bytes();
+    let out = lab.rampart(&["apply", "ssh-harden", "MaxAuthTries=bogus", "--yes"], &[]);
+    assert!(stderr(&out).contains("sshd -t rejects"), "{}", stderr(&out));
+    assert_eq!(lab.config_bytes(), original);
+
+    // Not confirmed: rolled back.
+    let out = lab.rampart(
+        &["apply", "ssh-harden", "MaxAuthTries=2", "--yes", "--timeout", "2"],
+        &[],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&lab.config_bytes())
+        .starts_with("# Set by rampart respond ssh-harden\nMaxAuthTries 2\n"));
+    assert!(lab.wait_settled(Duration::from_secs(10)));
+    assert_eq!(lab.config_bytes(), original);
+
+    // Confirmed from a new login: kept, and verified with sshd -T.
+    let out = lab.rampart(
+        &[
+            "apply",
+            "ssh-harden",
+            "MaxAuthTries=3",
+            "--yes",
+            "--timeout",
+            "20",
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let c = lab.confirm_over_ssh(ALLOWED, 2251);
+    assert!(c.status.success(), "{}", stderr(&c));
+    let log = stdout(&lab.rampart(&["log"], &[]));
+    assert!(log.lines().last().unwrap().contains("verified"), "{log}");
+    assert!(lab.login(ALLOWED, 2251));
+}

@@ -10,6 +10,7 @@ pub mod db;
 pub mod firewall;
 pub mod kill;
 pub mod passwd;
+pub mod ssh_harden;
 pub mod ssh_port;
 pub mod webroot;
 
@@ -33,6 +34,7 @@ pub fn build(spec: &ActionSpec) -> Result<Box<dyn Action>> {
         "ssh-port" => Box::new(ssh_port::SshPort::from_spec(spec)?),
         "kill-quarantine" => Box::new(kill::KillQuarantine::from_spec(spec)?),
         "db-rotate" => Box::new(db::DbRotate::from_spec(spec)?),
+        "ssh-harden" => Box::new(ssh_harden::SshHarden::from_spec(spec)?),
         "webroot-readonly" => Box::new(webroot::WebrootReadonly::from_spec(spec)?),
         other => {
             return Err(RespondError::Input(format!(

@@ -1,0 +1,107 @@
+//! `rampart respond` from the command line: plan is the default and changes nothing,
+//! apply refuses to run unasked without a terminal, generated passwords go to a 0600
+//! file and not to stdout, log and undo work from the journal.
+
+use std::os::unix::fs::PermissionsExt;
+use std::process::{Command, Output, Stdio};
+
+fn rampart(root: &std::path::Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rampart"))
+        .arg("respond")
+        .args(args)
+        .args([
+            "--root",
+            root.to_str().unwrap(),
+            "--journal",
+            root.join("journal").to_str().unwrap(),
+        ])
+        .env_remove("SUDO_USER")
+        .env_remove("SSH_CONNECTION")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn plan_apply_log_undo_from_the_command_line() {
+    // SAFETY: geteuid cannot fail.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipped: usermod --prefix needs root");
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let etc = d.path().join("etc");
+    std::fs::create_dir_all(&etc).unwrap();
+    std::fs::write(
+        etc.join("passwd"),
+        "root:x:0:0::/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\n",
+    )
+    .unwrap();
+    std::fs::write(
+        etc.join("shadow"),
+        "root:*:19000::::::\nalice:!:19000:0:99999:7:::\n",
+    )
+    .unwrap();
+    std::fs::write(etc.join("group"), "root:x:0:\nalice:x:1000:\n").unwrap();
+    let shadow0 = std::fs::read(etc.join("shadow")).unwrap();
+
+    let out = rampart(d.path(), &["account-lock", "user=alice"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("Plan for `account-lock user=alice`"));
+    assert!(text(&out.stdout).contains("Nothing was changed"));
+
+    let out = rampart(d.path(), &["apply", "passwd-rotate", "user=alice"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--yes"), "{}", text(&out.stderr));
+    assert_eq!(std::fs::read(etc.join("shadow")).unwrap(), shadow0);
+
+    let secrets = d.path().join("new-passwords");
+    let out = rampart(
+        d.path(),
+        &[
+            "apply",
+            "passwd-rotate",
+            "user=alice",
+            "--yes",
+            "--out",
+            secrets.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let file = std::fs::read_to_string(&secrets).unwrap();
+    let pw = file.strip_prefix("alice\t").unwrap().trim();
+    assert_eq!(pw.len(), 20);
+    assert_eq!(
+        std::fs::metadata(&secrets).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert!(!text(&out.stdout).contains(pw) && !text(&out.stderr).contains(pw));
+
+    let out = rampart(d.path(), &["log", "--json"]);
+    let line: serde_json::Value = serde_json::from_str(text(&out.stdout).lines().next().unwrap()).unwrap();
+    assert_eq!(line["state"], "verified");
+    assert_eq!(line["action"], "passwd-rotate user=alice");
+
+    let out = rampart(d.path(), &["undo", "--last"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(std::fs::read(etc.join("shadow")).unwrap(), shadow0);
+    let out = rampart(d.path(), &["undo", "--last"]);
+    assert_eq!(out.status.code(), Some(2), "nothing left to undo");
+}
+
+#[test]
+fn from_triage_without_a_choice_is_refused_non_interactively() {
+    let d = tempfile::tempdir().unwrap();
+    let out = rampart(d.path(), &["apply", "--from-triage"]);
+    let (o, e) = (text(&out.stdout), text(&out.stderr));
+    if o.contains("Triage found nothing") {
+        assert!(out.status.success());
+    } else {
+        assert_eq!(out.status.code(), Some(2), "{o}{e}");
+        assert!(e.contains("not a terminal") && e.contains("--only"), "{e}");
+    }
+}
