@@ -474,7 +474,7 @@ fn read_line_bounded<R: BufRead>(r: &mut R, buf: &mut Vec<u8>) -> io::Result<usi
             if avail.is_empty() {
                 return Ok(total);
             }
-            let (done, used) = match avail.iter().position(|&b| b == b'\n') {
+            let (done, used) = match memchr::memchr(b'\n', avail) {
                 Some(i) => (true, i + 1),
                 None => (false, avail.len()),
             };
