@@ -25,6 +25,9 @@ pub struct Args {
     /// Do not probe the local web server for admin paths.
     #[arg(long)]
     no_probe: bool,
+    /// Run only these check families (comma-separated: network,firewall,…); for benchmarks.
+    #[arg(long, value_name = "CHECKS", value_delimiter = ',', hide = true)]
+    only: Vec<String>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<i32> {
@@ -45,7 +48,15 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             recent_days: None,
         },
     );
-    let mut report = rampart_triage::run(&ctx, &checks::all());
+    let mut selected = checks::all();
+    if !args.only.is_empty() {
+        let known: Vec<&str> = selected.iter().map(|c| c.name()).collect();
+        if let Some(bad) = args.only.iter().find(|n| !known.contains(&n.as_str())) {
+            anyhow::bail!("--only: unknown check {bad:?} (known: {})", known.join(", "));
+        }
+        selected.retain(|c| args.only.iter().any(|n| n == c.name()));
+    }
+    let mut report = rampart_triage::run(&ctx, &selected);
     if !ctx.is_root {
         report.skipped.push(rampart_core::Skipped {
             check: "triage".into(),

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Times `rampart triage` side by side with `lynis audit system --quick`, and rampart's
+# socket listing (`rampart triage --only network`) with `ss -tulpn`, and prints the ratios.
+# Run as root on the machine to measure (both tools see more as root).
+#   RUNS=20 bench/triage.sh        # runs per rampart/ss measurement (default 10)
+#   SKIP_LYNIS=1 bench/triage.sh   # skip the slow lynis run
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+runs=${RUNS:-10}
+cargo build --release -p rampart >&2
+bin=target/release/rampart
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# mean wall seconds of a command over $2 runs (hyperfine when installed, else a loop);
+# findings make rampart exit 1 or 2, which is not a failure here.
+mean() {
+  local name=$1 n=$2; shift 2
+  if command -v hyperfine >/dev/null; then
+    hyperfine -N -i --warmup 1 --runs "$n" --export-json "$tmp/$name.json" -- "$(printf '%q ' "$@")" >&2
+    sed -n 's/.*"mean": *\([0-9.eE+-]*\).*/\1/p' "$tmp/$name.json" | head -1
+  else
+    "$@" >/dev/null 2>&1 || true
+    local start end
+    start=$(date +%s%N)
+    for _ in $(seq "$n"); do "$@" >/dev/null 2>&1 || true; done
+    end=$(date +%s%N)
+    awk -v s="$start" -v e="$end" -v n="$n" 'BEGIN { printf "%.6f\n", (e - s) / n / 1e9 }'
+  fi
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f", a / b; else print "n/a" }'; }
+
+echo "== rampart triage (full, live host) ==" >&2
+t_triage=$(mean triage "$runs" "$bin" triage --json)
+"$bin" triage --json | tail -1 >&2 || true
+
+echo "== rampart triage --only network vs ss -tulpn ==" >&2
+t_net=$(mean network "$runs" "$bin" triage --only network --json)
+t_ss=$(mean ss "$runs" ss -tulpn)
+n_ss=$(ss -Htuln | wc -l)
+n_rampart=$("$bin" triage --only network --json | grep -o '"location":"\(tcp\|udp\) [^"]*"' | wc -l || true)
+
+t_lynis=""
+if [ -z "${SKIP_LYNIS:-}" ] && command -v lynis >/dev/null; then
+  echo "== lynis audit system --quick (one run, 900 s cap) ==" >&2
+  start=$(date +%s%N)
+  timeout 900 lynis audit system --quick --no-colors --no-log >/dev/null 2>&1 || true
+  end=$(date +%s%N)
+  t_lynis=$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.3f", (e - s) / 1e9 }')
+fi
+
+echo
+printf '%-40s %10.3f s (mean of %s)\n' "rampart triage" "$t_triage" "$runs"
+if [ -n "$t_lynis" ]; then
+  printf '%-40s %10.3f s (1 run)\n' "lynis audit system --quick" "$t_lynis"
+  echo "ratio lynis / rampart triage: $(ratio "$t_lynis" "$t_triage")x"
+else
+  echo "lynis: not run (not installed or SKIP_LYNIS set)"
+fi
+printf '%-40s %10.4f s (mean of %s, %s sockets)\n' "rampart triage --only network" "$t_net" "$runs" "$n_rampart"
+printf '%-40s %10.4f s (mean of %s, %s sockets)\n' "ss -tulpn" "$t_ss" "$runs" "$n_ss"
+echo "ratio rampart network / ss -tulpn: $(ratio "$t_net" "$t_ss") (below 1 means rampart is faster)"
