@@ -29,6 +29,12 @@ enum Command {
     Triage(cli::triage::Args),
     /// Fix what triage found: plan (the default), apply, undo, log, confirm.
     Respond(cli::respond::Args),
+    /// Host password-cracking defense: follow auth logs, ban brute-force sources in nftables.
+    Guard(cli::guard::Args),
+    /// Bans of `rampart guard`: list, add, del.
+    Bans(cli::bans::Args),
+    /// The configuration file: `check` validates it.
+    Config(cli::config::Args),
     /// Web application firewall: reverse proxy running ModSecurity SecLang rules (OWASP CRS).
     Waf(cli::waf::Args),
 }
@@ -39,6 +45,9 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Triage(args) => cli::triage::run(args),
         Command::Respond(args) => cli::respond::run(args),
+        Command::Guard(args) => cli::guard::run(args),
+        Command::Bans(args) => cli::bans::run(args),
+        Command::Config(args) => cli::config::run(args),
         Command::Waf(args) => cli::waf::run(args),
     };
     match code {

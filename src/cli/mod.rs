@@ -1,5 +1,8 @@
 //! One module per subcommand: flags and printing only.
 
+pub mod bans;
+pub mod config;
+pub mod guard;
 pub mod output;
 pub mod respond;
 pub mod triage;

@@ -10,7 +10,7 @@
 use crate::config::GuardConfig;
 use crate::net::Net;
 use crate::parse::{Event, Kind, Service};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::net::IpAddr;
@@ -55,7 +55,7 @@ pub struct Decision {
     pub at: i64,
 }
 
-#[derive(Debug, Default, Clone, Copy, Serialize)]
+#[derive(Debug, Default, Clone, Copy, Serialize, Deserialize)]
 pub struct DetectCounters {
     pub failures: u64,
     pub successes: u64,

@@ -3,9 +3,9 @@
 
 use crate::detect::{Decision, Detector};
 use crate::parse::{Malformed, Outcome, Parser, MAX_LINE};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Default, Clone, Copy, Serialize)]
+#[derive(Debug, Default, Clone, Copy, Serialize, Deserialize)]
 pub struct Counters {
     pub lines: u64,
     /// Lines that were understood (events and well-formed uninteresting lines).
@@ -85,12 +85,8 @@ pub fn process_line(
     line: &[u8],
 ) -> Option<Decision> {
     let parsed = parser.parse(line);
-    counters.count(&parsed.outcome);
-    let Outcome::Event(e) = parsed.outcome else {
-        return None;
-    };
     let now = match clock {
-        Clock::Wall => unix_now(),
+        Clock::Wall => 0,
         Clock::Log => {
             if let Some(t) = parsed.time {
                 *last_time = t;
@@ -98,7 +94,27 @@ pub fn process_line(
             *last_time
         }
     };
-    let d = detector.observe(&e, now);
+    process_outcome(&parsed.outcome, clock, now, detector, counters)
+}
+
+/// Counts `outcome` and feeds its event (if any) to the detector at `log_time`
+/// (`Clock::Log`) or now (`Clock::Wall`).
+pub fn process_outcome(
+    outcome: &Outcome<'_>,
+    clock: Clock,
+    log_time: i64,
+    detector: &mut Detector,
+    counters: &mut Counters,
+) -> Option<Decision> {
+    counters.count(outcome);
+    let Outcome::Event(e) = outcome else {
+        return None;
+    };
+    let now = match clock {
+        Clock::Wall => unix_now(),
+        Clock::Log => log_time,
+    };
+    let d = detector.observe(e, now);
     if d.is_some() {
         counters.bans += 1;
     }

@@ -6,11 +6,15 @@
 //! [`rampart_nft::bans`] and records them in [`rampart_store`].
 
 pub mod config;
+pub mod daemon;
 pub mod detect;
 pub mod engine;
+pub mod events;
 pub mod net;
 pub mod parse;
 pub mod replay;
+pub mod source;
+pub mod status;
 
 use thiserror::Error;
 

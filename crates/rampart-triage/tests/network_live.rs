@@ -36,11 +36,16 @@ fn run_network() -> Report {
     rampart_triage::run(&ctx, &[Box::new(Network::new()) as Box<dyn Check>])
 }
 
-fn python() -> Option<std::path::PathBuf> {
-    ["/usr/bin/python3", "/bin/python3"]
-        .iter()
-        .map(std::path::PathBuf::from)
-        .find(|p| p.exists())
+/// Not a test on its own: when started with `RAMPART_TEST_LISTENER=1` (by the test below,
+/// from a copy of this very binary), listens on a free loopback port, prints it, waits.
+#[test]
+fn helper_listener() {
+    if std::env::var_os("RAMPART_TEST_LISTENER").is_none() {
+        return;
+    }
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    println!("PORT={}", l.local_addr().unwrap().port());
+    std::thread::sleep(Duration::from_secs(60));
 }
 
 #[test]
@@ -48,37 +53,35 @@ fn listener_from_deleted_executable_in_tmp_is_reported_with_its_pid() {
     if !live_proc() {
         return;
     }
-    let Some(py) = python() else {
-        eprintln!("skipped: python3 is not installed");
-        return;
-    };
+    // A copy of this test binary, run from /tmp and deleted, as a dropper would.
     let dir = tempfile::Builder::new()
         .prefix("rampart-net-")
         .tempdir_in("/tmp")
         .unwrap();
     let exe = dir.path().join("x");
-    std::fs::copy(&py, &exe).unwrap();
-    // Binds port 0 and prints the port it got, then waits.
+    std::fs::copy(std::env::current_exe().unwrap(), &exe).unwrap();
     let mut child = KillOnDrop(
         Command::new(&exe)
-            .args([
-                "-c",
-                "import socket,sys,time\n\
-                 s=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(1)\n\
-                 print(s.getsockname()[1], flush=True)\n\
-                 time.sleep(60)",
-            ])
+            .args(["--exact", "helper_listener", "--nocapture", "--test-threads=1"])
+            .env("RAMPART_TEST_LISTENER", "1")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .unwrap(),
     );
     let pid = child.0.id();
-    let mut line = String::new();
-    BufReader::new(child.0.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let port: u16 = line.trim().parse().expect("listener printed its port");
+    let mut out = BufReader::new(child.0.stdout.take().unwrap());
+    let port: u16 = loop {
+        let mut line = String::new();
+        assert!(
+            out.read_line(&mut line).unwrap() > 0,
+            "listener exited before printing its port"
+        );
+        // libtest may print "test helper_listener ... " on the same line first.
+        if let Some(at) = line.find("PORT=") {
+            break line[at + 5..].trim().parse().unwrap();
+        }
+    };
     std::fs::remove_file(&exe).unwrap();
 
     let report = run_network();
