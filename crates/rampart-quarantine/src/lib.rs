@@ -28,6 +28,8 @@ pub enum Error {
     NotRegular(PathBuf),
     #[error("{0}: changed while being quarantined (inode or size differs); left in place")]
     Changed(PathBuf),
+    #[error("{0}: has {1} hard links (other names may lie outside the scanned tree); left in place")]
+    HardLinked(PathBuf, u64),
     #[error("no quarantined item with id {0:?}")]
     NoSuchItem(String),
     #[error("{0}: exists; pass --force to overwrite it")]
@@ -96,13 +98,26 @@ impl Quarantine {
         self.dir.join(format!("{id}.json"))
     }
 
-    /// Moves `path` into the store. A file with other hard links is copied and the named
-    /// link removed: the other links keep their content (they may lie outside the scanned
-    /// tree, and Rampart never changes what lies outside it).
+    /// Moves `path` into the store. A file with other hard links is refused: its other
+    /// names may lie outside the scanned tree, and Rampart never changes what lies there.
     pub fn quarantine(&self, path: &Path, reason: &str) -> Result<Item> {
+        self.quarantine_checked(path, reason, None)
+    }
+
+    /// As [`Quarantine::quarantine`], but only if `path` is still the file identified by
+    /// `expect` (device, inode) — the one a scan looked at — and has no other hard links.
+    pub fn quarantine_checked(&self, path: &Path, reason: &str, expect: Option<(u64, u64)>) -> Result<Item> {
         let before = fs::symlink_metadata(path).map_err(io_err(path))?;
         if !before.file_type().is_file() {
             return Err(Error::NotRegular(path.to_path_buf()));
+        }
+        if let Some((dev, ino)) = expect {
+            if before.dev() != dev || before.ino() != ino {
+                return Err(Error::Changed(path.to_path_buf()));
+            }
+        }
+        if before.nlink() > 1 {
+            return Err(Error::HardLinked(path.to_path_buf(), before.nlink()));
         }
         let mut src = OpenOptions::new()
             .read(true)

@@ -1,0 +1,215 @@
+//! The detection engine: YARA-X rules compiled once, plus the script analyzer; one
+//! [`FileScanner`] per worker thread.
+
+use rampart_script::{Lang, Reason};
+use serde::Serialize;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+/// The project's rule set, built into the binary.
+pub const BUILTIN_RULES: &[(&str, &str)] = &[("webshell.yar", include_str!("../../../rules/webshell.yar"))];
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("{file}: {message}")]
+    Rule { file: String, message: String },
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path}:{line}: bad SHA-256 {text:?} (expected 64 hex digits)")]
+    BadHash {
+        path: PathBuf,
+        line: usize,
+        text: String,
+    },
+}
+
+/// A rule that matched, with its score from the rule's `score` metadata (default 50).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuleMatch {
+    pub rule: String,
+    pub namespace: String,
+    pub score: u32,
+    pub description: String,
+}
+
+/// What the engine concluded about one file's content.
+#[derive(Debug, Clone, Serialize)]
+pub struct ContentVerdict {
+    pub score: u32,
+    pub lang: Option<Lang>,
+    pub reasons: Vec<Reason>,
+    pub rules: Vec<RuleMatch>,
+    /// Set when a known-bad hash list matched.
+    pub known_bad: bool,
+}
+
+pub struct Engine {
+    rules: yara_x::Rules,
+    known_bad: HashSet<[u8; 32]>,
+    known_good: HashSet<[u8; 32]>,
+}
+
+impl Engine {
+    /// Compiles the built-in rules plus every `*.yar`/`*.yara` file in `extra_dir`.
+    pub fn new(extra_dir: Option<&Path>) -> Result<Engine, EngineError> {
+        let mut c = yara_x::Compiler::new();
+        for (name, src) in BUILTIN_RULES {
+            c.new_namespace("rampart");
+            c.add_source(yara_x::SourceCode::from(*src).with_origin(*name))
+                .map_err(|e| EngineError::Rule {
+                    file: name.to_string(),
+                    message: e.to_string(),
+                })?;
+        }
+        if let Some(dir) = extra_dir {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+                .map_err(|source| EngineError::Io {
+                    path: dir.to_path_buf(),
+                    source,
+                })?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "yar" || x == "yara"))
+                .collect();
+            files.sort();
+            for f in files {
+                let src = std::fs::read_to_string(&f).map_err(|source| EngineError::Io {
+                    path: f.clone(),
+                    source,
+                })?;
+                let origin = f.display().to_string();
+                c.new_namespace("operator");
+                c.add_source(yara_x::SourceCode::from(src.as_str()).with_origin(origin.as_str()))
+                    .map_err(|e| EngineError::Rule {
+                        file: origin.clone(),
+                        message: e.to_string(),
+                    })?;
+            }
+        }
+        Ok(Engine {
+            rules: c.build(),
+            known_bad: HashSet::new(),
+            known_good: HashSet::new(),
+        })
+    }
+
+    /// Loads a hash list: one SHA-256 in hex per line (first word), `#` comments.
+    pub fn load_hashes(&mut self, path: &Path, bad: bool) -> Result<usize, EngineError> {
+        let text = std::fs::read_to_string(path).map_err(|source| EngineError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut n = 0;
+        for (i, line) in text.lines().enumerate() {
+            let word = line.split_whitespace().next().unwrap_or("");
+            if word.is_empty() || word.starts_with('#') {
+                continue;
+            }
+            let h = parse_hex32(word).ok_or_else(|| EngineError::BadHash {
+                path: path.to_path_buf(),
+                line: i + 1,
+                text: word.chars().take(80).collect(),
+            })?;
+            if bad {
+                self.known_bad.insert(h);
+            } else {
+                self.known_good.insert(h);
+            }
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    pub fn uses_hashes(&self) -> bool {
+        !self.known_bad.is_empty() || !self.known_good.is_empty()
+    }
+
+    pub fn scanner(&self) -> FileScanner<'_> {
+        let mut yara = yara_x::Scanner::new(&self.rules);
+        yara.set_timeout(std::time::Duration::from_secs(10));
+        FileScanner { engine: self, yara }
+    }
+}
+
+fn parse_hex32(s: &str) -> Option<[u8; 32]> {
+    if s.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
+pub struct FileScanner<'e> {
+    engine: &'e Engine,
+    yara: yara_x::Scanner<'e>,
+}
+
+/// Whether content with this name should go through the script analyzer, and as what.
+pub fn script_lang(name: &Path, content: &[u8]) -> Option<Lang> {
+    if let Some(l) = Lang::from_path(name) {
+        return Some(l);
+    }
+    // Sniff: server code in a file with an unexpected extension (`.jpg`, `.txt`, none).
+    let head = &content[..content.len().min(4096)];
+    if rampart_script::lex_php::find(head, b"<?php").is_some()
+        || rampart_script::lex_php::find(head, b"<?=").is_some()
+        || rampart_script::lex_php::find(head, b"<%@").is_some()
+        || rampart_script::lex_php::find(head, b"<% ").is_some()
+    {
+        return Some(Lang::Unknown);
+    }
+    None
+}
+
+impl FileScanner<'_> {
+    /// Scans one file's content; `name` gives the extension.
+    pub fn scan(&mut self, name: &Path, content: &[u8]) -> ContentVerdict {
+        let mut v = ContentVerdict {
+            score: 0,
+            lang: None,
+            reasons: Vec::new(),
+            rules: Vec::new(),
+            known_bad: false,
+        };
+        if self.engine.uses_hashes() {
+            use sha2::Digest;
+            let h: [u8; 32] = sha2::Sha256::digest(content).into();
+            if self.engine.known_good.contains(&h) {
+                return v;
+            }
+            if self.engine.known_bad.contains(&h) {
+                v.known_bad = true;
+                v.score += 100;
+            }
+        }
+        if let Ok(res) = self.yara.scan(content) {
+            for r in res.matching_rules() {
+                let mut score = 50u32;
+                let mut description = String::new();
+                for (k, val) in r.metadata() {
+                    match (k, val) {
+                        ("score", yara_x::MetaValue::Integer(i)) => score = i.clamp(0, 1000) as u32,
+                        ("description", yara_x::MetaValue::String(s)) => description = s.to_string(),
+                        _ => {}
+                    }
+                }
+                v.score += score;
+                v.rules.push(RuleMatch {
+                    rule: r.identifier().to_string(),
+                    namespace: r.namespace().to_string(),
+                    score,
+                    description,
+                });
+            }
+        }
+        if let Some(lang) = script_lang(name, content) {
+            let a = rampart_script::analyze(content, lang);
+            v.lang = Some(a.lang);
+            v.score += a.score;
+            v.reasons = a.reasons;
+        }
+        v
+    }
+}
