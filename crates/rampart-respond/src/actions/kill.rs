@@ -296,8 +296,18 @@ impl Action for KillQuarantine {
         let item = match &staged {
             Some(p) => q.quarantine(p, &reason),
             None => {
-                let expect = exe_stat.map(|m| (m.dev(), m.ino()));
-                q.quarantine_checked(Path::new(&ev.exe), &reason, expect)
+                // The name must still be the file the process ran (same device and inode).
+                let same = std::fs::symlink_metadata(&ev.exe)
+                    .ok()
+                    .zip(exe_stat)
+                    .is_some_and(|(a, b)| a.dev() == b.dev() && a.ino() == b.ino());
+                if !same {
+                    return Err(RespondError::failed(
+                        ev.exe.clone(),
+                        "no longer the file the process ran; left in place",
+                    ));
+                }
+                q.quarantine(Path::new(&ev.exe), &reason)
             }
         }
         .map_err(|e| RespondError::failed("quarantine", e))?;
