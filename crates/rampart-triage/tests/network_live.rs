@@ -182,3 +182,127 @@ fn missing_proc_is_a_counted_error_not_a_crash() {
     );
     assert!(report.findings.is_empty());
 }
+
+/// A synthetic `/proc`: sockets and processes planted as files and symlinks, so every
+/// branch of the check is exercised with exact values.
+fn fake_proc() -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    let w = |rel: &str, text: &str| {
+        let f = p.join(rel);
+        std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+        std::fs::write(f, text).unwrap();
+    };
+    let link = |target: &str, rel: &str| {
+        let f = p.join(rel);
+        std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+        std::os::unix::fs::symlink(target, f).unwrap();
+    };
+    w(
+        "self/stat",
+        "1 (init) S 0 1 1 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 1 0 0\n",
+    );
+    w("stat", "cpu 1 2 3\nbtime 1795600000\n");
+    let hdr =
+        "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n";
+    w(
+        "net/tcp",
+        &format!(
+            "{hdr}   0: 00000000:18EB 00000000:0000 0A 00000000:00000000 00:00000000 00000000   112        0 1111 1 0 100 0 0 10 0\n   \
+             1: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 2222 1 0 100 0 0 10 0\n   \
+             2: 0500000A:9C40 097100CB:115C 01 00000000:00000000 00:00000000 00000000    33        0 3333 1 0 100 0 0 10 0\n"
+        ),
+    );
+    w("net/udp", hdr);
+    let proc = |pid: u32, comm: &str, uid: u32, exe: &str, fds: &[(u32, u64)]| {
+        w(&format!("{pid}/comm"), &format!("{comm}\n"));
+        w(
+            &format!("{pid}/stat"),
+            &format!("{pid} ({comm}) S 1 {pid} {pid} 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 1 0 360000 0 0\n"),
+        );
+        w(
+            &format!("{pid}/status"),
+            &format!("Name:\t{comm}\nUid:\t{uid}\t{uid}\t{uid}\t{uid}\n"),
+        );
+        link(exe, &format!("{pid}/exe"));
+        std::fs::create_dir_all(p.join(format!("{pid}/fd"))).unwrap();
+        for (fd, inode) in fds {
+            link(&format!("socket:[{inode}]"), &format!("{pid}/fd/{fd}"));
+        }
+    };
+    proc(100, "redis-server", 112, "/usr/bin/redis-server", &[(5, 1111)]);
+    proc(200, "sh", 33, "/usr/bin/dash", &[(0, 3333), (1, 3333), (2, 3333)]);
+    proc(300, "kworkerd", 0, "/tmp/.x/kworkerd (deleted)", &[]);
+    proc(400, "oldd", 0, "/usr/sbin/rampart-no-such-daemon (deleted)", &[]);
+    d
+}
+
+#[test]
+fn synthetic_proc_exercises_every_finding() {
+    let fake = fake_proc();
+    let ctx = Context::new(HostRoot::live(), Options::default());
+    let r = rampart_triage::run(
+        &ctx,
+        &[Box::new(Network::with_proc(fake.path())) as Box<dyn Check>],
+    );
+    assert!(r.errors.is_empty(), "{:#?}", r.errors);
+
+    let l = common::expect_id(&r, "network.listeners");
+    assert_eq!(l.evidence.len(), 2, "{l:#?}");
+    let redis = l
+        .evidence
+        .iter()
+        .find(|e| e.location == "tcp 0.0.0.0:6379")
+        .unwrap();
+    assert_eq!(redis.pid, Some(100));
+    // starttime 360000 ticks at 100 Hz = 1 h after boot (btime 2026-11-25 09:46:40 UTC).
+    assert!(
+        redis
+            .detail
+            .starts_with("pid 100 redis-server (/usr/bin/redis-server) user ")
+            && redis.detail.ends_with(" since 2026-11-25 10:46"),
+        "{}",
+        redis.detail
+    );
+    let lo = l
+        .evidence
+        .iter()
+        .find(|e| e.location == "tcp 127.0.0.1:8080")
+        .unwrap();
+    assert!(lo.detail.starts_with("owner unknown"), "{}", lo.detail);
+    assert_eq!(lo.pid, None);
+
+    let exposed = common::expect_id(&r, "network.exposed-cache");
+    assert_eq!(exposed.evidence[0].pid, Some(100));
+    assert_eq!(exposed.action.as_deref(), Some("firewall-baseline"));
+    // The loopback-only listener is not flagged.
+    assert_eq!(
+        r.findings
+            .iter()
+            .filter(|f| f.id.starts_with("network.exposed"))
+            .count(),
+        1
+    );
+
+    let shell = common::expect_id(&r, "network.reverse-shell");
+    assert_eq!(shell.evidence[0].pid, Some(200));
+    assert!(shell.remedy.contains("parent pid 1"), "{}", shell.remedy);
+    assert!(
+        shell
+            .evidence
+            .iter()
+            .any(|e| e.location == "tcp 10.0.0.5:40000 fd 0" && e.detail == "connected to 203.0.113.9:4444"),
+        "{shell:#?}"
+    );
+
+    let temp = common::expect_id(&r, "network.exe-in-temp");
+    assert_eq!(temp.evidence[0].pid, Some(300));
+    assert_eq!(temp.action.as_deref(), Some("kill-quarantine pid=300"));
+    let deleted = common::expect_id(&r, "network.deleted-exe");
+    assert_eq!(deleted.evidence[0].pid, Some(400));
+    assert!(
+        deleted.title.contains("/usr/sbin/rampart-no-such-daemon"),
+        "{}",
+        deleted.title
+    );
+}
