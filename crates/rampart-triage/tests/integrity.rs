@@ -20,9 +20,12 @@ fn host() -> FakeHost {
     let h = FakeHost::new();
     h.write(
         "/var/lib/dpkg/status",
-        "Package: procps\nStatus: install ok installed\nVersion: 2:4.0.2-3\nArchitecture: amd64\n\n\
-         Package: vim\nStatus: install ok installed\nVersion: 2:9.0.1378-2\nArchitecture: amd64\n\
-         Conffiles:\n /etc/vim/vimrc 0123456789abcdef0123456789abcdef\n",
+        format!(
+            "Package: procps\nStatus: install ok installed\nVersion: 2:4.0.2-3\nArchitecture: amd64\n\n\
+             Package: vim\nStatus: install ok installed\nVersion: 2:9.0.1378-2\nArchitecture: amd64\n\
+             Conffiles:\n /etc/vim/vimrc {}\n",
+            md5_hex(b"set nocompatible\n")
+        ),
     );
     h.write("/var/lib/dpkg/info/procps.list", "/bin\n/bin/ps\n");
     h.write(
@@ -162,4 +165,25 @@ fn diverted_files_are_checked_where_they_were_moved() {
     assert!(r.findings.is_empty(), "{:#?}", r.findings);
     h.write("/bin/ps.real", b"evil");
     expect_id(&run(&h, false), "integrity.rootkit-target");
+}
+
+#[test]
+fn changed_conffiles_are_listed_for_review_in_deep_mode() {
+    let h = host();
+    h.write(
+        "/var/lib/dpkg/status",
+        format!(
+            "Package: vim\nStatus: install ok installed\nVersion: 2:9.0.1378-2\nArchitecture: amd64\n\
+             Conffiles:\n /etc/vim/vimrc {}\n /etc/vim/gone newconffile\n",
+            md5_hex(b"set nocompatible\n")
+        ),
+    );
+    assert!(run(&h, true).findings.is_empty());
+    h.write("/etc/vim/vimrc", "set nocompatible\nset mouse=a\n");
+    expect_no_id(&run(&h, false), "integrity.conffile-changed");
+    let r = run(&h, true);
+    let f = expect_id(&r, "integrity.conffile-changed");
+    assert_eq!(f.severity, Severity::Info);
+    assert_eq!(f.evidence.len(), 1);
+    assert_eq!(f.evidence[0].location, "/etc/vim/vimrc");
 }

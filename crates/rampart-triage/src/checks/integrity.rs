@@ -340,7 +340,46 @@ impl Check for Integrity {
         if checked == 0 && !jobs.is_empty() {
             out.skip("no package file could be verified");
         }
+        if deep {
+            conffiles_changed(&ctx.host, &dpkg, out);
+        }
     }
+}
+
+/// Configuration files changed since their package installed them: normal local
+/// configuration most of the time, so reported for review, not as tampering.
+fn conffiles_changed(host: &HostRoot, dpkg: &Dpkg, out: &mut Out) {
+    let mut ev = Vec::new();
+    for p in dpkg.packages() {
+        for (path, sum) in &p.conffiles {
+            let Some(md5) = crate::dpkg::parse_hex16(sum.as_bytes()) else {
+                continue;
+            };
+            if let Verdict::Changed { .. } | Verdict::Symlink { .. } = verify(host, path, &md5) {
+                ev.push(Evidence::file(
+                    path.clone(),
+                    None,
+                    format!("differs from what package {} {} installed", p.name, p.version),
+                ));
+            }
+        }
+    }
+    if ev.is_empty() {
+        return;
+    }
+    let total = ev.len();
+    let mut f = Finding::new(
+        "integrity.conffile-changed",
+        Severity::Info,
+        Step::Malware,
+        format!("{total} package configuration files changed since installation"),
+    )
+    .remedy(
+        "Usually local configuration. Review the ones you did not change (PAM, sudoers, cron, \
+         sshd): compare with the package's version (apt-get download PKG; dpkg -x).",
+    );
+    f.evidence = ev.into_iter().take(MAX_EVIDENCE).collect();
+    out.finding(f);
 }
 
 /// The files of `pkgs` to verify: rootkit targets, or everything when `deep`.
