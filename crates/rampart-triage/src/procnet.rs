@@ -284,20 +284,8 @@ impl ProcFs {
             .map(|s| s.trim_end_matches('\n').to_string())
             .unwrap_or_else(|_| parsed.as_ref().map(|p| p.comm.clone()).unwrap_or_default());
         let kernel_thread = parsed.as_ref().is_some_and(|p| p.flags & PF_KTHREAD != 0);
-        let exe = match fs::read_link(base.join("exe")) {
-            Ok(p) => {
-                let s = p.to_string_lossy();
-                match s.strip_suffix(" (deleted)") {
-                    Some(path) => Ok(Exe {
-                        path: path.to_string(),
-                        deleted: true,
-                    }),
-                    None => Ok(Exe {
-                        path: s.into_owned(),
-                        deleted: false,
-                    }),
-                }
-            }
+        let exe = match self.exe(pid) {
+            Ok(e) => Ok(e),
             Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
                 Err("not readable without root".to_string())
             }
@@ -322,6 +310,22 @@ impl ProcFs {
             uid,
             start,
             kernel_thread,
+        })
+    }
+
+    /// The executable of a process (the `exe` link), without reading anything else.
+    pub fn exe(&self, pid: u32) -> io::Result<Exe> {
+        let p = fs::read_link(self.dir.join(pid.to_string()).join("exe"))?;
+        let s = p.to_string_lossy();
+        Ok(match s.strip_suffix(" (deleted)") {
+            Some(path) => Exe {
+                path: path.to_string(),
+                deleted: true,
+            },
+            None => Exe {
+                path: s.into_owned(),
+                deleted: false,
+            },
         })
     }
 

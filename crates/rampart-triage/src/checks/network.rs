@@ -320,6 +320,11 @@ impl Check for Network {
         match procfs.pids() {
             Ok(pids) => {
                 for pid in pids {
+                    // One readlink per process; the full record only for suspects.
+                    match procfs.exe(pid) {
+                        Ok(e) if e.deleted || in_temp_dir(&e.path) => {}
+                        _ => continue,
+                    }
                     let Some(p) = info(pid) else { continue };
                     let Ok(exe) = &p.exe else { continue };
                     let temp = in_temp_dir(&exe.path);
