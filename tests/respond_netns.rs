@@ -33,6 +33,13 @@ fn firewall_baseline_admits_the_admin_source_and_drops_others() {
     );
     assert!(lab.login(ALLOWED, 2201), "the admin source must get in");
     assert!(!lab.login(OTHER, 2201), "another source must be dropped");
+    // One guarded change at a time: their rollbacks would undo each other out of order.
+    let second = lab.rampart(&["apply", "ssh-harden", "MaxAuthTries=3", "--yes"], &[]);
+    assert!(
+        stderr(&second).contains("still waiting for `rampart respond confirm`"),
+        "{}",
+        stderr(&second)
+    );
 
     let c = lab.confirm_over_ssh(ALLOWED, 2201);
     assert!(c.status.success(), "confirm: {}", stderr(&c));

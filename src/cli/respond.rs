@@ -108,6 +108,37 @@ enum Sub {
     RollbackAfter { id: String },
 }
 
+/// `rampart passwd rotate USER…`: the `passwd-rotate` action under its own name.
+#[derive(clap::Args)]
+pub struct RotateArgs {
+    /// The accounts to give new generated passwords.
+    #[arg(required = true, value_name = "USER")]
+    users: Vec<String>,
+    /// Length of the generated passwords.
+    #[arg(long, default_value_t = 20)]
+    length: usize,
+    /// Write the new passwords to FILE (created 0600) instead of printing them once.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// Do not ask; required when stdin is not a terminal.
+    #[arg(long)]
+    yes: bool,
+    #[command(flatten)]
+    common: Common,
+}
+
+/// Called by `cli::passwd` for its `rotate` subcommand.
+#[allow(dead_code)] // until cli::passwd (another helper's file) is committed with `rotate`
+pub fn passwd_rotate(args: RotateArgs) -> anyhow::Result<i32> {
+    let env = env_of(&args.common);
+    let words = vec![
+        "passwd-rotate".to_string(),
+        format!("user={}", args.users.join(",")),
+        format!("length={}", args.length),
+    ];
+    apply(&env, &words, args.yes, args.out.as_deref())
+}
+
 fn env_of(c: &Common) -> Env {
     let mut env = Env::live();
     if let Some(r) = &c.root {

@@ -26,6 +26,17 @@ pub fn apply(env: &Env, spec: &ActionSpec) -> Result<Applied> {
     let action = actions::build(spec)?;
     let plan = action.plan(env)?;
     let journal = Journal::open(&env.journal_dir)?;
+    if plan.needs_confirm {
+        // Two pending rollbacks would restore each other's "before" states in the wrong
+        // order; one guarded change at a time.
+        let (records, _) = journal.list()?;
+        if let Some(r) = records.iter().find(|r| r.awaiting_confirm()) {
+            return Err(RespondError::Precondition(format!(
+                "{} ({}) is still waiting for `rampart respond confirm`; confirm or undo it first",
+                r.id, r.action
+            )));
+        }
+    }
     let mut entry = journal.create(&spec.to_string(), action.name(), env, plan.changes.clone())?;
     env.step("journaled");
     let outcome = match action.apply(env, &mut entry) {

@@ -73,7 +73,8 @@ impl Session {
     pub fn current() -> Self {
         let ssh = std::env::var("SSH_CONNECTION")
             .ok()
-            .and_then(|s| SshConnection::parse(&s));
+            .and_then(|s| SshConnection::parse(&s))
+            .or_else(parent_sshd_connection);
         let login_user = std::env::var("SUDO_USER")
             .ok()
             .filter(|u| !u.is_empty())
@@ -90,6 +91,79 @@ impl Session {
             });
         Session { ssh, login_user }
     }
+}
+
+/// The connection of the nearest `sshd` ancestor (when sudo or su cleared SSH_CONNECTION):
+/// its established TCP socket, found by inode in its own /proc/PID/net/tcp{,6}.
+fn parent_sshd_connection() -> Option<SshConnection> {
+    let mut pid = std::process::id() as i32;
+    for _ in 0..64 {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        let field = |k: &str| {
+            status.lines().find_map(|l| {
+                l.strip_prefix(k)
+                    .map(|v| v.trim_start_matches(':').trim().to_string())
+            })
+        };
+        if field("Name").is_some_and(|n| n.starts_with("sshd")) {
+            return sshd_socket(pid);
+        }
+        pid = field("PPid")?.parse().ok()?;
+        if pid <= 1 {
+            return None;
+        }
+    }
+    None
+}
+
+fn sshd_socket(pid: i32) -> Option<SshConnection> {
+    let inodes: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .ok()?
+        .flatten()
+        .filter_map(|e| std::fs::read_link(e.path()).ok())
+        .filter_map(|t| {
+            let t = t.to_string_lossy().into_owned();
+            t.strip_prefix("socket:[")?.strip_suffix(']').map(str::to_string)
+        })
+        .collect();
+    for table in ["tcp", "tcp6"] {
+        let text = std::fs::read_to_string(format!("/proc/{pid}/net/{table}")).ok()?;
+        for line in text.lines().skip(1) {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            // State 01 is ESTABLISHED.
+            if f.len() > 9 && f[3] == "01" && inodes.iter().any(|i| i == f[9]) {
+                let (server, server_port) = parse_proc_addr(f[1])?;
+                let (client, client_port) = parse_proc_addr(f[2])?;
+                return Some(SshConnection {
+                    client,
+                    client_port,
+                    server,
+                    server_port,
+                });
+            }
+        }
+    }
+    None
+}
+
+/// `0100007F:0016` or a 32-hex-digit IPv6 address with its port, as /proc/net/tcp{,6} write them.
+pub fn parse_proc_addr(s: &str) -> Option<(IpAddr, u16)> {
+    let (a, p) = s.split_once(':')?;
+    let port = u16::from_str_radix(p, 16).ok()?;
+    let ip = match a.len() {
+        8 => IpAddr::V4(u32::from_str_radix(a, 16).ok()?.swap_bytes().into()),
+        32 => {
+            let mut bytes = [0u8; 16];
+            for (i, chunk) in bytes.chunks_mut(4).enumerate() {
+                let word = u32::from_str_radix(&a[i * 8..i * 8 + 8], 16).ok()?.swap_bytes();
+                chunk.copy_from_slice(&word.to_be_bytes());
+            }
+            let v6 = std::net::Ipv6Addr::from(bytes);
+            v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(IpAddr::V6(v6))
+        }
+        _ => return None,
+    };
+    Some((ip, port))
 }
 
 fn user_name_of(root: &Path, uid: u32) -> Option<String> {
@@ -155,5 +229,21 @@ mod tests {
         assert_eq!(c.server_port, 2222);
         assert_eq!(c.client, "192.0.2.9".parse::<IpAddr>().unwrap());
         assert!(SshConnection::parse("garbage").is_none());
+    }
+
+    #[test]
+    fn proc_net_addresses_decode() {
+        assert_eq!(
+            parse_proc_addr("0100007F:0016"),
+            Some(("127.0.0.1".parse().unwrap(), 22))
+        );
+        assert_eq!(
+            parse_proc_addr("00000000000000000000000001000000:08AE"),
+            Some(("::1".parse().unwrap(), 2222))
+        );
+        assert_eq!(
+            parse_proc_addr("0000000000000000FFFF00000200A8C0:0016"),
+            Some(("192.168.0.2".parse().unwrap(), 22))
+        );
     }
 }
