@@ -165,3 +165,89 @@ fn killing_rampart_at_any_step_never_locks_the_operator_out() {
     );
     assert!(tally.lockouts.is_empty(), "{:#?}", tally.lockouts);
 }
+
+/// The operator's path after a crash (or a reboot that killed the rollback timer): the
+/// process died mid-apply, and `rampart respond undo --last` run later from a fresh
+/// process restores sshd_config and the ruleset byte for byte.
+#[test]
+fn undo_after_a_crash_restores_byte_identical_config_and_ruleset() {
+    let Some(lab) = Lab::new(2401) else { return };
+    let original = lab.config_bytes();
+    let rules_before = lab.nft_chains();
+    let out = lab.rampart(
+        &[
+            "apply",
+            "ssh-port",
+            "port=2402",
+            "from=192.0.2.2/32",
+            "--yes",
+            "--timeout",
+            "120",
+        ],
+        &[("RAMPART_CRASH_AT", "reloaded")],
+    );
+    assert_eq!(out.status.signal(), Some(9), "{}", stderr(&out));
+    assert_ne!(
+        lab.config_bytes(),
+        original,
+        "the crash came after the config was written"
+    );
+    assert!(lab.wait_listening(2402, true));
+
+    let u = lab.rampart(&["undo", "--last"], &[]);
+    assert!(u.status.success(), "{}", stderr(&u));
+    assert_eq!(lab.config_bytes(), original);
+    assert_eq!(lab.nft_chains(), rules_before);
+    assert!(lab.wait_listening(2402, false));
+    assert!(lab.login(ALLOWED, 2401));
+    let log = stdout(&lab.rampart(&["log"], &[]));
+    assert!(log.contains("undone"), "{log}");
+}
+
+#[test]
+fn undo_after_a_crash_restores_byte_identical_shadow() {
+    if !is_root() {
+        eprintln!("skipped: usermod --prefix needs root");
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let etc = d.path().join("etc");
+    std::fs::create_dir_all(&etc).unwrap();
+    std::fs::write(
+        etc.join("passwd"),
+        "root:x:0:0::/root:/bin/sh\nbob:x:1000:1000::/home/bob:/bin/sh\n",
+    )
+    .unwrap();
+    let shadow = "root:*:19000::::::\nbob:$6$saltsaltsaltsalt$8ZxZHDsmKuRS0HI8Ycj3wXj5Jv6XfK3x0d7Hb2z5yqfH9bLdJrQdXq6b6nNf1a8UuZQmJbqQZr0o7GQZp5dK0/:19001:0:99999:7:::\n";
+    std::fs::write(etc.join("shadow"), shadow).unwrap();
+    std::fs::write(etc.join("group"), "root:x:0:\nbob:x:1000:\n").unwrap();
+    let run = |args: &[&str], crash: Option<&str>| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_rampart"));
+        c.arg("respond")
+            .args(args)
+            .args([
+                "--root",
+                d.path().to_str().unwrap(),
+                "--journal",
+                d.path().join("j").to_str().unwrap(),
+            ])
+            .env_remove("RAMPART_CRASH_AT");
+        if let Some(s) = crash {
+            c.env("RAMPART_CRASH_AT", s);
+        }
+        c.output().unwrap()
+    };
+    let out = run(
+        &["apply", "passwd-rotate", "user=bob", "--yes"],
+        Some("passwd-set"),
+    );
+    assert_eq!(out.status.signal(), Some(9));
+    assert_ne!(
+        std::fs::read_to_string(etc.join("shadow")).unwrap(),
+        shadow,
+        "the crash came after the change"
+    );
+    let u = run(&["undo", "--last"], None);
+    assert!(u.status.success(), "{}", stderr(&u));
+    assert_eq!(std::fs::read_to_string(etc.join("shadow")).unwrap(), shadow);
+}
