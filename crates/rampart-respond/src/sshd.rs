@@ -182,9 +182,8 @@ pub fn validate(env: &Env, text: &str) -> Result<()> {
     Ok(())
 }
 
-/// Sends SIGHUP to the sshd in the pid file: it re-reads its configuration and keeps
-/// running sessions.
-pub fn reload(env: &Env) -> Result<()> {
+/// The pid of the running sshd from its pid file, or a clear error before any change.
+pub fn running_pid(env: &Env) -> Result<i32> {
     let text = std::fs::read_to_string(&env.sshd_pid_file).map_err(|e| {
         RespondError::Precondition(format!("{}: {e} (is sshd running?)", env.sshd_pid_file.display()))
     })?;
@@ -192,8 +191,22 @@ pub fn reload(env: &Env) -> Result<()> {
         .trim()
         .parse()
         .map_err(|_| RespondError::Precondition(format!("{}: not a pid", env.sshd_pid_file.display())))?;
-    // SAFETY: sending a signal to a pid read from sshd's own pid file.
-    if pid <= 1 || unsafe { libc::kill(pid, libc::SIGHUP) } != 0 {
+    // SAFETY: signal 0 only checks that the process exists.
+    if pid <= 1 || unsafe { libc::kill(pid, 0) } != 0 {
+        return Err(RespondError::Precondition(format!(
+            "{}: sshd (pid {pid}) is not running",
+            env.sshd_pid_file.display()
+        )));
+    }
+    Ok(pid)
+}
+
+/// Sends SIGHUP to the sshd in the pid file: it re-reads its configuration and keeps
+/// running sessions.
+pub fn reload(env: &Env) -> Result<()> {
+    let pid = running_pid(env)?;
+    // SAFETY: sending a signal to the pid sshd wrote into its own pid file.
+    if unsafe { libc::kill(pid, libc::SIGHUP) } != 0 {
         return Err(RespondError::failed(
             format!("sshd pid {pid}"),
             std::io::Error::last_os_error(),

@@ -20,9 +20,13 @@ fn host(dir: &std::path::Path) -> Option<Env> {
     assert!(out.success());
     let conf = dir.join("sshd_config");
     std::fs::write(&conf, format!("Port 2990\nHostKey {}\n", key.display())).unwrap();
+    // Planning only checks that the pid is alive (it never signals it): this process will do.
+    let pid_file = dir.join("sshd.pid");
+    std::fs::write(&pid_file, format!("{}\n", std::process::id())).unwrap();
     Some(Env {
         root: dir.to_path_buf(),
         sshd_config: conf,
+        sshd_pid_file: pid_file,
         journal_dir: dir.join("journal"),
         ..Env::live()
     })
@@ -89,6 +93,12 @@ fn bad_ssh_port_input_is_refused() {
         let err = engine::apply(&env, &ActionSpec::parse_str(spec).unwrap()).unwrap_err();
         assert!(err.to_string().contains(want), "{spec}: {err}");
     }
+    let no_pid = Env {
+        sshd_pid_file: d.path().join("no-such.pid"),
+        ..env.clone()
+    };
+    let err = engine::plan(&no_pid, &ActionSpec::parse_str("ssh-port port=2993").unwrap()).unwrap_err();
+    assert!(err.to_string().contains("is sshd running?"), "{err}");
     let missing = Env {
         sshd_config: d.path().join("nope"),
         ..env.clone()

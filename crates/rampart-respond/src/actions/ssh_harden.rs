@@ -85,6 +85,7 @@ impl Action for SshHarden {
     fn plan(&self, env: &Env) -> Result<Plan> {
         let text = sshd::read_config(env)?;
         sshd::validate(env, &self.new_text(&text))?;
+        sshd::running_pid(env)?;
         Ok(Plan {
             changes: vec![
                 format!(

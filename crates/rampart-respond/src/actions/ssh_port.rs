@@ -90,6 +90,9 @@ impl Action for SshPort {
         if !self.from.is_empty() {
             need_nft()?;
         }
+        if !sshd::socket_activated(env) {
+            sshd::running_pid(env)?;
+        }
         sshd::validate(env, &sshd::add_port(&text, n))?;
         let old_s: Vec<String> = old.iter().map(|p| p.to_string()).collect();
         let mut plan = Plan {
