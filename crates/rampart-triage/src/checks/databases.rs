@@ -330,4 +330,48 @@ mod tests {
         let text = serde_json::to_string(&out.findings).unwrap();
         assert!(!text.contains("x-Y-z-123456"));
     }
+
+    /// Against the real PostgreSQL server: a role with an MD5 hash is reported with the fix.
+    #[test]
+    fn live_postgresql_md5_role_is_reported() {
+        // SAFETY: geteuid cannot fail.
+        if unsafe { libc::geteuid() } != 0 || !std::path::Path::new(PG_SOCKET_DIR).exists() {
+            eprintln!("skipped: needs root and a running PostgreSQL");
+            return;
+        }
+        let role = format!("rampart_md5_{}", std::process::id());
+        let args = [
+            "-u", "postgres", "--", "psql", "-X", "-q", "-A", "-t", "-d", "postgres",
+        ];
+        let setup =
+            format!("SET password_encryption = 'md5'; CREATE ROLE {role} LOGIN PASSWORD 'Md5-old-pass!';");
+        if let Err(e) = run_sql("runuser", &args, &setup) {
+            eprintln!("skipped: cannot create a test role: {e}");
+            return;
+        }
+        let hash = run_sql(
+            "runuser",
+            &args,
+            &format!("SELECT rolpassword FROM pg_authid WHERE rolname = '{role}';"),
+        )
+        .unwrap_or_default();
+        let ctx = Context::new(rampart_core::HostRoot::live(), crate::context::Options::default());
+        let mut out = Out::new("databases");
+        Databases.run(&ctx, &mut out);
+        let _ = run_sql("runuser", &args, &format!("DROP ROLE {role};"));
+        assert!(hash.trim().starts_with("md5"), "{hash}");
+        let f = out
+            .findings
+            .iter()
+            .find(|f| f.id == "databases.pg-md5" && f.title.contains(&role))
+            .unwrap_or_else(|| panic!("{:#?}", out.findings));
+        assert_eq!(
+            f.action.as_deref(),
+            Some(format!("db-rotate engine=postgresql user={role}").as_str())
+        );
+        assert!(
+            !serde_json::to_string(&out.findings).unwrap().contains("md5a"),
+            "no hash in findings"
+        );
+    }
 }
