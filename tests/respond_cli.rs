@@ -86,9 +86,24 @@ fn plan_apply_log_undo_from_the_command_line() {
     assert_eq!(line["state"], "verified");
     assert_eq!(line["action"], "passwd-rotate user=alice");
 
-    let out = rampart(d.path(), &["undo", "--last"]);
+    let passwd0 = std::fs::read(etc.join("passwd")).unwrap();
+    let out = rampart(d.path(), &["apply", "account-lock", "user=alice", "--yes"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_ne!(std::fs::read(etc.join("passwd")).unwrap(), passwd0);
+
+    // Newest first: the lock is undone, then the rotation.
+    let out = rampart(d.path(), &["undo", "--all"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let undone = text(&out.stdout)
+        .lines()
+        .filter(|l| l.starts_with("Undone"))
+        .count();
+    assert_eq!(undone, 2, "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).find("account-lock").unwrap() < text(&out.stdout).find("passwd-rotate").unwrap()
+    );
     assert_eq!(std::fs::read(etc.join("shadow")).unwrap(), shadow0);
+    assert_eq!(std::fs::read(etc.join("passwd")).unwrap(), passwd0);
     let out = rampart(d.path(), &["undo", "--last"]);
     assert_eq!(out.status.code(), Some(2), "nothing left to undo");
 }
