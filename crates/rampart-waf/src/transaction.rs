@@ -196,7 +196,7 @@ impl<'e> Transaction<'e> {
         };
         let path = path.split('#').next().unwrap_or("");
         self.filename = path.as_bytes().to_vec();
-        self.basename = path.rsplit('/').next().unwrap_or("").as_bytes().to_vec();
+        self.basename = path.rsplit(['/', '\\']).next().unwrap_or("").as_bytes().to_vec();
         self.query = query.as_bytes().to_vec();
         self.args_get = body::urlencoded::parse(query.as_bytes(), self.engine.config().argument_separator);
     }
@@ -282,21 +282,27 @@ impl<'e> Transaction<'e> {
         self.intervention.clone()
     }
 
+    /// The processor the Content-Type implies when no `ctl` chose one.
+    fn default_processor(&self) -> Option<BodyProcessor> {
+        let lower = self
+            .header(b"content-type")?
+            .trim_ascii_start()
+            .to_ascii_lowercase();
+        if lower.starts_with(b"application/x-www-form-urlencoded") {
+            Some(BodyProcessor::UrlEncoded)
+        } else if lower.starts_with(b"multipart/form-data") {
+            Some(BodyProcessor::Multipart)
+        } else {
+            None
+        }
+    }
+
     fn parse_request_body(&mut self) {
         let ct = self
             .header(b"content-type")
             .map(|c| c.to_vec())
             .unwrap_or_default();
-        let lower = ct.to_ascii_lowercase();
-        let processor = self.body_processor.or_else(|| {
-            if lower.starts_with(b"application/x-www-form-urlencoded") {
-                Some(BodyProcessor::UrlEncoded)
-            } else if lower.starts_with(b"multipart/form-data") {
-                Some(BodyProcessor::Multipart)
-            } else {
-                None
-            }
-        });
+        let processor = self.body_processor.or_else(|| self.default_processor());
         self.reqbody_processor = processor;
         match processor {
             Some(BodyProcessor::UrlEncoded) => {
@@ -1040,7 +1046,11 @@ impl<'e> Transaction<'e> {
                 out,
             ),
             ReqbodyProcessor => {
-                if let Some(p) = self.reqbody_processor.or(self.body_processor) {
+                if let Some(p) = self
+                    .reqbody_processor
+                    .or(self.body_processor)
+                    .or_else(|| self.default_processor())
+                {
                     scalar(Cow::Borrowed(p.name().as_bytes()), out)
                 }
             }

@@ -35,6 +35,10 @@ fn flatten(v: &serde_json::Value, key: &mut Vec<u8>, out: &mut Pairs, depth: usi
                 flatten(child, key, out, depth + 1)?;
                 key.truncate(base);
             }
+            // Like Coraza, the array itself holds its length.
+            if !items.is_empty() {
+                out.push((key.clone(), items.len().to_string().into_bytes()));
+            }
         }
         Value::String(s) => out.push((key.clone(), s.as_bytes().to_vec())),
         Value::Number(n) => out.push((key.clone(), n.to_string().into_bytes())),
@@ -59,7 +63,8 @@ mod tests {
                 ("json.a.b", "x"),
                 ("json.l.0", "1"),
                 ("json.l.1", "true"),
-                ("json.l.2", "")
+                ("json.l.2", ""),
+                ("json.l", "3")
             ]
             .map(|(a, b)| (a.to_string(), b.to_string()))
         );

@@ -41,8 +41,9 @@ pub(crate) fn parse(body: &[u8]) -> Result<XmlDoc, String> {
             Event::End(_) => depth = depth.saturating_sub(1),
             Event::Text(t) => {
                 let raw = t.into_inner();
-                if depth > 0 && !raw.iter().all(u8::is_ascii_whitespace) {
-                    doc.texts.push(unescape(&raw));
+                let text = raw.trim_ascii();
+                if depth > 0 && !text.is_empty() {
+                    doc.texts.push(unescape(text));
                 }
             }
             Event::CData(c) => doc.texts.push(c.into_inner().into_owned()),

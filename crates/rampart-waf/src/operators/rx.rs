@@ -59,6 +59,19 @@ fn translate(p: &str) -> String {
         let c = b[i];
         if c == b'\\' && i + 1 < b.len() {
             let n = b[i + 1];
+            if n == b'x' && b.get(i + 2) == Some(&b'{') {
+                // `\x{hh}` is a code point to `regex` (refused in classes without Unicode) but a
+                // byte to PCRE in byte mode: spell it `\xhh`.
+                if let Some(close) = p[i + 3..].find('}') {
+                    if let Ok(v) = u32::from_str_radix(&p[i + 3..i + 3 + close], 16) {
+                        if v <= 0xff {
+                            out.push_str(&format!("\\x{v:02x}"));
+                            i += 4 + close;
+                            continue;
+                        }
+                    }
+                }
+            }
             match n {
                 b'Z' if !in_class => out.push('$'),
                 // `\/` is a common needless escape; `regex` accepts it, so copy as is.
@@ -79,7 +92,14 @@ fn translate(p: &str) -> String {
                 in_class = false;
             }
             let ch = p[i..].chars().next().expect("in bounds");
-            out.push(ch);
+            if ch.is_ascii() {
+                out.push(ch);
+            } else {
+                // PCRE in byte mode sees each byte of a non-ASCII character as a class member.
+                for byte in &b[i..i + ch.len_utf8()] {
+                    out.push_str(&format!("\\x{byte:02x}"));
+                }
+            }
             i += ch.len_utf8();
             continue;
         }
@@ -134,6 +154,8 @@ mod tests {
         assert_eq!(translate(r"[+*]+\+"), r"[+*]+\+");
         assert_eq!(translate(r"[]a]"), r"[\]a]");
         assert_eq!(translate(r"x\Z"), r"x$");
+        assert_eq!(translate(r"[\x7f-\x{ff}]\x{41}"), r"[\x7f-\xff]\x41");
+        assert_eq!(translate("[\u{e9}]"), r"[\xc3\xa9]");
     }
 
     #[test]
