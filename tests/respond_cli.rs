@@ -120,3 +120,43 @@ fn from_triage_without_a_choice_is_refused_non_interactively() {
         assert!(e.contains("not a terminal") && e.contains("--only"), "{e}");
     }
 }
+
+/// nft or sshd missing: run the real binary in a private mount namespace where the tool
+/// is hidden behind /dev/null (the host is not touched), and expect a clear error and an
+/// empty journal.
+#[test]
+fn missing_nft_or_sshd_is_a_clear_error_before_any_change() {
+    // SAFETY: geteuid cannot fail.
+    if unsafe { libc::geteuid() } != 0 || rampart_core::cmd::which("unshare").is_none() {
+        eprintln!("skipped: needs root and unshare for a private mount namespace");
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let conf = d.path().join("sshd_config");
+    std::fs::write(&conf, "Port 22\n").unwrap();
+    let journal = d.path().join("journal");
+    for (tool, action, want) in [
+        ("nft", "firewall-baseline", "nft is not installed"),
+        ("sshd", "ssh-port port=2299", "sshd is not installed"),
+    ] {
+        let Some(path) = rampart_core::cmd::which(tool) else {
+            continue;
+        };
+        let script = format!(
+            "mount --bind /dev/null {} && exec {} respond apply {action} --yes --journal {} --sshd-config {}",
+            path.display(),
+            env!("CARGO_BIN_EXE_rampart"),
+            journal.display(),
+            conf.display()
+        );
+        let out = Command::new("unshare")
+            .args(["--mount", "--propagation", "private", "sh", "-c", &script])
+            .env_remove("SSH_CONNECTION")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{tool}: {}", text(&out.stderr));
+        assert!(text(&out.stderr).contains(want), "{tool}: {}", text(&out.stderr));
+        assert!(!journal.exists() || std::fs::read_dir(&journal).unwrap().next().is_none());
+    }
+    assert_eq!(std::fs::read_to_string(&conf).unwrap(), "Port 22\n");
+}
