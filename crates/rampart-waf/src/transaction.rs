@@ -195,8 +195,14 @@ impl<'e> Transaction<'e> {
             None => (rel, ""),
         };
         let path = path.split('#').next().unwrap_or("");
-        self.filename = path.as_bytes().to_vec();
-        self.basename = path.rsplit(['/', '\\']).next().unwrap_or("").as_bytes().to_vec();
+        // REQUEST_FILENAME is the percent-decoded path (as in ModSecurity and Coraza).
+        self.filename = percent_decode(path.as_bytes());
+        let base_at = self
+            .filename
+            .iter()
+            .rposition(|&c| c == b'/' || c == b'\\')
+            .map_or(0, |p| p + 1);
+        self.basename = self.filename[base_at..].to_vec();
         self.query = query.as_bytes().to_vec();
         self.args_get = body::urlencoded::parse(query.as_bytes(), self.engine.config().argument_separator);
     }
@@ -543,20 +549,18 @@ impl<'e> Transaction<'e> {
     fn eval_rule(&mut self, rule: &'e Rule) -> bool {
         self.cur_rule = Some(rule);
         self.matched_vars.clear();
+        // As in ModSecurity, each link's non-disruptive actions run as soon as it matches, so a
+        // chained rule can test what its parent just set (CRS 920420 sets tx.content_type).
         let mut link = rule;
         loop {
             if !self.eval_link(rule, link) {
                 return false;
             }
+            self.run_actions(link);
             match &link.chain {
                 Some(next) => link = next,
                 None => break,
             }
-        }
-        let mut link = Some(rule);
-        while let Some(l) = link {
-            self.run_actions(l);
-            link = l.chain.as_deref();
         }
         self.record_match(rule);
         true
@@ -1046,13 +1050,12 @@ impl<'e> Transaction<'e> {
                 out,
             ),
             ReqbodyProcessor => {
-                if let Some(p) = self
+                // Always present (empty when no processor applies): CRS 901340 tests it with `!@rx`.
+                let p = self
                     .reqbody_processor
                     .or(self.body_processor)
-                    .or_else(|| self.default_processor())
-                {
-                    scalar(Cow::Borrowed(p.name().as_bytes()), out)
-                }
+                    .or_else(|| self.default_processor());
+                scalar(Cow::Borrowed(p.map_or("", |p| p.name()).as_bytes()), out)
             }
             InboundDataError => scalar(Cow::Borrowed(if self.body_exceeded { b"1" } else { b"0" }), out),
             OutboundDataError => scalar(
@@ -1227,6 +1230,28 @@ fn item_name(i: &Item<'_>) -> String {
     } else {
         format!("{}:{}", i.var.name(), String::from_utf8_lossy(&i.key))
     }
+}
+
+/// `%XX` decoding only (no `+`); invalid escapes stay as they are.
+fn percent_decode(s: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        if s[i] == b'%' && i + 2 < s.len() {
+            if let (Some(h), Some(l)) = (hex(s[i + 1]), hex(s[i + 2])) {
+                out.push(h << 4 | l);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(s[i]);
+        i += 1;
+    }
+    out
+}
+
+fn hex(c: u8) -> Option<u8> {
+    crate::transformations::hex_val(c)
 }
 
 fn lossy(v: Vec<u8>) -> String {

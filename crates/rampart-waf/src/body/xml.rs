@@ -31,7 +31,8 @@ pub(crate) fn parse(body: &[u8]) -> Result<XmlDoc, String> {
             Event::Start(e) | Event::Empty(e) => {
                 for a in e.attributes() {
                     let a = a.map_err(|e| format!("XML parsing error: {e}"))?;
-                    doc.attrs.push(a.value.into_owned());
+                    let v = a.unescape_value().map(|v| v.into_owned().into_bytes());
+                    doc.attrs.push(v.unwrap_or_else(|_| a.value.into_owned()));
                 }
                 if matches!(ev_kind, Kind::Start) {
                     depth += 1;

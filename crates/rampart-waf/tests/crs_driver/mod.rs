@@ -361,7 +361,7 @@ fn backend(req: &Request) -> (u16, Headers, Vec<u8>) {
     if req.uri.starts_with("/reflect") {
         if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&req.body) {
             let status = v["status"].as_u64().unwrap_or(200) as u16;
-            let mut headers = Vec::new();
+            let mut headers: Headers = Vec::new();
             if let Some(h) = v["headers"].as_object() {
                 for (k, val) in h {
                     headers.push((
@@ -369,6 +369,13 @@ fn backend(req: &Request) -> (u16, Headers, Vec<u8>) {
                         val.as_str().unwrap_or("").as_bytes().to_vec(),
                     ));
                 }
+            }
+            if !headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case(b"content-type"))
+            {
+                // Go's net/http (albedo) sniffs a text body as text/plain.
+                headers.push((b"Content-Type".to_vec(), b"text/plain; charset=utf-8".to_vec()));
             }
             let body = match (&v["encodedBody"], &v["body"]) {
                 (serde_json::Value::String(e), _) if !e.is_empty() => base64_decode(e.as_bytes()),
