@@ -251,3 +251,42 @@ fn undo_after_a_crash_restores_byte_identical_shadow() {
     assert!(u.status.success(), "{}", stderr(&u));
     assert_eq!(std::fs::read_to_string(etc.join("shadow")).unwrap(), shadow);
 }
+
+/// A reboot kills the detached rollback: a confirm that comes after the deadline must
+/// not keep the unverified change; it rolls it back and says so.
+#[test]
+fn a_lost_rollback_timer_is_made_up_for_by_the_next_confirm() {
+    let Some(lab) = Lab::new(2501) else { return };
+    let original = lab.config_bytes();
+    let out = lab.rampart(
+        &["apply", "ssh-port", "port=2502", "--yes", "--timeout", "1"],
+        &[],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    // "Reboot": the rollback process dies.
+    let entry = std::fs::read_dir(&lab.journal)
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap()
+        .path();
+    let record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(entry.join("record.json")).unwrap()).unwrap();
+    let pid = record["rollback_pid"].as_i64().expect("rollback pid recorded") as i32;
+    // SAFETY: killing the rollback process this test's rampart started.
+    unsafe {
+        libc::kill(pid, libc::SIGKILL);
+    }
+    std::thread::sleep(Duration::from_secs(1 + 5 + 2));
+    assert_ne!(
+        lab.config_bytes(),
+        original,
+        "nothing rolled back without the timer"
+    );
+    let c = lab.rampart(&["confirm"], &[]);
+    assert_eq!(c.status.code(), Some(2));
+    assert!(stderr(&c).contains("too late"), "{}", stderr(&c));
+    assert_eq!(lab.config_bytes(), original);
+    assert!(lab.wait_listening(2502, false));
+    assert!(lab.login(ALLOWED, 2501));
+}

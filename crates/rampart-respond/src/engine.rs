@@ -27,6 +27,7 @@ pub fn apply(env: &Env, spec: &ActionSpec) -> Result<Applied> {
     let plan = action.plan(env)?;
     let journal = Journal::open(&env.journal_dir)?;
     if plan.needs_confirm {
+        roll_back_overdue(env, &journal)?;
         // Two pending rollbacks would restore each other's "before" states in the wrong
         // order; one guarded change at a time.
         let (records, _) = journal.list()?;
@@ -134,8 +135,38 @@ pub fn undo_entry(env: &Env, entry: &mut Entry, why: &str) -> Result<Vec<String>
 }
 
 /// Confirms every action waiting for it; returns (id, what was done) per entry.
+/// How long past its deadline an unconfirmed change may stay before Rampart concludes
+/// that its rollback timer is gone (a reboot, a killed timer) and rolls it back itself.
+pub const OVERDUE_GRACE_SECS: u64 = 5;
+
+/// Rolls back every change still waiting for confirmation well past its deadline: the
+/// detached rollback did not run, and a late confirm must not keep an unverified change.
+pub fn roll_back_overdue(env: &Env, journal: &Journal) -> Result<Vec<(String, Vec<String>)>> {
+    let (records, _) = journal.list()?;
+    let now = crate::fsutil::now();
+    let mut done = Vec::new();
+    for r in records.iter().filter(|r| r.awaiting_confirm()) {
+        if r.confirm_deadline.is_some_and(|d| now > d + OVERDUE_GRACE_SECS) {
+            let mut entry = journal.load(&r.id)?;
+            let _lock = entry.lock()?;
+            entry.reload()?;
+            if entry.record.awaiting_confirm() {
+                let why = "rolled back: not confirmed in time and the rollback timer was gone (reboot?)";
+                done.push((r.id.clone(), undo_entry(env, &mut entry, why)?));
+            }
+        }
+    }
+    Ok(done)
+}
+
 pub fn confirm(env: &Env) -> Result<Vec<(String, Vec<String>)>> {
     let journal = Journal::open(&env.journal_dir)?;
+    let late = roll_back_overdue(env, &journal)?;
+    if let Some((id, _)) = late.first() {
+        return Err(RespondError::Input(format!(
+            "too late: {id} was not confirmed before its deadline and has been rolled back now"
+        )));
+    }
     let (records, _) = journal.list()?;
     let waiting: Vec<String> = records
         .iter()
