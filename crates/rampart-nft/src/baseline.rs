@@ -250,6 +250,18 @@ impl Baseline {
                 ],
                 Some("rampart icmpv6"),
             ),
+            // DHCPv6 replies come from link-local servers and are not tracked connections;
+            // dropping them loses the address at the next renewal on many clouds.
+            rule(
+                CHAIN,
+                vec![
+                    json!({"match": {"op": "==", "left": {"payload": {"protocol": "ip6", "field": "saddr"}},
+                        "right": {"prefix": {"addr": "fe80::", "len": 10}}}}),
+                    json!({"match": {"op": "==", "left": {"payload": {"protocol": "udp", "field": "dport"}}, "right": 546}}),
+                    json!({"accept": null}),
+                ],
+                Some("rampart dhcpv6 client"),
+            ),
         ];
         cmds.extend(port_rules(CHAIN, &self.allow, &[], "rampart allow"));
         for p in &self.restricted {

@@ -75,7 +75,7 @@ fn baseline_loads_and_restores_without_touching_others() {
         2
     );
     let rules = after.objects.iter().filter(|o| o.get("rule").is_some()).count();
-    assert_eq!(rules, 5 + 2 + 2 + 2, "{:#?}", after.objects);
+    assert_eq!(rules, 6 + 2 + 2 + 2, "{:#?}", after.objects);
 
     // A round trip through the JSON listing restores exactly.
     baseline::restore(&nft, &after).unwrap();

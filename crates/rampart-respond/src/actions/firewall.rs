@@ -129,7 +129,7 @@ impl Action for FirewallBaseline {
             baseline::CHAIN
         ));
         plan.changes
-            .push("accept established/related, loopback, essential ICMP and ICMPv6".into());
+            .push("accept established/related, loopback, essential ICMP and ICMPv6, DHCPv6 replies".into());
         if !self.allow.is_empty() {
             let ports: Vec<String> = self.allow.iter().map(|p| p.to_string()).collect();
             plan.changes
