@@ -98,3 +98,45 @@ fn refuses_init_itself_and_missing_processes() {
     let err = engine::plan(&e, &ActionSpec::parse_str("kill-quarantine pid=abc").unwrap()).unwrap_err();
     assert!(err.to_string().contains("not a process id"), "{err}");
 }
+
+/// The SSH listener is refused (a running sshd started by the test, on a loopback port).
+#[test]
+fn refuses_the_ssh_listener() {
+    // SAFETY: geteuid cannot fail.
+    if unsafe { libc::geteuid() } != 0 || rampart_core::cmd::which("sshd").is_none() {
+        eprintln!("skipped: needs root and sshd");
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all("/run/sshd").ok();
+    let key = d.path().join("host_key");
+    assert!(rampart_core::cmd::run(
+        "ssh-keygen",
+        ["-q", "-t", "ed25519", "-N", "", "-f", key.to_str().unwrap()]
+    )
+    .unwrap()
+    .success());
+    let conf = d.path().join("sshd_config");
+    std::fs::write(
+        &conf,
+        format!(
+            "ListenAddress 127.0.0.1:2988\nHostKey {}\nPidFile none\n",
+            key.display()
+        ),
+    )
+    .unwrap();
+    let mut sshd = Command::new("/usr/sbin/sshd")
+        .args(["-D", "-f", conf.to_str().unwrap()])
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while std::net::TcpStream::connect("127.0.0.1:2988").is_err() && start.elapsed().as_secs() < 5 {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let spec = ActionSpec::parse_str(&format!("kill-quarantine pid={}", sshd.id())).unwrap();
+    let res = engine::plan(&env(d.path()), &spec);
+    let _ = sshd.kill();
+    let _ = sshd.wait();
+    let err = res.unwrap_err();
+    assert!(err.to_string().contains("SSH server"), "{err}");
+}

@@ -174,7 +174,10 @@ impl KillQuarantine {
     }
 
     fn refuse(&self, env: &Env, ev: &Evidence) -> Result<()> {
-        let sshd = Path::new(&ev.exe).file_name().is_some_and(|n| n == "sshd") && ev.ppid == Some(1);
+        // The listener (not a session's sshd): started by init, or holding a listening socket.
+        let listening = ev.sockets.iter().any(|s| s.ends_with("state 0A"));
+        let sshd =
+            Path::new(&ev.exe).file_name().is_some_and(|n| n == "sshd") && (ev.ppid == Some(1) || listening);
         if sshd && !env.force {
             return Err(RespondError::Refused(format!(
                 "refusing to kill {}: it is the SSH server; killing it can lock you out",
