@@ -359,6 +359,14 @@ fn log(env: &Env, json: bool) -> anyhow::Result<i32> {
             if let Some(e) = &r.error {
                 println!("    error: {e}");
             }
+            if matches!(
+                r.state,
+                rampart_respond::State::Undone | rampart_respond::State::Failed
+            ) {
+                if let Some(n) = r.notes.last() {
+                    println!("    {n}");
+                }
+            }
         }
     }
     for e in &errors {
