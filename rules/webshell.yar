@@ -170,7 +170,7 @@ rule perl_cgi_shell
         $x5 = "/bin/sh"
         $x6 = "cmd.exe" nocase
         $pl = /^#![^\n]{0,40}perl/
-        $pl2 = "use strict"
+        $pl2 = "use CGI"
         $pl3 = "$ENV{"
     condition:
         any of ($pl*) and ($cgi1 or $cgi2) and any of ($x*)

@@ -37,6 +37,11 @@ enum Command {
     Config(cli::config::Args),
     /// Web application firewall: reverse proxy running ModSecurity SecLang rules (OWASP CRS).
     Waf(cli::waf::Args),
+    /// Find webshells and malware in web roots and temporary directories (or PATHs);
+    /// `--quarantine` moves detections into a restorable store, `--watch` keeps watching.
+    Scan(cli::scan::Args),
+    /// The quarantine store: list, restore or purge quarantined files.
+    Quarantine(cli::quarantine::Args),
 }
 
 fn main() -> ExitCode {
@@ -49,6 +54,8 @@ fn main() -> ExitCode {
         Command::Bans(args) => cli::bans::run(args),
         Command::Config(args) => cli::config::run(args),
         Command::Waf(args) => cli::waf::run(args),
+        Command::Scan(args) => cli::scan::run(args),
+        Command::Quarantine(args) => cli::quarantine::run(args),
     };
     match code {
         Ok(code) => ExitCode::from(code as u8),

@@ -4,6 +4,8 @@ pub mod bans;
 pub mod config;
 pub mod guard;
 pub mod output;
+pub mod quarantine;
 pub mod respond;
+pub mod scan;
 pub mod triage;
 pub mod waf;

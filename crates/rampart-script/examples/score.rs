@@ -27,13 +27,22 @@ fn main() {
     for f in files {
         let Ok(bytes) = std::fs::read(&f) else { continue };
         let lang = rampart_script::Lang::from_path(&f).unwrap_or(rampart_script::Lang::Unknown);
+        let t = std::time::Instant::now();
         let v = rampart_script::analyze(&bytes, lang);
+        let us = t.elapsed().as_micros();
         let top = v
             .top_reasons(if verbose { 12 } else { 2 })
             .iter()
             .map(|r| format!("[{} {} L{}:{}] {}", r.signal, r.weight, r.layer, r.line, r.detail))
             .collect::<Vec<_>>()
             .join(" | ");
-        println!("{}\t{}\t{}\t{}", v.score, v.lang.as_str(), f.display(), top);
+        println!(
+            "{}\t{}\t{}\t{}\t{}",
+            v.score,
+            v.lang.as_str(),
+            f.display(),
+            top,
+            us
+        );
     }
 }

@@ -12,7 +12,7 @@ use std::collections::{HashMap, HashSet};
 const MAX_TOKENS: usize = 1_500_000;
 const MAX_DEPTH: u8 = 6;
 /// Payload bytes analysed again over all layers of one file.
-const MAX_PAYLOAD_TOTAL: usize = 16 << 20;
+const MAX_PAYLOAD_TOTAL: usize = 4 << 20;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Flavor {
@@ -1026,6 +1026,7 @@ impl Ctx<'_> {
                     if call
                         && is_decoder(name)
                         && i >= covered_until
+                        && !self.is_code_sink_arg(i)
                         && !matches!(
                             name.as_str(),
                             "chr"
@@ -1193,6 +1194,18 @@ impl Ctx<'_> {
             );
         }
         payloads
+    }
+
+    /// Whether the call at `i` is the direct argument of eval/assert/create_function, which
+    /// evaluate (and decode) it themselves.
+    fn is_code_sink_arg(&self, i: usize) -> bool {
+        let mut k = i;
+        while k > 0 && matches!(self.tok(k - 1), Some(Tok::Op("@"))) {
+            k -= 1;
+        }
+        k >= 2
+            && matches!(self.tok(k - 1), Some(Tok::Op("(")))
+            && matches!(self.tok(k - 2), Some(Tok::Ident(n)) if PHP_CODE_SINKS.contains(&n.as_str()))
     }
 
     fn dynamic_call(&mut self, i: usize, var: Option<String>, open: usize) {
