@@ -27,6 +27,13 @@ enum RuleSel {
     Msg(String),
 }
 
+/// A value that matched, with its capture groups.
+struct Hit {
+    name: String,
+    value: Vec<u8>,
+    caps: Option<Captures>,
+}
+
 /// A value picked from a variable, before transformation.
 struct Item<'s> {
     var: Var,
@@ -551,12 +558,26 @@ impl<'e> Transaction<'e> {
         self.matched_vars.clear();
         // As in ModSecurity, each link's non-disruptive actions run as soon as it matches, so a
         // chained rule can test what its parent just set (CRS 920420 sets tx.content_type).
+        // The actions run once per matched value, with that value's captures and MATCHED_VAR in
+        // place (CRS 920450 builds one TX variable per restricted header this way).
         let mut link = rule;
         loop {
-            if !self.eval_link(rule, link) {
+            let Some(hits) = self.eval_link(rule, link) else {
                 return false;
+            };
+            if hits.is_empty() {
+                self.run_actions(link);
             }
-            self.run_actions(link);
+            for h in hits {
+                if let Some(c) = h.caps {
+                    for (i, v) in c.into_iter().enumerate() {
+                        self.tx.insert(i.to_string(), v);
+                    }
+                }
+                self.matched_var = (h.name.clone(), h.value.clone());
+                self.matched_vars.push((h.name, h.value));
+                self.run_actions(link);
+            }
             match &link.chain {
                 Some(next) => link = next,
                 None => break,
@@ -684,7 +705,7 @@ impl<'e> Transaction<'e> {
 
     fn log_line(&self, rule: &Rule, msg: &str, data: &str, intervene: bool, status: u16) -> String {
         use std::fmt::Write;
-        let esc = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
+        let esc = log_escape;
         let mut l = format!("[client {}] ModSecurity: ", self.conn.client_ip);
         if intervene {
             let _ = write!(l, "Access denied with code {status} (phase {}). ", rule.phase);
@@ -747,14 +768,13 @@ impl<'e> Transaction<'e> {
     }
 
     /// Evaluates one link of a chain: every target value, transformed, against the operator.
-    fn eval_link(&mut self, head: &Rule, rule: &Rule) -> bool {
+    /// `None` when nothing matched; an empty list for `SecAction`.
+    fn eval_link(&mut self, head: &Rule, rule: &Rule) -> Option<Vec<Hit>> {
         let Some(op) = &rule.operator else {
-            // SecAction.
-            return true;
+            return Some(Vec::new());
         };
-        let mut matches: Vec<(String, Vec<u8>)> = Vec::new();
+        let mut matches: Vec<Hit> = Vec::new();
         let mut caps = std::mem::take(&mut self.scratch_caps);
-        let mut last_caps: Option<Captures> = None;
         {
             let mut items: Vec<Item<'_>> = Vec::new();
             for t in &rule.targets {
@@ -789,27 +809,17 @@ impl<'e> Transaction<'e> {
                     }
                 }
                 if let Some(v) = hit_value {
-                    matches.push((item_name(item), v));
-                    if rule.capture && !caps.is_empty() {
-                        last_caps = Some(caps.clone());
-                    }
+                    let caps = (rule.capture && !caps.is_empty()).then(|| caps.clone());
+                    matches.push(Hit {
+                        name: item_name(item),
+                        value: v,
+                        caps,
+                    });
                 }
             }
         }
         self.scratch_caps = caps;
-        if matches.is_empty() {
-            return false;
-        }
-        if let Some(c) = last_caps {
-            for (i, v) in c.into_iter().enumerate() {
-                self.tx.insert(i.to_string(), v);
-            }
-        }
-        if let Some(last) = matches.last() {
-            self.matched_var = last.clone();
-        }
-        self.matched_vars.extend(matches);
-        true
+        (!matches.is_empty()).then_some(matches)
     }
 
     fn excluded(&self, head: &Rule, rule: &Rule, var: Var, key: &[u8]) -> bool {
@@ -1252,6 +1262,20 @@ fn percent_decode(s: &[u8]) -> Vec<u8> {
 
 fn hex(c: u8) -> Option<u8> {
     crate::transformations::hex_val(c)
+}
+
+/// Escapes a value for a log line as ModSecurity does: quotes, backslashes and control characters.
+fn log_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn lossy(v: Vec<u8>) -> String {

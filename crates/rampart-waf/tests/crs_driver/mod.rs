@@ -354,6 +354,56 @@ fn base64_decode(s: &[u8]) -> Vec<u8> {
     out
 }
 
+/// What an HTTP/1.1 server does before the WAF sees the request: refuse header values with bare
+/// CR/LF, decode a chunked body (dropping Content-Length, RFC 9112 §6.3), and read no body at all
+/// without Content-Length or Transfer-Encoding. `false`: the request is refused.
+fn http_layer(req: &mut Request) -> bool {
+    if req
+        .headers
+        .iter()
+        .any(|(k, v)| k.iter().chain(v).any(|&c| c == b'\r' || c == b'\n'))
+    {
+        return false;
+    }
+    let has = |h: &Headers, n: &[u8]| h.iter().any(|(k, _)| k.eq_ignore_ascii_case(n));
+    let chunked = req.headers.iter().any(|(k, v)| {
+        k.eq_ignore_ascii_case(b"transfer-encoding") && v.to_ascii_lowercase().ends_with(b"chunked")
+    });
+    if chunked {
+        req.headers
+            .retain(|(k, _)| !k.eq_ignore_ascii_case(b"content-length"));
+        match dechunk(&req.body) {
+            Some(b) => req.body = b,
+            None => return false,
+        }
+    } else if !has(&req.headers, b"content-length") {
+        req.body.clear();
+    } else if let Some(n) = req
+        .headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(b"content-length"))
+        .and_then(|(_, v)| std::str::from_utf8(v).ok()?.trim().parse::<usize>().ok())
+    {
+        req.body.truncate(n);
+    }
+    true
+}
+
+fn dechunk(mut b: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    loop {
+        let nl = find(b, b"\r\n")?;
+        let size_text = std::str::from_utf8(&b[..nl]).ok()?;
+        let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
+        b = &b[nl + 2..];
+        if size == 0 {
+            return Some(out);
+        }
+        out.extend_from_slice(b.get(..size)?);
+        b = b.get(size + 2..)?;
+    }
+}
+
 /// The albedo backend: `/reflect` answers with the JSON-described response, anything else 200.
 type Headers = Vec<(Vec<u8>, Vec<u8>)>;
 
@@ -402,7 +452,16 @@ fn run_stage(engine: &Engine, stage: &Stage) -> Option<Result<(), String>> {
     {
         return None;
     }
-    let req = build_request(&stage.input);
+    let mut req = build_request(&stage.input);
+    if !http_layer(&mut req) {
+        // The HTTP server refuses the request before the WAF sees it: nothing is logged.
+        let missing = !log.expect_ids.is_empty() || log.match_regex.is_some();
+        return Some(if missing {
+            Err("request refused by the HTTP layer".into())
+        } else {
+            Ok(())
+        });
+    }
     let mut tx = engine.transaction(ConnInfo::default());
     tx.process_uri(&req.method, &req.uri, &req.version);
     for (k, v) in &req.headers {
