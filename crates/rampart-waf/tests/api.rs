@@ -65,3 +65,12 @@ fn bad_rules_name_their_location() {
     let err = Engine::from_str("SecFrobnicate On\n", "x.conf").unwrap_err();
     assert!(err.to_string().contains("SecFrobnicate"), "{err}");
 }
+
+#[test]
+fn engine_and_transaction_cross_threads() {
+    fn send<T: Send>() {}
+    fn sync<T: Sync>() {}
+    send::<Engine>();
+    sync::<Engine>();
+    send::<rampart_waf::Transaction<'static>>();
+}

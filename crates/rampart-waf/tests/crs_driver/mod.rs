@@ -354,8 +354,8 @@ fn base64_decode(s: &[u8]) -> Vec<u8> {
     out
 }
 
-/// What an HTTP/1.1 server does before the WAF sees the request: refuse header values with bare
-/// CR/LF, decode a chunked body (dropping Content-Length, RFC 9112 §6.3), and read no body at all
+/// What an HTTP/1.1 server does before the WAF sees the request: merge repeated headers, refuse
+/// header values with bare CR/LF, decode a chunked body (dropping Content-Length, RFC 9112 §6.3), and read no body at all
 /// without Content-Length or Transfer-Encoding. `false`: the request is refused.
 fn http_layer(req: &mut Request) -> bool {
     if req
@@ -365,6 +365,18 @@ fn http_layer(req: &mut Request) -> bool {
     {
         return false;
     }
+    // Apache (and the proxy) merge repeated headers into one, joined by ", " (CRS 920620).
+    let mut merged: Headers = Vec::new();
+    for (k, v) in std::mem::take(&mut req.headers) {
+        match merged.iter_mut().find(|(m, _)| m.eq_ignore_ascii_case(&k)) {
+            Some((_, mv)) => {
+                mv.extend_from_slice(b", ");
+                mv.extend_from_slice(&v);
+            }
+            None => merged.push((k, v)),
+        }
+    }
+    req.headers = merged;
     let has = |h: &Headers, n: &[u8]| h.iter().any(|(k, _)| k.eq_ignore_ascii_case(n));
     let chunked = req.headers.iter().any(|(k, v)| {
         k.eq_ignore_ascii_case(b"transfer-encoding") && v.to_ascii_lowercase().ends_with(b"chunked")
