@@ -4,12 +4,17 @@
 # Run as root on the machine to measure (both tools see more as root).
 #   RUNS=20 bench/triage.sh        # runs per rampart/ss measurement (default 10)
 #   SKIP_LYNIS=1 bench/triage.sh   # skip the slow lynis run
+#   RAMPART_BIN=/path/rampart bench/triage.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 runs=${RUNS:-10}
-cargo build --release -p rampart >&2
-bin=target/release/rampart
+# RAMPART_BIN=path skips the build (to time a binary built elsewhere).
+bin=${RAMPART_BIN:-}
+if [ -z "$bin" ]; then
+  cargo build --release -p rampart >&2
+  bin=target/release/rampart
+fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 

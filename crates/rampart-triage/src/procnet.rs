@@ -189,15 +189,31 @@ impl ProcFs {
     /// Every TCP and UDP socket (IPv4 and IPv6) with the processes holding it. Problems
     /// with single tables or processes are returned next to the sockets.
     pub fn sockets(&self) -> Result<(Vec<Socket>, Vec<ProcNetError>), ProcNetError> {
+        self.scan().map(|s| (s.sockets, s.errors))
+    }
+
+    /// Sockets, their owners and the per-process fd map from one pass over `/proc`.
+    pub fn scan(&self) -> Result<Scan, ProcNetError> {
         self.ensure_mounted()?;
         let mut errors = Vec::new();
-        let mut sockets = Vec::new();
-        for (file, proto) in [
-            ("net/tcp", Proto::Tcp),
-            ("net/tcp6", Proto::Tcp),
-            ("net/udp", Proto::Udp),
-            ("net/udp6", Proto::Udp),
-        ] {
+        // The kernel filters out TIME_WAIT sockets over netlink; the /proc text tables
+        // list them all (tens of thousands on a busy server), so netlink is preferred on
+        // the live /proc and the tables are the fallback (and what tests plant).
+        let mut sockets = match self.dir == Path::new("/proc") {
+            true => diag::dump_all().unwrap_or_default(),
+            false => Vec::new(),
+        };
+        let tables: &[(&str, Proto)] = if sockets.is_empty() {
+            &[
+                ("net/tcp", Proto::Tcp),
+                ("net/tcp6", Proto::Tcp),
+                ("net/udp", Proto::Udp),
+                ("net/udp6", Proto::Udp),
+            ]
+        } else {
+            &[]
+        };
+        for &(file, proto) in tables {
             match read_limited(&self.path(file), NET_TABLE_LIMIT) {
                 Ok(text) => parse_net_table(&self.shown(file), &text, proto, &mut sockets, &mut errors),
                 // IPv6 disabled: no tcp6/udp6 table.
@@ -214,7 +230,11 @@ impl ProcFs {
                 s.pids = p.clone();
             }
         }
-        Ok((sockets, errors))
+        Ok(Scan {
+            sockets,
+            owners,
+            errors,
+        })
     }
 
     /// Listening TCP and unconnected UDP sockets, as `ss -tulpn` lists them.
@@ -347,6 +367,178 @@ impl ProcFs {
     }
 }
 
+/// NETLINK_SOCK_DIAG: the socket dump `ss` uses, filtered by state in the kernel.
+mod diag {
+    use super::{Proto, Socket};
+    use std::io;
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
+    const NETLINK_SOCK_DIAG: i32 = 4;
+    const SOCK_DIAG_BY_FAMILY: u16 = 20;
+    const NLM_F_REQUEST: u16 = 0x1;
+    const NLM_F_DUMP: u16 = 0x300;
+    const NLMSG_ERROR: u16 = 2;
+    const NLMSG_DONE: u16 = 3;
+    /// Every TCP state but TIME_WAIT (6) and SYN_RECV (3): those have no owner.
+    const TCP_STATES: u32 = 0xfff & !(1 << 6) & !(1 << 3);
+    const ALL_STATES: u32 = 0xfff;
+
+    /// TCP and UDP, IPv4 and IPv6. An error (no netlink here, a seccomp filter) means
+    /// the caller falls back to the text tables.
+    pub fn dump_all() -> io::Result<Vec<Socket>> {
+        let mut out = Vec::new();
+        for (family, proto, states) in [
+            (libc::AF_INET, Proto::Tcp, TCP_STATES),
+            (libc::AF_INET6, Proto::Tcp, TCP_STATES),
+            (libc::AF_INET, Proto::Udp, ALL_STATES),
+            (libc::AF_INET6, Proto::Udp, ALL_STATES),
+        ] {
+            dump(family as u8, proto, states, &mut out)?;
+        }
+        Ok(out)
+    }
+
+    fn dump(family: u8, proto: Proto, states: u32, out: &mut Vec<Socket>) -> io::Result<()> {
+        // SAFETY: plain socket(2) call; the result is checked and owned below.
+        let raw = unsafe {
+            libc::socket(
+                libc::AF_NETLINK,
+                libc::SOCK_RAW | libc::SOCK_CLOEXEC,
+                NETLINK_SOCK_DIAG,
+            )
+        };
+        if raw < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: raw is a fresh, valid descriptor that nothing else owns.
+        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+        let tv = libc::timeval {
+            tv_sec: 2,
+            tv_usec: 0,
+        };
+        // SAFETY: tv lives across the call and its size is passed.
+        unsafe {
+            libc::setsockopt(
+                fd.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_RCVTIMEO,
+                &tv as *const _ as *const libc::c_void,
+                std::mem::size_of::<libc::timeval>() as u32,
+            )
+        };
+        // nlmsghdr (16) + inet_diag_req_v2 (56)
+        let mut req = Vec::with_capacity(72);
+        req.extend_from_slice(&72u32.to_ne_bytes());
+        req.extend_from_slice(&SOCK_DIAG_BY_FAMILY.to_ne_bytes());
+        req.extend_from_slice(&(NLM_F_REQUEST | NLM_F_DUMP).to_ne_bytes());
+        req.extend_from_slice(&1u32.to_ne_bytes()); // seq
+        req.extend_from_slice(&0u32.to_ne_bytes()); // pid
+        let protocol = match proto {
+            Proto::Tcp => libc::IPPROTO_TCP,
+            Proto::Udp => libc::IPPROTO_UDP,
+        } as u8;
+        req.extend_from_slice(&[family, protocol, 0, 0]);
+        req.extend_from_slice(&states.to_ne_bytes());
+        req.extend_from_slice(&[0u8; 48]); // inet_diag_sockid: no filter
+                                           // SAFETY: sockaddr_nl is plain data; zeroed is its valid "kernel" address.
+        let mut addr: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
+        addr.nl_family = libc::AF_NETLINK as u16;
+        // SAFETY: req and addr are valid for the lengths passed.
+        let sent = unsafe {
+            libc::sendto(
+                fd.as_raw_fd(),
+                req.as_ptr() as *const libc::c_void,
+                req.len(),
+                0,
+                &addr as *const _ as *const libc::sockaddr,
+                std::mem::size_of::<libc::sockaddr_nl>() as u32,
+            )
+        };
+        if sent < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            // SAFETY: buf is valid for writes of its length.
+            let n = unsafe {
+                libc::recv(
+                    fd.as_raw_fd(),
+                    buf.as_mut_ptr() as *mut libc::c_void,
+                    buf.len(),
+                    0,
+                )
+            };
+            if n < 0 {
+                let e = io::Error::last_os_error();
+                if e.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(e);
+            }
+            if n == 0 {
+                return Ok(());
+            }
+            let mut msgs = &buf[..n as usize];
+            while msgs.len() >= 16 {
+                let len = u32::from_ne_bytes(msgs[0..4].try_into().unwrap()) as usize;
+                let kind = u16::from_ne_bytes(msgs[4..6].try_into().unwrap());
+                if len < 16 || len > msgs.len() {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        "truncated netlink message",
+                    ));
+                }
+                match kind {
+                    NLMSG_DONE => return Ok(()),
+                    NLMSG_ERROR => {
+                        let errno = msgs
+                            .get(16..20)
+                            .map(|b| i32::from_ne_bytes(b.try_into().unwrap()))
+                            .unwrap_or(0);
+                        return Err(io::Error::from_raw_os_error(-errno));
+                    }
+                    _ => {
+                        if let Some(s) = parse_msg(&msgs[16..len], proto) {
+                            out.push(s);
+                        }
+                    }
+                }
+                msgs = &msgs[((len + 3) & !3).min(msgs.len())..];
+            }
+        }
+    }
+
+    /// inet_diag_msg: family, state, timer, retrans, sockid (48), expires, rqueue,
+    /// wqueue, uid, inode.
+    fn parse_msg(m: &[u8], proto: Proto) -> Option<Socket> {
+        if m.len() < 72 {
+            return None;
+        }
+        let be16 = |i: usize| u16::from_be_bytes([m[i], m[i + 1]]);
+        let ne32 = |i: usize| u32::from_ne_bytes(m[i..i + 4].try_into().unwrap());
+        let ip = |at: usize| -> Option<IpAddr> {
+            match m[0] as i32 {
+                libc::AF_INET => Some(IpAddr::V4(Ipv4Addr::new(m[at], m[at + 1], m[at + 2], m[at + 3]))),
+                libc::AF_INET6 => {
+                    let b: [u8; 16] = m[at..at + 16].try_into().ok()?;
+                    Some(IpAddr::V6(Ipv6Addr::from(b)))
+                }
+                _ => None,
+            }
+        };
+        Some(Socket {
+            proto,
+            local: SocketAddr::new(ip(8)?, be16(4)),
+            remote: SocketAddr::new(ip(24)?, be16(6)),
+            state: m[1],
+            uid: ne32(64),
+            inode: ne32(68) as u64,
+            pids: Vec::new(),
+        })
+    }
+}
+
 /// The `/proc` of a host's listening sockets, as the guard and `respond` use them.
 pub fn listening_sockets(host: &HostRoot) -> Result<(Vec<Socket>, Vec<ProcNetError>), ProcNetError> {
     ProcFs::of(host).listening_sockets()
@@ -363,6 +555,15 @@ impl Clock {
         let ms = ticks.checked_mul(1000)? / self.ticks_per_sec.max(1);
         Some(self.boot? + Duration::from_millis(ms))
     }
+}
+
+/// What one pass over `/proc` found.
+#[derive(Debug, Default)]
+pub struct Scan {
+    pub sockets: Vec<Socket>,
+    pub owners: SocketOwners,
+    /// Unreadable or malformed socket tables.
+    pub errors: Vec<ProcNetError>,
 }
 
 #[derive(Debug, Default)]
@@ -505,6 +706,45 @@ mod tests {
         assert_eq!(st.ppid, 1);
         assert_eq!(st.start_ticks, 12345);
         assert_eq!(st.flags, 4194560);
+    }
+
+    #[test]
+    fn netlink_and_text_tables_agree_on_listeners() {
+        if !Path::new("/proc/net/tcp").exists() {
+            return;
+        }
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        let Ok(nl) = diag::dump_all() else {
+            eprintln!("skipped: no NETLINK_SOCK_DIAG here");
+            return;
+        };
+        let mut text = Vec::new();
+        let mut errs = Vec::new();
+        for (f, proto) in [
+            ("tcp", Proto::Tcp),
+            ("tcp6", Proto::Tcp),
+            ("udp", Proto::Udp),
+            ("udp6", Proto::Udp),
+        ] {
+            if let Ok(t) = std::fs::read_to_string(format!("/proc/net/{f}")) {
+                parse_net_table(f, &t, proto, &mut text, &mut errs);
+            }
+        }
+        let key = |v: &[Socket]| {
+            let mut k: Vec<_> = v
+                .iter()
+                .filter(|s| s.is_listening())
+                .map(|s| (s.proto, s.local, s.inode, s.uid))
+                .collect();
+            k.sort();
+            k
+        };
+        let (a, b) = (key(&nl), key(&text));
+        assert!(a.iter().any(|k| k.1.port() == port), "{a:?}");
+        // Sockets may come and go between the two reads (other tests run); ours is stable.
+        let ours = |v: &[(Proto, SocketAddr, u64, u32)]| v.iter().find(|k| k.1.port() == port).copied();
+        assert_eq!(ours(&a), ours(&b));
     }
 
     #[test]

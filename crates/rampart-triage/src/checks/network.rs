@@ -134,7 +134,11 @@ impl Check for Network {
             Some(d) => ProcFs::new(d),
             None => ProcFs::of(&ctx.host),
         };
-        let (sockets, errors) = match procfs.sockets() {
+        let crate::procnet::Scan {
+            sockets,
+            owners,
+            errors,
+        } = match procfs.scan() {
             Ok(v) => v,
             Err(e) => {
                 out.error(e.subject(), e.to_string());
@@ -144,7 +148,6 @@ impl Check for Network {
         for e in errors {
             report_error(out, &e);
         }
-        let owners = procfs.socket_owners();
         let clock = procfs.clock();
         let mut procs: HashMap<u32, Option<ProcessInfo>> = HashMap::new();
         let mut info = |pid: u32| -> Option<ProcessInfo> {
