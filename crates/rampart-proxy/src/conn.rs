@@ -143,7 +143,8 @@ where
         && state != BodyState::Done
         && ctx.write(b"HTTP/1.1 100 Continue\r\n\r\n").await.is_err()
     {
-        return ctx.finish(&mut tx, Next::Close);
+        ctx.finish(&mut tx);
+        return Next::Close;
     }
     let inspect = tx.request_body_wanted();
     let buffer_limit = if inspect {
@@ -257,7 +258,9 @@ where
     // Phase 4: buffer (and inspect) up to the engine's response limit, stream the rest.
     let no_body = head.method == "HEAD" || (100..200).contains(&status) || status == 204 || status == 304;
     let mut rprefix = BytesMut::new();
-    let mut rdone = no_body;
+    // An empty body is complete already: treat it as buffered, so the head (which then
+    // is the whole response) waits for the logs like any complete response.
+    let mut rdone = no_body || http_body::Body::is_end_stream(&upstream_body);
     if !no_body && tx.response_body_wanted() {
         let limit = engine.config().response_body_limit;
         while rprefix.len() <= limit {
@@ -311,35 +314,20 @@ where
         ResponseFraming::UntilClose
     };
     ctx.status = status;
-    if !ctx.http09 {
-        let headbytes = head_bytes(minor, status, &headers, framing, keep_alive);
-        if ctx.write(&headbytes).await.is_err() {
-            return ctx.finish(&mut tx, Next::Close);
-        }
-    }
     let chunked = framing == ResponseFraming::Chunked;
-    if !no_body {
-        if !rprefix.is_empty() && ctx.write_body(&rprefix, chunked).await.is_err() {
-            return ctx.finish(&mut tx, Next::Close);
-        }
-        if !rdone {
-            loop {
-                match timeout(limits.upstream_timeout, upstream_body.frame()).await {
-                    Ok(None) => break,
-                    Ok(Some(Ok(frame))) => {
-                        if let Ok(data) = frame.into_data() {
-                            if !data.is_empty() && ctx.write_body(&data, chunked).await.is_err() {
-                                return ctx.finish(&mut tx, Next::Close);
-                            }
-                        }
-                    }
-                    // The head is out already: all we can do is cut the connection.
-                    Ok(Some(Err(_))) | Err(_) => return ctx.finish(&mut tx, Next::Close),
-                }
-            }
-        }
-        if chunked && ctx.write(b"0\r\n\r\n").await.is_err() {
-            return ctx.finish(&mut tx, Next::Close);
+    let mut out = if ctx.http09 {
+        Vec::new()
+    } else {
+        head_bytes(minor, status, &headers, framing, keep_alive)
+    };
+    if !no_body && !rprefix.is_empty() {
+        // Head and buffered body in one write: one segment for small pages.
+        if chunked {
+            out.extend_from_slice(format!("{:x}\r\n", rprefix.len()).as_bytes());
+            out.extend_from_slice(&rprefix);
+            out.extend_from_slice(b"\r\n");
+        } else {
+            out.extend_from_slice(&rprefix);
         }
     }
     let next = if keep_alive && !ctx.http09 {
@@ -347,7 +335,62 @@ where
     } else {
         Next::Close
     };
-    ctx.finish(&mut tx, next)
+    // Phase 5 and the log lines go out before the last byte of the response, so a client
+    // that has read the whole response also finds the transaction in the logs.
+    if no_body || rdone {
+        ctx.finish(&mut tx);
+        return if ctx.write(&out).await.is_ok() {
+            next
+        } else {
+            Next::Close
+        };
+    }
+    if !out.is_empty() && ctx.write(&out).await.is_err() {
+        ctx.finish(&mut tx);
+        return Next::Close;
+    }
+    // Stream the rest, one frame behind, so the final piece can wait for the logs.
+    let mut held: Option<Bytes> = None;
+    loop {
+        match timeout(limits.upstream_timeout, upstream_body.frame()).await {
+            Ok(None) => break,
+            Ok(Some(Ok(frame))) => {
+                let Ok(data) = frame.into_data() else { continue };
+                if data.is_empty() {
+                    continue;
+                }
+                if let Some(prev) = held.replace(data) {
+                    if ctx.write_body(&prev, chunked).await.is_err() {
+                        ctx.finish(&mut tx);
+                        return Next::Close;
+                    }
+                }
+            }
+            // The head is out already: all we can do is cut the connection.
+            Ok(Some(Err(_))) | Err(_) => {
+                ctx.finish(&mut tx);
+                return Next::Close;
+            }
+        }
+    }
+    ctx.finish(&mut tx);
+    let mut last = Vec::new();
+    if let Some(data) = held {
+        if chunked {
+            last.extend_from_slice(format!("{:x}\r\n", data.len()).as_bytes());
+            last.extend_from_slice(&data);
+            last.extend_from_slice(b"\r\n");
+        } else {
+            last.extend_from_slice(&data);
+        }
+    }
+    if chunked {
+        last.extend_from_slice(b"0\r\n\r\n");
+    }
+    if !last.is_empty() && ctx.write(&last).await.is_err() {
+        return Next::Close;
+    }
+    next
 }
 
 /// Feeds the rest of the request body to the upstream while the request is in flight.
@@ -482,14 +525,18 @@ impl<W: AsyncWrite + Unpin> Ctx<'_, W> {
         } else {
             response::simple(self.minor, status, &[], &page, false)
         };
+        self.finish(tx);
         let _ = self.write(&bytes).await;
-        self.finish(tx, Next::Close)
+        Next::Close
     }
 
     /// Carries out a disruptive action of the rules.
     async fn intervene(&mut self, tx: &mut Transaction<'_>, iv: Intervention) -> Next {
         match &iv.action {
-            Disruptive::Drop => self.finish(tx, Next::Close),
+            Disruptive::Drop => {
+                self.finish(tx);
+                Next::Close
+            }
             Disruptive::Redirect(url) => {
                 let status = if (300..400).contains(&iv.status) {
                     iv.status
@@ -500,10 +547,11 @@ impl<W: AsyncWrite + Unpin> Ctx<'_, W> {
                 let location = url.replace(['\r', '\n'], "");
                 let page = response::status_page(status, "Redirected.");
                 let extra = [(Bytes::from_static(b"Location"), Bytes::from(location))];
+                self.finish(tx);
                 let _ = self
                     .write(&response::simple(self.minor, status, &extra, &page, false))
                     .await;
-                self.finish(tx, Next::Close)
+                Next::Close
             }
             Disruptive::Deny => {
                 let status = if (400..600).contains(&iv.status) {
@@ -520,9 +568,9 @@ impl<W: AsyncWrite + Unpin> Ctx<'_, W> {
         }
     }
 
-    /// Phase 5 and the logs; runs before the connection can close so that a client
-    /// that has seen the response also finds the log lines.
-    fn finish(&mut self, tx: &mut Transaction<'_>, next: Next) -> Next {
+    /// Phase 5 and the logs; runs before the last byte of the response is written so that
+    /// a client that has seen the response also finds the log lines.
+    fn finish(&mut self, tx: &mut Transaction<'_>) {
         tx.process_logging();
         let lines = tx.error_log_lines();
         if let Some(log) = &self.shared.error_log {
@@ -543,6 +591,5 @@ impl<W: AsyncWrite + Unpin> Ctx<'_, W> {
                 log.write_lines(&[tx.audit_record().to_string()]);
             }
         }
-        next
     }
 }

@@ -27,10 +27,11 @@ use std::time::{Duration, Instant};
 
 /// The ratchet: the run fails when the pass rate (passed / (passed + failed), excused
 /// tests left out) drops below this. Raise it whenever the engine gets better.
-const MIN_PASS_RATE: f64 = 0.0;
+/// Reached 2026-11-25: 5081 of 5082 (the suite's 321 .yaml files plus 999999.yml).
+const MIN_PASS_RATE: f64 = 0.9998;
 
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
-const MARKER_TIMEOUT: Duration = Duration::from_secs(3);
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+const MARKER_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Deserialize)]
 struct TestFile {
@@ -332,10 +333,19 @@ async fn run_all(n: usize, cases: &[Case], jobs: usize, overrides: &HashMap<Stri
     let paths = common::crs_rule_paths(tmp.path());
     let started = Instant::now();
     let load_paths = paths.clone();
-    let engine = tokio::task::spawn_blocking(move || rampart_waf::Engine::from_files(&load_paths))
+    let engine = match tokio::task::spawn_blocking(move || rampart_waf::Engine::from_files(&load_paths))
         .await
         .unwrap()
-        .unwrap_or_else(|e| panic!("CRS rules do not load: {e}"));
+    {
+        Ok(e) => e,
+        Err(e) => {
+            // Every test fails; the ratchet decides whether that fails the run.
+            println!("crs_regression: the CRS rules do not load: {e}");
+            return (0..n)
+                .map(|_| Verdict::Failed(format!("rules do not load: {e}")))
+                .collect();
+        }
+    };
     println!("crs_regression: rules compiled in {:.2?}", started.elapsed());
     let engine = Arc::new(engine);
     let backend = common::start_albedo().await;
@@ -500,7 +510,16 @@ async fn run_stage(worker: &mut Worker, stage: &StagePlan, w: usize) -> Result<(
     mark(worker, &format!("{id}-start")).await?;
     let resp = common::raw_exchange(worker.proxy.local_addr, &stage.request, REQUEST_TIMEOUT).await;
     let lines = mark(worker, &format!("{id}-end")).await?;
-    judge(stage, &resp, &lines)
+    judge(stage, &resp, &lines).map_err(|e| {
+        if std::env::var_os("CRS_DEBUG").is_some() {
+            format!(
+                "{e}\n  request: {:?}\n  response: {resp:?}\n  lines: {lines:#?}",
+                String::from_utf8_lossy(&stage.request)
+            )
+        } else {
+            e
+        }
+    })
 }
 
 fn judge(stage: &StagePlan, resp: &common::RawResponse, lines: &[String]) -> Result<(), String> {

@@ -321,3 +321,74 @@ async fn keep_alive_serves_several_requests_on_one_connection() {
         );
     }
 }
+
+#[tokio::test]
+async fn drop_action_closes_without_a_response_and_redirect_redirects() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = write_rules(
+        dir.path(),
+        "r.conf",
+        "SecRuleEngine On\n\
+         SecRule ARGS:x \"@streq drop\" \"id:2001,phase:1,drop,log\"\n\
+         SecRule ARGS:x \"@streq away\" \"id:2002,phase:1,redirect:http://example.org/blocked,log\"\n",
+    );
+    let (proxy, log) = start_proxy(
+        dir.path(),
+        start_echo().await,
+        vec![rules],
+        Limits::default(),
+        None,
+    )
+    .await;
+    let dropped = raw_exchange(proxy.local_addr, &get("/?x=drop"), T).await;
+    assert!(dropped.status.is_none() && dropped.error.is_some(), "{dropped:?}");
+    let moved = raw_exchange(proxy.local_addr, &get("/?x=away"), T).await;
+    assert_eq!(moved.status, Some(302), "{moved:?}");
+    assert_eq!(
+        header_of(&moved, "location").as_deref(),
+        Some("http://example.org/blocked")
+    );
+    let text = log_text(&log);
+    assert!(
+        text.contains(r#"[id "2001"]"#) && text.contains(r#"[id "2002"]"#),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn response_phases_see_upstream_headers_and_body() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = write_rules(
+        dir.path(),
+        "r.conf",
+        "SecRuleEngine On\nSecResponseBodyAccess On\nSecResponseBodyMimeType text/plain text/html\n\
+         SecRule RESPONSE_BODY \"@contains secret-token\" \"id:3001,phase:4,deny,status:403,log\"\n",
+    );
+    let (proxy, log) = start_proxy(
+        dir.path(),
+        common::start_albedo().await,
+        vec![rules],
+        Limits::default(),
+        None,
+    )
+    .await;
+    let reflect = |body: &str| {
+        let json = format!(r#"{{"status":200,"headers":{{"Content-Type":"text/plain"}},"body":"{body}"}}"#);
+        format!(
+            "POST /reflect HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\n\r\n{json}",
+            json.len()
+        )
+        .into_bytes()
+    };
+    let fine = raw_exchange(proxy.local_addr, &reflect("hello"), T).await;
+    assert_eq!(fine.status, Some(200), "{fine:?}");
+    assert_eq!(body_of(&fine), b"hello");
+    let leak = raw_exchange(proxy.local_addr, &reflect("the secret-token is here"), T).await;
+    assert_eq!(leak.status, Some(403), "{leak:?}");
+    assert!(
+        !String::from_utf8_lossy(&leak.bytes).contains("secret-token"),
+        "the leaking body never reaches the client"
+    );
+    assert!(log_text(&log).contains(r#"[id "3001"]"#));
+}
