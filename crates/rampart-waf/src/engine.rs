@@ -249,9 +249,17 @@ impl Loader {
     fn finish(self) -> Engine {
         let mut phases: [Vec<Entry>; 5] = Default::default();
         let mut rule_count = 0;
+        let mut chains: HashMap<Vec<usize>, u32> = HashMap::new();
         for item in self.items {
             match item {
-                Item::Rule(r) => {
+                Item::Rule(mut r) => {
+                    let mut link: Option<&mut Rule> = Some(&mut r);
+                    while let Some(l) = link {
+                        let key: Vec<usize> = l.transforms.iter().map(|t| *t as usize).collect();
+                        let next = chains.len() as u32;
+                        l.chain_id = *chains.entry(key).or_insert(next);
+                        link = l.chain.as_deref_mut();
+                    }
                     rule_count += 1;
                     let idx = (r.phase.clamp(1, 5) - 1) as usize;
                     phases[idx].push(Entry::Rule(r));

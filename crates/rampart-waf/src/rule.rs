@@ -25,6 +25,8 @@ pub(crate) struct Rule {
     /// `@rx …` as written, for logs.
     pub operator_text: String,
     pub transforms: Vec<Transform>,
+    /// Same id ⇔ same transformation chain (assigned by the loader), for the transformation cache.
+    pub chain_id: u32,
     pub multi_match: bool,
     pub capture: bool,
     pub msg: Option<Macro>,
@@ -111,9 +113,9 @@ fn selector(var: Var, s: Option<&Selector>) -> Result<Option<KeySel>, String> {
     Ok(match s {
         None => None,
         Some(Selector::Key(k)) => Some(KeySel::Key(if var == Var::Xml {
-            k.as_bytes().to_vec()
+            k.clone()
         } else {
-            k.to_ascii_lowercase().into_bytes()
+            k.to_ascii_lowercase()
         })),
         Some(Selector::Regex(r)) => Some(KeySel::Regex(compile_regex(&format!("(?i){r}"), true)?)),
     })
@@ -210,6 +212,7 @@ fn compile_link(
         negated,
         operator_text,
         transforms,
+        chain_id: 0,
         multi_match: a.multi_match,
         capture: a.capture,
         msg: a.msg,

@@ -1,8 +1,11 @@
 //! One HTTP transaction: the request/response data the rules inspect and the per-phase evaluation.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use rampart_seclang::IdRange;
@@ -81,8 +84,8 @@ pub struct Transaction<'e> {
     response_body: Vec<u8>,
     response_exceeded: bool,
 
-    tx: BTreeMap<String, Vec<u8>>,
-    collections: HashMap<String, BTreeMap<String, Vec<u8>>>,
+    tx: VarMap,
+    collections: HashMap<String, VarMap>,
     matched_var: (String, Vec<u8>),
     matched_vars: Vec<(String, Vec<u8>)>,
     removed_ids: Vec<IdRange>,
@@ -99,6 +102,86 @@ pub struct Transaction<'e> {
     cur_rule: Option<&'e Rule>,
     /// Transformation results of the current rule's values, keyed by position.
     scratch_caps: Captures,
+    /// Transformed values of the current phase: (value address, length, chain id) → result
+    /// (`None`: the chain left the value unchanged). Only for request/response data, which does
+    /// not change within a phase.
+    tcache: RefCell<TransformCache>,
+}
+
+type TransformCache = HashMap<(usize, usize, u32), Option<Arc<[u8]>>, BuildHasherDefault<KeyHasher>>;
+
+/// TX and the other collections: lower-cased name → value.
+type VarMap = HashMap<String, Vec<u8>, BuildHasherDefault<KeyHasher>>;
+
+/// A multiply-xor hasher for the transformation cache and the rule-set-named TX variables
+/// (SipHash costs more than the lookups it guards). TX names come from the rules, except those
+/// built from request data (e.g. CRS 920450's header names): a handful per request.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.write_u64(u64::from_le_bytes(c.try_into().expect("8 bytes")));
+        }
+        for &b in chunks.remainder() {
+            self.write_u64(b as u64);
+        }
+    }
+
+    fn write_u8(&mut self, n: u8) {
+        self.write_u64(n as u64);
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(n as u64);
+    }
+}
+
+/// Variables whose values stay put (same bytes at the same address) for a whole phase.
+fn stable(v: Var) -> bool {
+    use Var::*;
+    matches!(
+        v,
+        Args | ArgsGet
+            | ArgsPost
+            | ArgsNames
+            | ArgsGetNames
+            | ArgsPostNames
+            | RequestHeaders
+            | RequestHeadersNames
+            | RequestCookies
+            | RequestCookiesNames
+            | RequestFilename
+            | RequestBasename
+            | RequestUri
+            | RequestUriRaw
+            | RequestLine
+            | RequestMethod
+            | RequestProtocol
+            | QueryString
+            | RequestBody
+            | Xml
+            | Files
+            | FilesNames
+            | MultipartPartHeaders
+            | ResponseHeaders
+            | ResponseHeadersNames
+            | ResponseBody
+    )
 }
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -149,7 +232,7 @@ impl<'e> Transaction<'e> {
             response_headers: Vec::new(),
             response_body: Vec::new(),
             response_exceeded: false,
-            tx: BTreeMap::new(),
+            tx: VarMap::default(),
             collections: HashMap::new(),
             matched_var: (String::new(), Vec::new()),
             matched_vars: Vec::new(),
@@ -165,6 +248,7 @@ impl<'e> Transaction<'e> {
             highest_severity: None,
             cur_rule: None,
             scratch_caps: Vec::new(),
+            tcache: RefCell::new(HashMap::default()),
         }
     }
 
@@ -486,6 +570,7 @@ impl<'e> Transaction<'e> {
             return;
         }
         self.phases_done[phase as usize] = true;
+        self.tcache.get_mut().clear();
         if self.mode == RuleEngineMode::Off {
             return;
         }
@@ -571,7 +656,13 @@ impl<'e> Transaction<'e> {
             for h in hits {
                 if let Some(c) = h.caps {
                     for (i, v) in c.into_iter().enumerate() {
-                        self.tx.insert(i.to_string(), v);
+                        const KEYS: [&str; 10] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
+                        match self.tx.get_mut(KEYS[i]) {
+                            Some(slot) => *slot = v,
+                            None => {
+                                self.tx.insert(KEYS[i].to_string(), v);
+                            }
+                        }
                     }
                 }
                 self.matched_var = (h.name.clone(), h.value.clone());
@@ -589,11 +680,15 @@ impl<'e> Transaction<'e> {
 
     fn run_actions(&mut self, rule: &Rule) {
         for sv in &rule.setvars {
-            let name = String::from_utf8_lossy(&self.expand(&sv.name)).to_ascii_lowercase();
+            // Names are nearly always constant: lower-cased at load time, no allocation here.
+            let name: Cow<'_, str> = match sv.name.constant() {
+                Some(c) => Cow::Borrowed(std::str::from_utf8(c).unwrap_or("")),
+                None => Cow::Owned(String::from_utf8_lossy(&self.expand(&sv.name)).to_ascii_lowercase()),
+            };
             let value = if sv.op == SetOp::Delete {
                 Vec::new()
             } else {
-                self.expand(&sv.value)
+                self.expand_cow(&sv.value).into_owned()
             };
             let map = if sv.collection == "tx" {
                 &mut self.tx
@@ -601,21 +696,31 @@ impl<'e> Transaction<'e> {
                 self.collections.entry(sv.collection.clone()).or_default()
             };
             match sv.op {
-                SetOp::Set => {
-                    map.insert(name, value);
-                }
+                SetOp::Set => match map.get_mut(name.as_ref()) {
+                    Some(slot) => *slot = value,
+                    None => {
+                        map.insert(name.into_owned(), value);
+                    }
+                },
                 SetOp::Add | SetOp::Sub => {
-                    let cur = map.get(&name).map_or(0, |v| atoi(v));
+                    let cur = map.get(name.as_ref()).map_or(0, |v| atoi(v));
                     let d = atoi(&value);
                     let n = if sv.op == SetOp::Add {
                         cur.saturating_add(d)
                     } else {
                         cur.saturating_sub(d)
                     };
-                    map.insert(name, n.to_string().into_bytes());
+                    let mut buf = Vec::with_capacity(8);
+                    let _ = std::io::Write::write_fmt(&mut buf, format_args!("{n}"));
+                    match map.get_mut(name.as_ref()) {
+                        Some(slot) => *slot = buf,
+                        None => {
+                            map.insert(name.into_owned(), buf);
+                        }
+                    }
                 }
                 SetOp::Delete => {
-                    map.remove(&name);
+                    map.remove(name.as_ref());
                 }
             }
         }
@@ -646,6 +751,18 @@ impl<'e> Transaction<'e> {
     }
 
     fn record_match(&mut self, rule: &'e Rule) {
+        if let Some(s) = rule.severity {
+            self.highest_severity = Some(self.highest_severity.map_or(s, |h| h.min(s)));
+        }
+        let blocking = matches!(
+            rule.disruptive,
+            DisruptiveAction::Deny | DisruptiveAction::Drop | DisruptiveAction::Redirect(_)
+        );
+        if !rule.log && !blocking {
+            // Like ModSecurity, only logging or disruptive matches are reported; CRS's many
+            // flow-control rules (nolog, pass) would only cost allocations here.
+            return;
+        }
         let msg = rule
             .msg
             .as_ref()
@@ -656,13 +773,6 @@ impl<'e> Transaction<'e> {
             .as_ref()
             .map(|m| lossy(self.expand(m)))
             .unwrap_or_default();
-        if let Some(s) = rule.severity {
-            self.highest_severity = Some(self.highest_severity.map_or(s, |h| h.min(s)));
-        }
-        let blocking = matches!(
-            rule.disruptive,
-            DisruptiveAction::Deny | DisruptiveAction::Drop | DisruptiveAction::Redirect(_)
-        );
         let intervene = blocking && self.mode == RuleEngineMode::On;
         let status = rule.status.unwrap_or(match rule.disruptive {
             DisruptiveAction::Redirect(_) => 302,
@@ -791,6 +901,29 @@ impl<'e> Transaction<'e> {
                     if check(&item.value, &mut caps) {
                         hit_value = Some(item.value.to_vec());
                     }
+                } else if !rule.multi_match && matches!(item.value, Cow::Borrowed(_)) && stable(item.var) {
+                    // The same values go through the same transformation chains in many rules:
+                    // transform each once per phase.
+                    let key = (item.value.as_ptr() as usize, item.value.len(), rule.chain_id);
+                    let cached = self.tcache.borrow().get(&key).cloned();
+                    let transformed = match cached {
+                        Some(t) => t,
+                        None => {
+                            let mut cur: Option<Vec<u8>> = None;
+                            for t in &rule.transforms {
+                                if let Some(next) = t(cur.as_deref().unwrap_or(&item.value)) {
+                                    cur = Some(next);
+                                }
+                            }
+                            let t: Option<Arc<[u8]>> = cur.map(Arc::from);
+                            self.tcache.borrow_mut().insert(key, t.clone());
+                            t
+                        }
+                    };
+                    let v: &[u8] = transformed.as_deref().unwrap_or(&item.value);
+                    if check(v, &mut caps) {
+                        hit_value = Some(v.to_vec());
+                    }
                 } else {
                     let mut cur: Cow<'_, [u8]> = Cow::Borrowed(&item.value);
                     if rule.multi_match && check(&cur, &mut caps) {
@@ -867,19 +1000,17 @@ impl<'e> Transaction<'e> {
             }
         };
         let num = |n: usize| Cow::Owned(n.to_string().into_bytes());
-        let map_items = |m: Option<&'s BTreeMap<String, Vec<u8>>>, out: &mut Vec<Item<'s>>| {
+        let map_items = |m: Option<&'s VarMap>, out: &mut Vec<Item<'s>>| {
             let Some(m) = m else { return };
             match sel {
                 Some(KeySel::Key(k)) => {
-                    if let Ok(ks) = std::str::from_utf8(k) {
-                        if let Some((key, v)) = m.get_key_value(ks) {
-                            if !self.excluded(head, rule, var, key.as_bytes()) {
-                                out.push(Item {
-                                    var,
-                                    key: Cow::Borrowed(key.as_bytes()),
-                                    value: Cow::Borrowed(v),
-                                });
-                            }
+                    if let Some((key, v)) = m.get_key_value(k.as_str()) {
+                        if !self.excluded(head, rule, var, key.as_bytes()) {
+                            out.push(Item {
+                                var,
+                                key: Cow::Borrowed(key.as_bytes()),
+                                value: Cow::Borrowed(v),
+                            });
                         }
                     }
                 }
@@ -966,7 +1097,7 @@ impl<'e> Transaction<'e> {
             }
             Xml => {
                 if let Some(doc) = &self.xml {
-                    let attrs = matches!(sel, Some(KeySel::Key(k)) if k.as_slice() == b"//@*");
+                    let attrs = matches!(sel, Some(KeySel::Key(k)) if k == "//@*");
                     let list = if attrs { &doc.attrs } else { &doc.texts };
                     let key: &'static [u8] = if attrs { b"//@*" } else { b"/*" };
                     if !self.excluded(head, rule, var, key) {
@@ -1116,14 +1247,14 @@ impl<'e> Transaction<'e> {
             }
             Env => {
                 if let Some(KeySel::Key(k)) = sel {
-                    if let Some(v) = std::str::from_utf8(k).ok().and_then(|k| {
+                    if let Some(v) = Some(k.as_str()).and_then(|k| {
                         std::env::vars_os()
                             .find(|(n, _)| n.to_string_lossy().eq_ignore_ascii_case(k))
                             .map(|(_, v)| v.to_string_lossy().into_owned())
                     }) {
                         out.push(Item {
                             var,
-                            key: Cow::Owned(k.clone()),
+                            key: Cow::Owned(k.clone().into_bytes()),
                             value: Cow::Owned(v.into_bytes()),
                         });
                     }
@@ -1184,6 +1315,14 @@ impl<'e> Transaction<'e> {
         }
     }
 
+    /// Like [`Self::expand`], without copying when the macro is a single TX variable.
+    pub(crate) fn expand_cow<'a>(&'a self, m: &'a Macro) -> Cow<'a, [u8]> {
+        if let [Part::Var(Var::Tx, Some(k))] = m.parts.as_slice() {
+            return Cow::Borrowed(self.tx.get(k).map_or(&b""[..], Vec::as_slice));
+        }
+        Cow::Owned(self.expand(m))
+    }
+
     /// Expands the macros of `m`.
     pub(crate) fn expand(&self, m: &Macro) -> Vec<u8> {
         let mut out = Vec::new();
@@ -1209,7 +1348,7 @@ impl<'e> Transaction<'e> {
                         let Some(rule) = self.cur_rule else { continue };
                         let target = Target {
                             var: *var,
-                            sel: key.as_ref().map(|k| KeySel::Key(k.as_bytes().to_vec())),
+                            sel: key.as_ref().map(|k| KeySel::Key(k.clone())),
                             count: false,
                         };
                         let mut items = Vec::new();

@@ -52,11 +52,28 @@ impl SetVar {
         }
         Ok(SetVar {
             collection: collection.trim().to_ascii_lowercase(),
-            name: Macro::parse(name.trim()),
+            // Collection keys are case-insensitive; constant names are lower-cased once, here.
+            name: Macro::parse(&lower_outside_macros(name.trim())),
             op,
             value: Macro::parse(value),
         })
     }
+}
+
+/// Lower-cases a setvar name except inside `%{…}` (whose expansion is lower-cased at run time).
+fn lower_outside_macros(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut depth = 0;
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '%' && chars.peek() == Some(&'{') {
+            depth += 1;
+        } else if c == '}' && depth > 0 {
+            depth -= 1;
+        }
+        out.push(if depth == 0 { c.to_ascii_lowercase() } else { c });
+    }
+    out
 }
 
 #[cfg(test)]

@@ -52,10 +52,10 @@ impl Operand {
         }
     }
 
-    fn get<'a>(&'a self, tx: &Transaction<'_>) -> Cow<'a, [u8]> {
+    fn get<'a>(&'a self, tx: &'a Transaction<'_>) -> Cow<'a, [u8]> {
         match self {
             Operand::Const(c) => Cow::Borrowed(c),
-            Operand::Macro(m) => Cow::Owned(tx.expand(m)),
+            Operand::Macro(m) => tx.expand_cow(m),
         }
     }
 }

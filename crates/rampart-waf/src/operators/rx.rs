@@ -24,6 +24,10 @@ impl Rx {
         match caps {
             None => self.re.is_match(input),
             Some(caps) => {
+                // Most values do not match: find that out without paying for capture slots.
+                if !self.re.is_match(input) {
+                    return false;
+                }
                 let Some(c) = self.re.captures(input) else {
                     return false;
                 };

@@ -322,14 +322,14 @@ impl Var {
 #[derive(Debug, Clone)]
 pub(crate) enum KeySel {
     /// Case-insensitive literal key (stored lower-cased).
-    Key(Vec<u8>),
+    Key(String),
     Regex(Regex),
 }
 
 impl KeySel {
     pub(crate) fn matches(&self, key: &[u8]) -> bool {
         match self {
-            KeySel::Key(k) => k.eq_ignore_ascii_case(key),
+            KeySel::Key(k) => k.as_bytes().eq_ignore_ascii_case(key),
             KeySel::Regex(r) => r.is_match(key),
         }
     }

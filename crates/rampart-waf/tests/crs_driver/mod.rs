@@ -49,6 +49,25 @@ pub fn load_crs_for_tests() -> Engine {
     e
 }
 
+/// recommended.conf with SecRuleEngine On + crs-setup.conf.example + rules: CRS as deployed at
+/// paranoia level 1, blocking.
+pub fn load_crs_pl1() -> Engine {
+    let crs = crs_dir();
+    let dir = std::env::temp_dir().join(format!("rampart-waf-pl1-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let on = dir.join("engine-on.conf");
+    std::fs::write(&on, "SecRuleEngine On\n").unwrap();
+    let mut files = vec![
+        Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/conf/recommended.conf")).to_path_buf(),
+        on,
+        crs.join("crs-setup.conf.example"),
+    ];
+    files.extend(crs_rule_files());
+    let e = Engine::from_files(&files).unwrap_or_else(|e| panic!("CRS does not load: {e}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    e
+}
+
 pub fn crs_rule_files() -> Vec<PathBuf> {
     let mut rules: Vec<PathBuf> = std::fs::read_dir(crs_dir().join("rules"))
         .expect("CRS rules directory")

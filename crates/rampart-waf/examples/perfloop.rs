@@ -1,0 +1,73 @@
+//! Runs N CRS transactions of one kind in a loop, for profiling (`perf record`/`perf stat`):
+//! `cargo run -p rampart-waf --example perfloop --release -- get|form|json 20000` (CRS at PL1 in
+//! blocking mode; PL4=1 for the regression-test setup, SHOW=1 lists the matches).
+
+#[path = "../tests/crs_driver/mod.rs"]
+mod crs_driver;
+
+use rampart_waf::ConnInfo;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let kind = args.first().map(String::as_str).unwrap_or("get");
+    let n: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(10_000);
+    let pl4 = std::env::var_os("PL4").is_some();
+    let engine = if pl4 {
+        crs_driver::load_crs_for_tests()
+    } else {
+        crs_driver::load_crs_pl1()
+    };
+    let (method, uri, ct, body): (&str, &str, &str, &[u8]) = match kind {
+        "form" => (
+            "POST",
+            "/comment",
+            "application/x-www-form-urlencoded",
+            b"username=alice&email=alice%40example.com&comment=Nice+product%2C+fast+shipping.&rating=5",
+        ),
+        "json" => (
+            "POST",
+            "/api",
+            "application/json",
+            br#"{"user":{"name":"alice","roles":["editor","viewer"]},"qty":2,"note":"leave at the door"}"#,
+        ),
+        _ => ("GET", "/products/view.php?id=42&sort=price&page=3", "", b""),
+    };
+    let t0 = std::time::Instant::now();
+    let mut matched = 0;
+    for _ in 0..n {
+        let mut tx = engine.transaction(ConnInfo::default());
+        tx.process_uri(method, uri, "HTTP/1.1");
+        tx.add_request_header(b"Host", b"www.example.com");
+        tx.add_request_header(
+            b"User-Agent",
+            b"Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
+        );
+        tx.add_request_header(
+            b"Accept",
+            b"text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+        );
+        tx.add_request_header(b"Cookie", b"session=3f2a9c1b7d; theme=dark");
+        if !ct.is_empty() {
+            tx.add_request_header(b"Content-Type", ct.as_bytes());
+            tx.add_request_header(b"Content-Length", body.len().to_string().as_bytes());
+        }
+        tx.process_request_headers();
+        tx.append_request_body(body);
+        tx.process_request_body();
+        tx.add_response_header(b"Content-Type", b"text/html");
+        tx.process_response_headers(200, "HTTP/1.1");
+        tx.process_response_body();
+        tx.process_logging();
+        matched += tx.matched_rules().len();
+        if std::env::var_os("SHOW").is_some() {
+            for m in tx.matched_rules() {
+                println!("{} log={} {}", m.id, m.log, m.msg);
+            }
+        }
+    }
+    let el = t0.elapsed();
+    println!(
+        "{kind}: {n} transactions, {:.1} µs each, {matched} matches",
+        el.as_secs_f64() * 1e6 / n as f64
+    );
+}
