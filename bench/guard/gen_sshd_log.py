@@ -97,7 +97,7 @@ def burst_actor():
     for _ in range(rng.randrange(3, 25)):
         pp, sp = port(), pid()
         user = rng.choice(["root", "root", "admin", "ubuntu"])
-        tries = rng.randrange(1, 7)
+        tries = rng.randrange(2, 7)  # at least 6 failures per attacker
         for i in range(tries):
             emit(t, "pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=%s  user=%s" % (a, user), p=sp)
             emit(t, "Failed password for %s from %s port %d ssh2" % (user, a, pp), p=sp)

@@ -102,8 +102,8 @@ def main():
     r_secs, r_rss, _ = results["rampart"]
     for name, (secs, rss, _) in results.items():
         if name != "rampart":
-            print("rampart vs %-14s %.1fx faster, %.1fx less memory" % (name + ":", secs / max(r_secs, 1e-9),
-                                                                          rss / max(r_rss, 1)))
+            print("rampart vs %-14s time ratio %.1fx (rampart faster when > 1), peak RSS ratio %.2fx "
+                  "(rampart smaller when > 1)" % (name + ":", secs / max(r_secs, 1e-9), rss / max(r_rss, 1)))
     print("rampart internal: %.0f lines/s (parse+detect, excluding start-up)" % summary["lines_per_sec"])
     c = summary["counters"]
     print("rampart counters: parsed %d, failures %d, successes %d, unparsed %d, bans %d" % (

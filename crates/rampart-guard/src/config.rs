@@ -170,7 +170,7 @@ impl Default for GuardConfig {
             journal: JournalMode::Auto,
             from_beginning: false,
             sources: Vec::new(),
-            max_tracked: 200_000,
+            max_tracked: 20_000,
             netns: None,
             dry_run: false,
         }
