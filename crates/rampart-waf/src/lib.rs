@@ -8,6 +8,8 @@ mod actions;
 mod body;
 mod config;
 mod engine;
+#[cfg(test)]
+mod fuzz_tests;
 mod macros;
 mod operators;
 mod rule;
