@@ -183,7 +183,7 @@ fn raw_signals(src: &[u8], layer: u8, reasons: &mut Vec<Reason>) {
         if lex_php::find(src, f).is_some() {
             reasons.push(Reason {
                 signal: "fingerprint.family",
-                weight: 50,
+                weight: 60,
                 line: 0,
                 layer,
                 detail: format!(
@@ -529,6 +529,13 @@ impl Ctx<'_> {
                         if call && matches!(n.as_str(), "getallheaders" | "apache_request_headers") {
                             return Some(format!("{n}()"));
                         }
+                        if call && n == "getenv" {
+                            if let Some(Tok::Str { val, .. }) = self.tok(i + 2) {
+                                if val.len() > 5 && val[..5].eq_ignore_ascii_case(b"HTTP_") {
+                                    return Some(format!("getenv('{}')", String::from_utf8_lossy(val)));
+                                }
+                            }
+                        }
                         None
                     }
                     Flavor::Java => {
@@ -556,6 +563,10 @@ impl Ctx<'_> {
                             && !matches!(self.tok(i + 1), Some(Tok::Op("=" | "(")))
                         {
                             return Some(format!("{}.Text", self.receiver(i).unwrap_or("control")));
+                        }
+                        if n == "session" && matches!(self.tok(i + 1), Some(Tok::Op("(" | "["))) {
+                            // Session values are what earlier requests stored.
+                            return Some("Session".into());
                         }
                         if n == "request" && matches!(self.tok(i + 1), Some(Tok::Op("." | "(" | "["))) {
                             // `Request.ServerVariables` is the server's own data, not the attacker's… mostly.
@@ -1064,7 +1075,7 @@ impl Ctx<'_> {
                                 if v.steps.len() + v.pieces > 1 {
                                     self.reason(
                                         "deobf.hidden-name",
-                                        if is_exec_name(&v.bytes).is_some() { 60 } else { 40 },
+                                        if is_exec_name(&v.bytes).is_some() { 100 } else { 60 },
                                         i,
                                         format!("`{d}` built by {}", v.steps.join("(")),
                                     );
@@ -1076,6 +1087,38 @@ impl Ctx<'_> {
                         self.php_call(i, name, call, &mut payloads, &mut cmd_sinks, &mut code_sink_var);
                     } else {
                         self.other_call(i, name, call, &mut payloads, &mut cmd_sinks, &mut code_sink_var);
+                    }
+                }
+                Tok::Var(v) if v == "$" && matches!(self.tok(i + 1), Some(Tok::Op("{"))) => {
+                    if let Some(c) = matching(self.toks, i + 1, n) {
+                        let mut k = c + 1;
+                        while matches!(self.tok(k), Some(Tok::Op("["))) {
+                            match matching(self.toks, k, n) {
+                                Some(e) => k = e + 1,
+                                None => break,
+                            }
+                        }
+                        if matches!(self.tok(k), Some(Tok::Op("("))) {
+                            let ev = self.evaluator();
+                            let name = ev
+                                .concat(i + 2, c, 0)
+                                .filter(|(_, j)| *j == c)
+                                .map(|(v, _)| v.bytes);
+                            match name.as_deref().and_then(is_exec_name) {
+                                Some(d) => self.reason(
+                                    "php.variable-function",
+                                    100,
+                                    i,
+                                    format!("${{...}} names `{d}` and is called"),
+                                ),
+                                None => self.reason(
+                                    "php.varvar-call",
+                                    100,
+                                    i,
+                                    "calls a function taken from a variable variable ${...}".into(),
+                                ),
+                            }
+                        }
                     }
                 }
                 Tok::Var(v) => {
@@ -1369,7 +1412,39 @@ impl Ctx<'_> {
             return;
         }
         if let Some((_, pos)) = PHP_CALLBACKS.iter().find(|(f, _)| *f == name) {
+            // `usort(...$_GET)`: the spread puts request input in the callback position.
+            if let Some(first) = args.first() {
+                if matches!(self.tok(first.0), Some(Tok::Op("..."))) {
+                    if let Some(src) = self.tainted_in(first.0, first.1) {
+                        self.reason(
+                            "php.flow.callback",
+                            100,
+                            i,
+                            format!("{name}() spreads request input {src} into its callback"),
+                        );
+                        return;
+                    }
+                }
+            }
             let Some(cb) = args.get(*pos).copied() else { return };
+            // A callback name computed at run time (`$a[1].$a[3]`, `~"..."`) with request input as argument.
+            let computed = (cb.0..cb.1).any(|k| matches!(self.tok(k), Some(Tok::Op("." | "~"))));
+            if computed {
+                let src = args
+                    .iter()
+                    .enumerate()
+                    .filter(|(k, _)| k != pos)
+                    .find_map(|(_, a)| self.tainted_in(a.0, a.1));
+                if let Some(s) = src {
+                    self.reason(
+                        "php.flow.callback",
+                        100,
+                        i,
+                        format!("{name}() calls a computed function name with request input {s}"),
+                    );
+                    return;
+                }
+            }
             if let Some(src) = self.tainted_in(cb.0, cb.1) {
                 self.reason(
                     "php.flow.callback",
@@ -1405,7 +1480,16 @@ impl Ctx<'_> {
         match name {
             "include" | "include_once" | "require" | "require_once" => {
                 if let Some(src) = self.tainted_in(range.0, range.1) {
-                    let w = if src == "php://input" { 100 } else { 60 };
+                    // `include($_GET['x'])` with nothing around it: any file or URL.
+                    let mut a = range.0;
+                    while matches!(self.tok(a), Some(Tok::Op("(" | "@"))) {
+                        a += 1;
+                    }
+                    let direct = self.is_source(a).is_some()
+                        && !(a..range.1).any(|k| {
+                            matches!(self.tok(k), Some(Tok::Op(".")) | Some(Tok::Str { .. })) && k > a + 3
+                        });
+                    let w = if src == "php://input" || direct { 100 } else { 60 };
                     self.reason(
                         "php.flow.include",
                         w,
@@ -1438,9 +1522,13 @@ impl Ctx<'_> {
             }
             "move_uploaded_file" | "copy" => {
                 if let Some(d) = args.get(1).and_then(|a| self.tainted_in(a.0, a.1)) {
+                    // The request names the destination itself (`$_FILES[f]['name']`, `$_POST[path]`).
+                    let direct = args
+                        .get(1)
+                        .is_some_and(|a| (a.0..a.1).any(|k| self.is_source(k).is_some()));
                     self.reason(
                         "php.flow.upload",
-                        60,
+                        if direct { 100 } else { 60 },
                         i,
                         format!("{name}() to a path from request input {d}"),
                     );
@@ -1512,6 +1600,15 @@ impl Ctx<'_> {
             "defineclass" if call => ("code", "defineClass()".into()),
             "invoke" | "invokemember" if member && call => ("reflect", format!(".{name}()")),
             "forname" | "loadclass" | "newinstance" | "getmethod" if call => ("reflect", format!("{name}()")),
+            // File system writes and deletes: FSO / ADODB.Stream (ASP), System.IO (C#), java.io.
+            "createtextfile" | "opentextfile" | "savetofile" | "copyfile" | "movefile" | "deletefile"
+            | "deletefolder" | "createfolder" | "copyfolder" | "writealltext" | "writeallbytes"
+            | "appendalltext" | "saveas" | "fileoutputstream" | "filewriter" | "randomaccessfile"
+            | "printwriter"
+                if call =>
+            {
+                ("file", format!("{name}()"))
+            }
             "arguments" | "filename" if member && matches!(self.tok(i + 1), Some(Tok::Op("="))) => {
                 let e = self.expr_end(i + 2);
                 if let Some(src) = self.tainted_in(i + 2, e) {
@@ -1572,6 +1669,16 @@ impl Ctx<'_> {
                             format!("{label} loads code at run time"),
                         );
                     }
+                }
+            }
+            "file" => {
+                if let Some(src) = self.tainted_in(range.0, range.1) {
+                    self.reason(
+                        "flow.file",
+                        100,
+                        i,
+                        format!("request input {src} names the file of {label}"),
+                    );
                 }
             }
             _ => {

@@ -147,6 +147,15 @@ impl Evaluator<'_> {
             )),
             Tok::Var(name) => {
                 let v = self.consts.get(name)?.as_ref()?;
+                // `$d($x)` where `$d` holds a decoder's name.
+                if self.toks.get(i + 1).is_some_and(|t| t.is_op("(")) {
+                    let fname =
+                        static_name(std::str::from_utf8(v).ok()?.trim().to_ascii_lowercase().as_str())?;
+                    let close = matching(self.toks, i + 1, end)?;
+                    let args = split_args(self.toks, i + 2, close);
+                    let out = self.apply(fname, &args, depth)?;
+                    return Some((out, close + 1));
+                }
                 // `$s[3]` / `$s{3}`: one byte of a constant string, the alphabet trick.
                 if let (Some(Tok::Op("[" | "{")), Some(Tok::Num(n)), Some(Tok::Op("]" | "}"))) = (
                     self.toks.get(i + 1).map(|t| &t.tok),
@@ -181,6 +190,14 @@ impl Evaluator<'_> {
                 }
             }
             Tok::Op("@") => self.primary(i + 1, end, depth),
+            Tok::Op("~") => {
+                let (mut v, j) = self.primary(i + 1, end, depth + 1)?;
+                for b in &mut v.bytes {
+                    *b = !*b;
+                }
+                v.steps.push("~");
+                Some((v, j))
+            }
             Tok::Ident(name) => {
                 let is_call = self.toks.get(i + 1).is_some_and(|t| t.is_op("("));
                 if !is_call {

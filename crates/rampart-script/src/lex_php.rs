@@ -169,8 +169,17 @@ impl Lexer<'_> {
                     while self.i < s.len() && is_ident_byte(s[self.i]) {
                         self.i += 1;
                     }
-                    let word = lower(&s[start..self.i]);
-                    self.push(Tok::Ident(word));
+                    let raw = &s[start..self.i];
+                    if raw.iter().any(|&c| c >= 0x80) && self.out.last().is_some_and(|t| t.is_op("~")) {
+                        // `~<bytes>`: a bare word of high bytes is a string constant, inverted.
+                        let val = raw.to_vec();
+                        self.push(Tok::Str {
+                            val,
+                            vars: Vec::new(),
+                        });
+                    } else {
+                        self.push(Tok::Ident(lower(raw)));
+                    }
                 }
                 b'(' => {
                     // Casts like `(int)` sanitise; keep them as identifiers.
