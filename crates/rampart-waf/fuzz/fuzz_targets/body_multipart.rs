@@ -1,0 +1,7 @@
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    rampart_waf_fuzz::run("multipart/form-data; boundary=B", data);
+});
