@@ -151,10 +151,7 @@ fn run_replay(
     out.flush()?;
     if enforce && !decisions.is_empty() {
         let store = rampart_store::Store::open(&cfg.db)?;
-        let nft = nft_of(&cfg);
-        for d in &decisions {
-            rampart_guard::daemon::manual_ban(&store, nft.as_ref(), d.net, d.ban_secs)?;
-        }
+        rampart_guard::daemon::apply_decisions(&store, nft_of(&cfg).as_ref(), &decisions)?;
     }
     Ok(0)
 }

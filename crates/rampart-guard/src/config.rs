@@ -245,6 +245,13 @@ impl GuardConfig {
                 return Err(format!("{name}.window must be positive"));
             }
         }
+        if self.enumeration.count > crate::detect::MAX_USERS as u32 {
+            return Err(format!(
+                "guard.enumeration.count must be at most {}, not {}",
+                crate::detect::MAX_USERS,
+                self.enumeration.count
+            ));
+        }
         if self.ipv6_prefix == 0 || self.ipv6_prefix > 128 {
             return Err(format!(
                 "guard.ipv6_prefix must be 1–128, not {}",

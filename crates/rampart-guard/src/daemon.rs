@@ -124,7 +124,8 @@ pub fn own_addresses() -> Vec<IpAddr> {
     addrs
 }
 
-fn record(d: &Decision) -> BanRecord {
+/// The database record of a decided ban.
+pub fn record(d: &Decision) -> BanRecord {
     BanRecord {
         net: d.net.to_string(),
         addr: d.addr.to_string(),
@@ -360,7 +361,10 @@ impl Daemon {
             .map(|(d, _)| to_ban(&d.net, d.ban_secs))
             .collect();
         if let Some(nft) = &self.nft {
-            if let Err(e) = bans::add(nft, &bans) {
+            // Someone may have flushed the ruleset: recreate the sets once and retry.
+            let result =
+                bans::add(nft, &bans).or_else(|_| bans::ensure(nft).and_then(|()| bans::add(nft, &bans)));
+            if let Err(e) = result {
                 self.enforce_errors += 1;
                 tracing::error!("Could not add {} bans to nftables: {e}.", bans.len());
                 self.last_enforce_error = Some(e.to_string());
@@ -478,6 +482,30 @@ impl Daemon {
             tracing::debug!("Cannot write {}: {e}.", self.cfg.status_file.display());
         }
     }
+}
+
+/// Enforces and records bans decided elsewhere (`--replay --enforce`), each for its
+/// full time from now, in one nft batch and one transaction.
+pub fn apply_decisions(store: &Store, nft: Option<&Nft>, decisions: &[Decision]) -> Result<(), GuardError> {
+    let now = unix_now();
+    if let Some(nft) = nft {
+        bans::ensure(nft)?;
+        let nets: Vec<(IpAddr, u8)> = decisions.iter().map(|d| (d.net.addr, d.net.prefix)).collect();
+        bans::remove(nft, &nets)?;
+        let b: Vec<Ban> = decisions.iter().map(|d| to_ban(&d.net, d.ban_secs)).collect();
+        bans::add(nft, &b)?;
+    }
+    let records: Vec<BanRecord> = decisions
+        .iter()
+        .map(|d| {
+            let mut r = record(d);
+            r.created = now;
+            r.expires = now + d.ban_secs as i64;
+            r
+        })
+        .collect();
+    store.bans().upsert_many(&records)?;
+    Ok(())
 }
 
 /// A ban added by hand (`rampart bans add`): recorded and enforced at once.

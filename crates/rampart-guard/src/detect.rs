@@ -17,6 +17,8 @@ use std::net::IpAddr;
 
 pub const RING: usize = 32;
 const USERS: usize = 6;
+/// Distinct unknown user names remembered per address (the enumeration rule's limit).
+pub const MAX_USERS: usize = USERS;
 
 /// Why a ban was decided.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

@@ -51,3 +51,45 @@ pub fn ban_text(d: &Decision) -> String {
         d.offence
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::Rule;
+    use crate::parse::Service;
+
+    #[test]
+    fn event_schema() {
+        let d = Decision {
+            net: "2001:db8::/64".parse().unwrap(),
+            addr: "2001:db8::7".parse().unwrap(),
+            service: Service::Ssh,
+            rule: Rule::Burst,
+            failures: 5,
+            offence: 2,
+            ban_secs: 7200,
+            at: 1000,
+        };
+        let v = ban(&d, "/var/log/auth.log");
+        let mut keys: Vec<_> = v.as_object().unwrap().keys().cloned().collect();
+        keys.sort();
+        assert_eq!(
+            keys,
+            [
+                "addr", "ban_secs", "expires", "failures", "net", "offence", "rule", "service", "source",
+                "time", "type"
+            ]
+        );
+        assert_eq!(v["net"], "2001:db8::/64");
+        assert_eq!(v["expires"], 8200);
+        assert_eq!(v["type"], "ban");
+        assert_eq!(
+            unban("1.2.3.4", 5, "expired").to_string(),
+            r#"{"net":"1.2.3.4","reason":"expired","time":5,"type":"unban"}"#
+        );
+        assert_eq!(
+            ban_text(&d),
+            "Banned 2001:db8::/64 for 2h (ssh burst: 5 failures, offence 2)."
+        );
+    }
+}
