@@ -258,6 +258,7 @@ impl Loader {
                         let key: Vec<usize> = l.transforms.iter().map(|t| *t as usize).collect();
                         let next = chains.len() as u32;
                         l.chain_id = *chains.entry(key).or_insert(next);
+                        l.excluded_vars = l.exclusions.iter().fold(0, |m, e| m | e.var.bit());
                         link = l.chain.as_deref_mut();
                     }
                     rule_count += 1;

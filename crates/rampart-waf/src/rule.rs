@@ -19,6 +19,8 @@ pub(crate) struct Rule {
     pub line: usize,
     pub targets: Vec<Target>,
     pub exclusions: Vec<Exclusion>,
+    /// Bit set of the variables named in `exclusions` (see [`Var::bit`]), set by the loader.
+    pub excluded_vars: u128,
     /// `None` for `SecAction`, which always matches.
     pub operator: Option<Operator>,
     pub negated: bool,
@@ -208,6 +210,7 @@ fn compile_link(
         line: spec.location.line,
         targets,
         exclusions,
+        excluded_vars: u128::MAX,
         operator,
         negated,
         operator_text,

@@ -956,7 +956,7 @@ impl<'e> Transaction<'e> {
     }
 
     fn excluded(&self, head: &Rule, rule: &Rule, var: Var, key: &[u8]) -> bool {
-        rule.exclusions.iter().any(|e| e.excludes(var, key))
+        (rule.excluded_vars & var.bit() != 0 && rule.exclusions.iter().any(|e| e.excludes(var, key)))
             || (!self.removed_targets.is_empty()
                 && self.removed_targets.iter().any(|(sel, e)| {
                     e.excludes(var, key)

@@ -212,6 +212,11 @@ impl Var {
         })
     }
 
+    /// This variable's bit in a `u128` set.
+    pub(crate) fn bit(self) -> u128 {
+        1u128 << (self as u32 % 128)
+    }
+
     /// The name used in MATCHED_VAR_NAME and logs.
     pub(crate) fn name(self) -> &'static str {
         use Var::*;
