@@ -375,8 +375,9 @@ impl Daemon {
             tracing::error!("Could not record {} bans: {e}.", records.len());
         }
         for (i, (d, src)) in decisions.iter().enumerate() {
+            // Warning level: a ban is what an operator reading the default log wants to see.
             if i < LOG_BURST {
-                tracing::info!(net = %d.net, service = d.service.name(), rule = d.rule.name(), "{}", events::ban_text(d));
+                tracing::warn!(net = %d.net, service = d.service.name(), rule = d.rule.name(), "{}", events::ban_text(d));
             }
             self.expiries
                 .push(Reverse((d.at + d.ban_secs as i64, d.net.to_string())));
