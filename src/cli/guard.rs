@@ -34,7 +34,7 @@ pub struct Args {
     /// Read followed files from their start instead of their end.
     #[arg(long)]
     from_beginning: bool,
-    /// Decide and record bans without changing the firewall.
+    /// Decide and report bans without changing the firewall or the database.
     #[arg(long)]
     dry_run: bool,
 }

@@ -136,7 +136,8 @@ pub struct GuardConfig {
     pub max_tracked: usize,
     /// Apply bans in this network namespace (`ip netns exec`); default: the current one.
     pub netns: Option<String>,
-    /// Decide and record bans but do not change the firewall.
+    /// Decide bans and report them (log, events, status) without changing the firewall
+    /// or the database.
     pub dry_run: bool,
 }
 

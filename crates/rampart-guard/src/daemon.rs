@@ -370,9 +370,13 @@ impl Daemon {
                 self.last_enforce_error = Some(e.to_string());
             }
         }
+        // A dry run records nothing: its decisions must not come back as real bans
+        // when the daemon later starts for real.
         let records: Vec<BanRecord> = decisions.iter().map(|(d, _)| record(d)).collect();
-        if let Err(e) = self.store.bans().upsert_many(&records) {
-            tracing::error!("Could not record {} bans: {e}.", records.len());
+        if !self.cfg.dry_run {
+            if let Err(e) = self.store.bans().upsert_many(&records) {
+                tracing::error!("Could not record {} bans: {e}.", records.len());
+            }
         }
         for (i, (d, src)) in decisions.iter().enumerate() {
             // Warning level: a ban is what an operator reading the default log wants to see.
