@@ -344,6 +344,28 @@ mod tests {
     }
 
     #[test]
+    fn the_shipped_example_is_valid_and_shows_the_defaults() {
+        let text = include_str!("../../../packaging/rampart.toml.example");
+        let c = Config::parse(text, "rampart.toml.example").unwrap().guard;
+        let d = GuardConfig::default();
+        assert_eq!((c.burst, c.slow, c.enumeration), (d.burst, d.slow, d.enumeration));
+        assert_eq!(
+            (c.ban_time, c.ban_time_max, c.offence_memory),
+            (d.ban_time, d.ban_time_max, d.offence_memory)
+        );
+        assert_eq!(
+            (c.db, c.status_file, c.max_tracked, c.ipv6_prefix),
+            (d.db, d.status_file, d.max_tracked, d.ipv6_prefix)
+        );
+        assert_eq!(c.services, d.services);
+        // Uncommented, the example sources are accepted too.
+        let uncommented = text
+            .replace("# [[guard.source]]", "[[guard.source]]")
+            .replace("# path =", "path =");
+        assert_eq!(Config::parse(&uncommented, "x").unwrap().guard.sources.len(), 2);
+    }
+
+    #[test]
     fn missing_explicit_file_is_an_error() {
         let e = Config::load(Some(Path::new("/nonexistent/rampart.toml"))).unwrap_err();
         assert!(e.to_string().starts_with("/nonexistent/rampart.toml"), "{e}");
