@@ -205,6 +205,8 @@ struct Ctx<'a> {
     scope: Vec<u32>,
     /// An ASP.NET page with server-side input controls: their `.Text` is request input.
     web_controls: bool,
+    /// A PHP string literal names an exec function outside of feature checks.
+    exec_literal: bool,
     consts: HashMap<String, Option<Vec<u8>>>,
     funcs: HashMap<String, (u32, Vec<String>)>,
     reasons: Vec<Reason>,
@@ -387,6 +389,7 @@ fn analyze_tokens(
         tainted: HashSet::new(),
         scope: Vec::new(),
         web_controls,
+        exec_literal: false,
         consts: HashMap::new(),
         funcs: HashMap::new(),
         reasons: Vec::new(),
@@ -1022,6 +1025,9 @@ impl Ctx<'_> {
         let mut has_source = false;
         let mut cmd_sinks: HashSet<String> = HashSet::new();
         let mut code_sink_var = false;
+        if self.flavor == Flavor::Php {
+            self.exec_literal = (0..n).any(|k| self.is_exec_literal(k));
+        }
         for i in 0..n {
             if !has_source && self.is_source(i).is_some() {
                 has_source = true;
@@ -1140,6 +1146,13 @@ impl Ctx<'_> {
                             }
                             guard += 1;
                         }
+                        if matches!(self.tok(k), Some(Tok::Op("("))) && k > i + 1 && self.exec_literal {
+                            if let Some(c) = matching(self.toks, k, n) {
+                                if let Some(src) = self.tainted_in(k + 1, c) {
+                                    self.reason("php.flow.dynamic-call", 100, i, format!("array element called with request input {src} in a file that names an exec function"));
+                                }
+                            }
+                        }
                         if matches!(self.tok(k), Some(Tok::Op("("))) && k > i + 1 {
                             if let Some(src) = self.tainted_in(i, k) {
                                 self.reason(
@@ -1165,6 +1178,40 @@ impl Ctx<'_> {
                             i,
                             format!("request input ${v} in a backtick shell command"),
                         );
+                    }
+                }
+                Tok::Str { val, vars }
+                    if self.flavor == Flavor::Php
+                        && vars.is_empty()
+                        && val.len() < 2048
+                        && !matches!(self.tok(i.wrapping_sub(1)), Some(Tok::Op(".")))
+                        && matches!(self.tok(i + 1), Some(Tok::Op("."))) =>
+                {
+                    // `'as'.'se'.'rt'` anywhere: a function name assembled to dodge signatures.
+                    let ev = self.evaluator();
+                    if let Some((v, _)) = ev.concat(i, n, 0) {
+                        if v.pieces >= 2 {
+                            if let Some(d) = is_exec_name(&v.bytes) {
+                                self.reason(
+                                    "deobf.hidden-name",
+                                    100,
+                                    i,
+                                    format!("`{d}` assembled from {} pieces", v.pieces),
+                                );
+                            }
+                        }
+                    }
+                }
+                Tok::Str { val, vars }
+                    if val.len() >= 16
+                        && val.len() < 2048
+                        && (lex_php::find(val, b"<?php").is_some()
+                            || lex_php::find(val, b"<?=").is_some()) =>
+                {
+                    // PHP code inside a string: a dropper writes it somewhere; analyse it too.
+                    let _ = vars;
+                    if payloads.len() < 64 {
+                        payloads.push((self.line(i), vec!["string literal"], val.clone()));
                     }
                 }
                 Tok::Str { val, vars } if vars.is_empty() && val.len() >= 2048 => {
@@ -1239,6 +1286,85 @@ impl Ctx<'_> {
         payloads
     }
 
+    /// A string literal that is exactly an exec function's name, not inside a feature check
+    /// (`function_exists('exec')`) or a comparison.
+    fn is_exec_literal(&self, k: usize) -> bool {
+        let Some(Tok::Str { val, vars }) = self.tok(k) else {
+            return false;
+        };
+        if !vars.is_empty() || val.len() > 16 || is_exec_name(val).is_none() {
+            return false;
+        }
+        if matches!(
+            self.tok(k + 1),
+            Some(Tok::Op("." | "==" | "===" | "!=" | "!==" | "=>" | ")" | "]"))
+        ) && !matches!(self.tok(k + 1), Some(Tok::Op(")" | "]")))
+        {
+            return false;
+        }
+        if matches!(
+            self.tok(k.wrapping_sub(1)),
+            Some(Tok::Op("." | "==" | "===" | "!=" | "!==" | "["))
+        ) || self
+            .toks
+            .get(k.wrapping_sub(1))
+            .is_some_and(|t| t.is_ident("case"))
+        {
+            return false;
+        }
+        // Inside a call to a function that only inspects names.
+        let mut depth = 0i32;
+        let mut j = k;
+        while j > 0 && k - j < 40 {
+            j -= 1;
+            match self.tok(j) {
+                Some(Tok::Op(")" | "]")) => depth += 1,
+                Some(Tok::Op("(" | "[")) => {
+                    if depth == 0 {
+                        if let Some(Tok::Ident(f)) = self.tok(j.wrapping_sub(1)) {
+                            return !matches!(
+                                f.as_str(),
+                                "function_exists"
+                                    | "is_callable"
+                                    | "in_array"
+                                    | "array_search"
+                                    | "ini_get"
+                                    | "strpos"
+                                    | "stripos"
+                                    | "str_contains"
+                                    | "explode"
+                                    | "define"
+                                    | "defined"
+                                    | "array_key_exists"
+                                    | "method_exists"
+                                    | "strcasecmp"
+                                    | "strcmp"
+                                    | "preg_match"
+                                    | "str_replace"
+                                    | "array"
+                                    | "t"
+                                    | "__"
+                                    | "_e"
+                                    | "gettext"
+                                    | "_"
+                                    | "sprintf"
+                                    | "printf"
+                                    | "echo"
+                                    | "print"
+                                    | "htmlspecialchars"
+                            );
+                        }
+                        return true;
+                    }
+                    depth -= 1;
+                }
+                Some(Tok::Op(";" | "{" | "}")) | Some(Tok::End) => return true,
+                _ => {}
+            }
+        }
+        true
+    }
+
     /// Whether the call at `i` is the direct argument of eval/assert/create_function, which
     /// evaluate (and decode) it themselves.
     fn is_code_sink_arg(&self, i: usize) -> bool {
@@ -1264,6 +1390,17 @@ impl Ctx<'_> {
                 format!("request input (via ${v}) called as a function"),
             );
             return;
+        }
+        if self.exec_literal && !self.consts.contains_key(&v) {
+            if let Some(src) = args.iter().find_map(|a| self.tainted_in(a.0, a.1)) {
+                self.reason(
+                    "php.flow.dynamic-call",
+                    100,
+                    i,
+                    format!("${v}(…) called with request input {src} in a file that names an exec function"),
+                );
+                return;
+            }
         }
         if let Some(Some(val)) = self.consts.get(&v) {
             if let Some(d) = is_exec_name(val) {
@@ -1411,6 +1548,29 @@ impl Ctx<'_> {
             }
             return;
         }
+        // Any call that gets an exec function's name and request input: a callback in disguise
+        // (filter_var FILTER_CALLBACK, CallbackFilterIterator, sqliteCreateFunction …).
+        if args.len() >= 2 {
+            let lit = args
+                .iter()
+                .position(|a| (a.0..a.1).any(|k| self.is_exec_literal(k)));
+            if let Some(p) = lit {
+                if let Some(src) = args
+                    .iter()
+                    .enumerate()
+                    .filter(|(k, _)| *k != p)
+                    .find_map(|(_, a)| self.tainted_in(a.0, a.1))
+                {
+                    self.reason(
+                        "php.flow.callback",
+                        100,
+                        i,
+                        format!("{name}() gets an exec function's name and request input {src}"),
+                    );
+                    return;
+                }
+            }
+        }
         if let Some((_, pos)) = PHP_CALLBACKS.iter().find(|(f, _)| *f == name) {
             // `usort(...$_GET)`: the spread puts request input in the callback position.
             if let Some(first) = args.first() {
@@ -1497,6 +1657,24 @@ impl Ctx<'_> {
                         format!("{name} of a path from request input {src}"),
                     );
                 }
+            }
+            "copy" | "file_put_contents"
+                if args.len() >= 2
+                    && {
+                        let url = |a: (usize, usize)| {
+                            (a.0..a.1).any(|k| matches!(self.tok(k), Some(Tok::Str { val, .. }) if val.starts_with(b"http://") || val.starts_with(b"https://") || val.starts_with(b"ftp://")))
+                        };
+                        let php_dest = matches!(self.tok(args[0].0), Some(Tok::Str { val, .. }) if val.ends_with(b".php") || val.ends_with(b".phtml"))
+                            || matches!(self.tok(args[1].0), Some(Tok::Str { val, .. }) if val.ends_with(b".php") || val.ends_with(b".phtml"));
+                        php_dest && (url(args[0]) || url(args[1]))
+                    } =>
+            {
+                self.reason(
+                    "php.dropper",
+                    100,
+                    i,
+                    format!("{name}() fetches a remote file into a .php file"),
+                );
             }
             "file_put_contents" => {
                 let dest = args.first().and_then(|a| self.tainted_in(a.0, a.1));

@@ -6,6 +6,8 @@ use crate::token::*;
 /// Lexes `src`. With `code_first` the input starts in PHP mode (an `eval`ed payload has no
 /// open tag); otherwise it starts in markup.
 pub fn lex(src: &[u8], code_first: bool, max_tokens: usize) -> Vec<Token> {
+    let rewritten = script_tags_to_php(src);
+    let src = rewritten.as_deref().unwrap_or(src);
     let mut lx = Lexer {
         s: src,
         i: 0,
@@ -22,6 +24,9 @@ pub fn lex(src: &[u8], code_first: bool, max_tokens: usize) -> Vec<Token> {
 
 /// Whether `src` has a PHP open tag.
 pub fn has_open_tag(src: &[u8]) -> bool {
+    if script_tag_php(src).is_some() {
+        return true;
+    }
     let mut from = 0;
     while let Some(p) = find(&src[from..], b"<?") {
         let at = from + p + 2;
@@ -34,6 +39,50 @@ pub fn has_open_tag(src: &[u8]) -> bool {
         }
     }
     false
+}
+
+/// Position and length of a `<script language="php">` open tag (old PHP's fourth tag style).
+fn script_tag_php(src: &[u8]) -> Option<(usize, usize)> {
+    let mut from = 0;
+    while let Some(p) = crate::lex_other::find_ci(&src[from..], b"<script") {
+        let at = from + p;
+        let end = find(&src[at..src.len().min(at + 100)], b">").map(|e| at + e + 1)?;
+        let tag: Vec<u8> = src[at..end]
+            .iter()
+            .filter(|b| !b" \t\"'".contains(b))
+            .map(|b| b.to_ascii_lowercase())
+            .collect();
+        if find(&tag, b"language=php").is_some() {
+            return Some((at, end - at));
+        }
+        from = end;
+    }
+    None
+}
+
+/// Rewrites `<script language="php">…</script>` into `<?php …?>` of the same length.
+fn script_tags_to_php(src: &[u8]) -> Option<Vec<u8>> {
+    let (mut at, mut len) = script_tag_php(src)?;
+    let mut out = src.to_vec();
+    loop {
+        out[at..at + len].fill(b' ');
+        out[at..at + 5].copy_from_slice(b"<?php");
+        let body = at + len;
+        match crate::lex_other::find_ci(&out[body..], b"</script>") {
+            Some(e) => {
+                let c = body + e;
+                out[c..c + 9].copy_from_slice(b"?>       ");
+                match script_tag_php(&out[c + 9..]) {
+                    Some((a, l)) => {
+                        at = c + 9 + a;
+                        len = l;
+                    }
+                    None => return Some(out),
+                }
+            }
+            None => return Some(out),
+        }
+    }
 }
 
 /// Length of a PHP open tag at the start of `s`: `<?php`, `<?=`, or a short `<?` followed
