@@ -263,3 +263,27 @@ fn no_probe_without_a_live_host() {
         r.skipped
     );
 }
+
+#[test]
+fn missing_and_templated_roots_are_skipped_not_errors() {
+    let h = nginx_host(8080);
+    h.write(
+        "/etc/nginx/conf.d/more.conf",
+        "server {\n listen 8081;\n root /var/www/$host;\n}\nserver {\n listen 8082;\n root /srv/gone;\n}\n",
+    );
+    let r = run(&h, ProbeMode::Never);
+    assert!(r.errors.is_empty(), "{:#?}", r.errors);
+    let reasons: Vec<&str> = r.skipped.iter().map(|s| s.reason.as_str()).collect();
+    assert!(
+        reasons
+            .iter()
+            .any(|s| s.starts_with("web root /var/www/$host (/etc/nginx/conf.d/more.conf:3)")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons
+            .iter()
+            .any(|s| s.starts_with("web root /srv/gone (") && s.ends_with("does not exist")),
+        "{reasons:?}"
+    );
+}

@@ -109,6 +109,8 @@ pub struct RootScan {
     pub scripts_in_uploads: Vec<(String, String)>,
     pub entries: usize,
     pub truncated: bool,
+    /// The configured root does not exist (a stale site config).
+    pub missing: bool,
     pub errors: Vec<(String, String)>,
 }
 
@@ -142,8 +144,7 @@ fn scan_root(host: &HostRoot, root: &str, who: &Who) -> RootScan {
             Err(e) => {
                 let hp = host.host_path_of(&dir);
                 if depth == 0 && e.kind() == std::io::ErrorKind::NotFound {
-                    r.errors
-                        .push((hp.clone(), format!("{hp}: web root does not exist")));
+                    r.missing = true;
                 } else {
                     r.errors.push((hp.clone(), format!("{hp}: {e}")));
                 }
@@ -295,6 +296,16 @@ impl Check for Web {
         // A root inside another root is walked with it.
         let all: Vec<String> = roots.keys().cloned().collect();
         roots.retain(|dir, _| !all.iter().any(|o| o != dir && dir.starts_with(&format!("{o}/"))));
+        // `root /var/www/$host;` names many roots, known only per request.
+        roots.retain(|dir, (_, at)| {
+            let templated = dir.contains('$');
+            if templated {
+                out.skip(format!(
+                    "web root {dir} ({at}) depends on the request; not walked"
+                ));
+            }
+            !templated
+        });
         for (dir, (server, at)) in &roots {
             let user = cfg.user_of(*server);
             let Some(who) = resolve_user(ctx, &user.name) else {
@@ -310,6 +321,9 @@ impl Check for Web {
             let scan = scan_root(&ctx.host, dir, &who);
             for (s, m) in &scan.errors {
                 out.error(s.clone(), m.clone());
+            }
+            if scan.missing {
+                out.skip(format!("web root {dir} ({at}) does not exist"));
             }
             if scan.truncated {
                 out.skip(format!(
