@@ -267,9 +267,9 @@ fn a_lost_rollback_timer_is_made_up_for_by_the_next_confirm() {
     let entry = std::fs::read_dir(&lab.journal)
         .unwrap()
         .flatten()
-        .next()
-        .unwrap()
-        .path();
+        .map(|e| e.path())
+        .find(|p| p.is_dir())
+        .unwrap();
     let record: serde_json::Value =
         serde_json::from_slice(&std::fs::read(entry.join("record.json")).unwrap()).unwrap();
     let pid = record["rollback_pid"].as_i64().expect("rollback pid recorded") as i32;

@@ -26,6 +26,11 @@ pub fn apply(env: &Env, spec: &ActionSpec) -> Result<Applied> {
     let action = actions::build(spec)?;
     let plan = action.plan(env)?;
     let journal = Journal::open(&env.journal_dir)?;
+    let _guarded = if plan.needs_confirm {
+        Some(journal.lock()?)
+    } else {
+        None
+    };
     if plan.needs_confirm {
         roll_back_overdue(env, &journal)?;
         // Two pending rollbacks would restore each other's "before" states in the wrong

@@ -116,6 +116,12 @@ impl Journal {
         &self.dir
     }
 
+    /// An exclusive lock on the whole journal (held while a guarded change is applied, so
+    /// two operators cannot start two guarded changes at once).
+    pub fn lock(&self) -> Result<EntryLock> {
+        lock_file(&self.dir.join(".lock"))
+    }
+
     /// Creates the entry for `action` (state planned) and writes it to disk.
     pub fn create(&self, action: &str, name: &str, env: &Env, plan: Vec<String>) -> Result<Entry> {
         let created = fsutil::now();
@@ -309,19 +315,7 @@ impl Entry {
     }
 
     pub fn lock(&self) -> Result<EntryLock> {
-        let p = self.dir.join("lock");
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .mode(0o600)
-            .open(&p)
-            .map_err(|e| jerr(&p, e))?;
-        // SAFETY: flock on an fd we own; blocks until the other holder is done.
-        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
-            return Err(jerr(&p, std::io::Error::last_os_error()));
-        }
-        Ok(EntryLock { _file: file })
+        lock_file(&self.dir.join("lock"))
     }
 
     /// Re-reads the record from disk (another process may have changed it).
@@ -333,6 +327,21 @@ impl Entry {
         self.record = fresh.record;
         Ok(())
     }
+}
+
+fn lock_file(p: &Path) -> Result<EntryLock> {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(0o600)
+        .open(p)
+        .map_err(|e| jerr(p, e))?;
+    // SAFETY: flock on an fd we own; blocks until the other holder is done.
+    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
+        return Err(jerr(p, std::io::Error::last_os_error()));
+    }
+    Ok(EntryLock { _file: file })
 }
 
 fn own_meta(mode: u32) -> Meta {

@@ -205,6 +205,7 @@ pub fn running_pid(env: &Env) -> Result<i32> {
 /// running sessions.
 pub fn reload(env: &Env) -> Result<()> {
     let pid = running_pid(env)?;
+    let before = socket_inodes(pid);
     // SAFETY: sending a signal to the pid sshd wrote into its own pid file.
     if unsafe { libc::kill(pid, libc::SIGHUP) } != 0 {
         return Err(RespondError::failed(
@@ -212,7 +213,35 @@ pub fn reload(env: &Env) -> Result<()> {
             std::io::Error::last_os_error(),
         ));
     }
-    Ok(())
+    // sshd closes its listeners and re-executes itself; a login in between is refused.
+    // Done when it holds a new, non-empty set of sockets.
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(10) {
+        let now = socket_inodes(pid);
+        if !now.is_empty() && now != before {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Err(RespondError::failed(
+        format!("sshd pid {pid}"),
+        "did not come back within 10 s after SIGHUP",
+    ))
+}
+
+/// The socket inodes a process holds, sorted.
+fn socket_inodes(pid: i32) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|rd| {
+            rd.flatten()
+                .filter_map(|e| std::fs::read_link(e.path()).ok())
+                .map(|t| t.to_string_lossy().into_owned())
+                .filter(|t| t.starts_with("socket:"))
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
 }
 
 /// TCP ports something listens on (in the env's network namespace).

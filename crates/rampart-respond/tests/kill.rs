@@ -15,6 +15,16 @@ fn env(dir: &std::path::Path) -> Env {
     }
 }
 
+/// Waits until the child has exec'd the copy (right after fork, /proc still shows the test).
+fn wait_exec(pid: u32, bin: &std::path::Path) {
+    let start = std::time::Instant::now();
+    while std::fs::read_link(format!("/proc/{pid}/exe")).ok().as_deref() != Some(bin)
+        && start.elapsed() < std::time::Duration::from_secs(5)
+    {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
 fn evil_copy(dir: &std::path::Path) -> (std::path::PathBuf, Vec<u8>) {
     let bin = dir.join("kworker-evil");
     std::fs::copy("/bin/sleep", &bin).unwrap();
@@ -26,6 +36,7 @@ fn kills_and_quarantines_then_undo_restores_the_file() {
     let d = tempfile::tempdir().unwrap();
     let (bin, bytes) = evil_copy(d.path());
     let mut child = Command::new(&bin).arg("300").spawn().unwrap();
+    wait_exec(child.id(), &bin);
     let spec = ActionSpec::parse_str(&format!("kill-quarantine pid={}", child.id())).unwrap();
     let plan = engine::plan(&env(d.path()), &spec).unwrap();
     assert!(
@@ -55,7 +66,7 @@ fn a_deleted_executable_is_recovered_from_proc() {
     let d = tempfile::tempdir().unwrap();
     let (bin, bytes) = evil_copy(d.path());
     let mut child = Command::new(&bin).arg("300").spawn().unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(100));
+    wait_exec(child.id(), &bin);
     std::fs::remove_file(&bin).unwrap();
     let spec = ActionSpec::parse_str(&format!("kill-quarantine pid={}", child.id())).unwrap();
     engine::apply(&env(d.path()), &spec).unwrap();
