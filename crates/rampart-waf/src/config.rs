@@ -42,6 +42,9 @@ pub struct EngineConfig {
     pub response_body_limit_action: LimitAction,
     pub component_signatures: Vec<String>,
     pub argument_separator: u8,
+    /// `SecArgumentsLimit`: arguments kept per source (query string, body); more in a body is a
+    /// body error.
+    pub arguments_limit: usize,
     pub collection_timeout: u64,
     pub audit_engine: AuditEngineMode,
     pub audit_log_parts: String,
@@ -68,6 +71,7 @@ impl Default for EngineConfig {
             response_body_limit_action: LimitAction::ProcessPartial,
             component_signatures: Vec::new(),
             argument_separator: b'&',
+            arguments_limit: 1000,
             collection_timeout: 3600,
             audit_engine: AuditEngineMode::Off,
             audit_log_parts: "ABIJDEFHZ".into(),
@@ -201,6 +205,9 @@ impl EngineConfig {
             "secdebugloglevel" => {
                 self.debug_log_level = one()?.parse().map_err(|_| format!("{name} takes 0-9"))?
             }
+            "secargumentslimit" => {
+                self.arguments_limit = one()?.parse().map_err(|_| format!("{name} takes a number"))?
+            }
             "secpcrematchlimit" | "secpcrematchlimitrecursion" => {
                 self.pcre_match_limit = one()?.parse().map_err(|_| format!("{name} takes a number"))?
             }
@@ -222,7 +229,6 @@ impl EngineConfig {
             | "secgeolookupdb"
             | "seccookieformat"
             | "secrequestbodyjsondepthlimit"
-            | "secargumentslimit"
             | "secwebappid"
             | "secsensorid"
             | "secservertokens"

@@ -296,6 +296,7 @@ impl<'e> Transaction<'e> {
         self.basename = self.filename[base_at..].to_vec();
         self.query = query.as_bytes().to_vec();
         self.args_get = body::urlencoded::parse(query.as_bytes(), self.engine.config().argument_separator);
+        self.args_get.truncate(self.engine.config().arguments_limit);
     }
 
     pub fn add_request_header(&mut self, name: &[u8], value: &[u8]) {
@@ -425,6 +426,13 @@ impl<'e> Transaction<'e> {
                 Err(e) => self.reqbody_error = Some(e),
             },
             None => {}
+        }
+        let limit = self.engine.config().arguments_limit;
+        if self.args_post.len() > limit {
+            // Like ModSecurity's SecArgumentsLimit: a body with more arguments than that is a
+            // body error (and the rules never iterate millions of them).
+            self.args_post.truncate(limit);
+            self.reqbody_error = Some(format!("Request body has more than {limit} arguments"));
         }
         if self.force_body_var {
             self.request_body_var = true;

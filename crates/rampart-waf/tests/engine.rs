@@ -289,3 +289,14 @@ SecRuleRemoveById 92
     let (tx, _) = run(&e, &r);
     assert_eq!(ids(&tx), [91]);
 }
+
+#[test]
+fn arguments_limit() {
+    let e = engine("SecArgumentsLimit 5\nSecRule &ARGS_POST \"@eq 5\" \"id:1,phase:2,pass,log\"\nSecRule REQBODY_ERROR \"@eq 1\" \"id:2,phase:2,pass,log\"\n");
+    let body = "a=1&".repeat(100);
+    let (tx, _) = run(
+        &e,
+        &post("/", "application/x-www-form-urlencoded", body.as_bytes()),
+    );
+    assert_eq!(ids(&tx), [1, 2]);
+}
