@@ -306,3 +306,33 @@ fn synthetic_proc_exercises_every_finding() {
         deleted.title
     );
 }
+
+#[test]
+fn public_api_lists_our_own_listener_and_process() {
+    if !live_proc() {
+        return;
+    }
+    use rampart_triage::procnet::{listening_sockets, ProcFs};
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let (sockets, errors) = listening_sockets(&HostRoot::live()).unwrap();
+    assert!(errors.is_empty(), "{errors:?}");
+    let me = std::process::id();
+    let s = sockets
+        .iter()
+        .find(|s| s.local.port() == port)
+        .unwrap_or_else(|| panic!("{sockets:#?}"));
+    assert_eq!(s.label(), format!("tcp 127.0.0.1:{port}"));
+    assert!(s.pids.contains(&me), "{s:?}");
+
+    let procfs = ProcFs::new("/proc");
+    let p = procfs.process(me, &procfs.clock()).unwrap();
+    let exe = std::env::current_exe().unwrap();
+    assert_eq!(p.exe.as_ref().unwrap().path, exe.display().to_string());
+    // SAFETY: getuid has no preconditions.
+    assert_eq!(p.uid, Some(unsafe { libc::getuid() }));
+    let age = std::time::SystemTime::now()
+        .duration_since(p.start.unwrap())
+        .unwrap();
+    assert!(age < Duration::from_secs(3600), "started {age:?} ago?");
+}
