@@ -18,6 +18,8 @@ use std::path::PathBuf;
 /// Web roots are walked up to this many entries each; the rest is reported as not checked.
 pub const MAX_ENTRIES: usize = 50_000;
 const MAX_DEPTH: usize = 32;
+/// Site listeners probed at most (one thread each, a few short requests).
+const MAX_PROBED_SITES: usize = 32;
 /// Evidence kept per finding; the title gives the full count.
 const MAX_EVIDENCE: usize = 50;
 
@@ -438,8 +440,9 @@ pub fn probe_admin_paths(
     let baseline = http_probe::get_status(addr, host, "/rampart-probe-does-not-exist-7f3a9c", t)?;
     let mut out = Vec::new();
     for path in ADMIN_PATHS {
+        // A server that stops answering is not waited for again and again.
         let Ok(status) = http_probe::get_status(addr, host, path, t) else {
-            continue;
+            break;
         };
         if status == 404 || status == 410 || status == baseline {
             continue;
@@ -454,10 +457,18 @@ pub fn probe_admin_paths(
 }
 
 fn probe_sites(sites: &[Site], out: &mut Out) {
-    let jobs: Vec<(SocketAddr, String, &Site)> = sites
+    let mut jobs: Vec<(SocketAddr, String, &Site)> = sites
         .iter()
         .flat_map(|s| s.probe_targets().into_iter().map(move |a| (a, s.host_name(), s)))
         .collect();
+    jobs.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
+    if jobs.len() > MAX_PROBED_SITES {
+        out.skip(format!(
+            "{} site listeners; admin paths probed on the first {MAX_PROBED_SITES} only",
+            jobs.len()
+        ));
+        jobs.truncate(MAX_PROBED_SITES);
+    }
     let results: Vec<_> = std::thread::scope(|scope| {
         let handles: Vec<_> = jobs
             .iter()
