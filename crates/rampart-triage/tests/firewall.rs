@@ -245,3 +245,41 @@ fn legacy_iptables_rules_count_too() {
         f[0].evidence
     );
 }
+
+/// Runs the whole firewall check (real `nft` and `iptables-legacy-save` processes) from a
+/// thread moved into the namespace: threads and processes it starts inherit it.
+fn check_in(ns: &Netns) -> rampart_core::Report {
+    let path = format!("/run/netns/{}", ns.0);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let f = std::fs::File::open(&path).unwrap();
+            use std::os::fd::AsRawFd;
+            // SAFETY: f is an open netns file; setns only changes this thread.
+            let rc = unsafe { libc::setns(f.as_raw_fd(), libc::CLONE_NEWNET) };
+            assert_eq!(rc, 0, "setns: {}", std::io::Error::last_os_error());
+            let ctx = rampart_triage::Context::new(rampart_core::HostRoot::live(), Default::default());
+            let checks: Vec<Box<dyn rampart_triage::Check>> =
+                vec![Box::new(rampart_triage::checks::firewall::Firewall)];
+            rampart_triage::run(&ctx, &checks)
+        })
+        .join()
+        .unwrap()
+    })
+}
+
+#[test]
+fn whole_check_reads_the_loaded_ruleset_of_its_namespace() {
+    let Some(ns) = Netns::new() else { return };
+    let r = check_in(&ns);
+    assert!(r.errors.is_empty(), "{:#?}", r.errors);
+    common::expect_id(&r, "firewall.none");
+
+    ns.load(
+        "table inet filter {\n chain input {\n type filter hook input priority 0; policy drop;\n\
+         iif lo accept\n ct state established,related accept\n\
+         ip saddr 10.0.0.0/8 accept\n }\n}\n",
+    );
+    let r = check_in(&ns);
+    assert!(r.errors.is_empty(), "{:#?}", r.errors);
+    assert!(r.findings.is_empty(), "{:#?}", r.findings);
+}
