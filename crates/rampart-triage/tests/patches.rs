@@ -50,16 +50,18 @@ fn security_and_other_updates_are_told_apart() {
     let sec = expect_id(&r, "patches.security");
     assert_eq!(sec.severity, Severity::High);
     assert_eq!(sec.title, "1 security updates pending");
+    assert_eq!(sec.evidence[0].location, "openssl");
     assert_eq!(
         sec.evidence[0].detail,
-        "openssl 3.0.11-1~deb12u1 → 3.0.13-1~deb12u1"
+        "3.0.11-1~deb12u1 → 3.0.13-1~deb12u1 (bookworm-security)"
     );
     assert_eq!(sec.evidence[0].path.as_deref(), Some(SECURITY));
     let other = expect_id(&r, "patches.pending");
     assert_eq!(other.severity, Severity::Low);
     // bash for arm64 and the removed package do not count; tzdata is current.
     assert_eq!(other.evidence.len(), 1, "{other:#?}");
-    assert_eq!(other.evidence[0].detail, "bash 5.2.15-2+b2 → 5.2.15-2+b7");
+    assert_eq!(other.evidence[0].location, "bash");
+    assert_eq!(other.evidence[0].detail, "5.2.15-2+b2 → 5.2.15-2+b7 (bookworm)");
     expect_no_id(&r, "patches.stale-metadata");
 }
 
@@ -133,7 +135,9 @@ fn security_origin_from_the_release_label() {
     let r = run(&h);
     let sec = expect_id(&r, "patches.security");
     assert!(
-        sec.evidence.iter().any(|e| e.detail == "bash 5.2.15-2+b2 → 5.3"),
+        sec.evidence
+            .iter()
+            .any(|e| e.location == "bash" && e.detail == "5.2.15-2+b2 → 5.3 (jammy-updates)"),
         "{sec:#?}"
     );
 }

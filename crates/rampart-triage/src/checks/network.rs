@@ -306,7 +306,7 @@ impl Check for Network {
                  it (parent pid {}) and block the remote address.",
                 p.ppid.map(|v| v.to_string()).unwrap_or_else(|| "unknown".into())
             ))
-            .evidence(Evidence::process(pid, describe(&p)));
+            .evidence(Evidence::process(pid, strip_pid(describe(&p))));
             for (fd, s) in inet {
                 let peer = if s.is_listening() {
                     "listening".to_string()
@@ -337,7 +337,7 @@ impl Check for Network {
                     if let Some(memfd) = exe.path.strip_prefix("/memfd:") {
                         // runc re-executes itself from a sealed memfd on purpose.
                         if !memfd.starts_with("runc") {
-                            memfd_finding(out, &p, describe(&p));
+                            memfd_finding(out, &p, strip_pid(describe(&p)));
                         }
                         continue;
                     }
@@ -350,7 +350,7 @@ impl Check for Network {
                         .filter(|s| s.pids.contains(&pid))
                         .map(|s| s.label())
                         .collect();
-                    let mut ev = describe(&p);
+                    let mut ev = strip_pid(describe(&p));
                     if !listens.is_empty() {
                         ev.push_str(&format!("; listens on {}", listens.join(", ")));
                     }
@@ -430,6 +430,14 @@ fn memfd_finding(out: &mut Out, p: &ProcessInfo, detail: String) {
         ))
         .action(format!("kill-quarantine pid={pid}")),
     );
+}
+
+/// Evidence located at `pid N` need not repeat it in the detail.
+fn strip_pid(detail: String) -> String {
+    match detail.strip_prefix("pid ").and_then(|r| r.split_once(' ')) {
+        Some((_, rest)) => rest.to_string(),
+        None => detail,
+    }
 }
 
 fn report_error(out: &mut Out, e: &ProcNetError) {

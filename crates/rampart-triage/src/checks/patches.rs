@@ -247,12 +247,12 @@ fn evidence_for(updates: &[&Update], lists_dir: &str) -> Vec<Evidence> {
     let mut ev: Vec<Evidence> = updates
         .iter()
         .take(MAX_EVIDENCE)
-        .map(|u| {
-            Evidence::file(
-                format!("{lists_dir}/{}", u.list),
-                None,
-                format!("{} {} → {}", u.package, u.installed, u.candidate),
-            )
+        .map(|u| Evidence {
+            location: u.package.clone(),
+            path: Some(format!("{lists_dir}/{}", u.list)),
+            line: None,
+            pid: None,
+            detail: format!("{} → {} ({})", u.installed, u.candidate, origin_of(&u.list)),
         })
         .collect();
     if updates.len() > MAX_EVIDENCE {
@@ -265,6 +265,13 @@ fn evidence_for(updates: &[&Update], lists_dir: &str) -> Vec<Evidence> {
         ));
     }
     ev
+}
+
+/// `deb.debian.org_debian-security_dists_bookworm-security_main_…` → `bookworm-security`.
+fn origin_of(list: &str) -> &str {
+    list.split_once("_dists_")
+        .and_then(|(_, rest)| rest.split('_').next())
+        .unwrap_or(list)
 }
 
 impl Check for Patches {
