@@ -84,8 +84,8 @@ pub struct Transaction<'e> {
     response_body: Vec<u8>,
     response_exceeded: bool,
 
-    tx: VarMap,
-    collections: HashMap<String, VarMap>,
+    tx: VarMap<'e>,
+    collections: HashMap<String, VarMap<'e>>,
     matched_var: (String, Vec<u8>),
     matched_vars: Vec<(String, Vec<u8>)>,
     removed_ids: Vec<IdRange>,
@@ -111,7 +111,8 @@ pub struct Transaction<'e> {
 type TransformCache = HashMap<(usize, usize, u32), Option<Arc<[u8]>>, BuildHasherDefault<KeyHasher>>;
 
 /// TX and the other collections: lower-cased name → value.
-type VarMap = HashMap<String, Vec<u8>, BuildHasherDefault<KeyHasher>>;
+/// Names and constant values borrow from the rules, so most setvars allocate nothing.
+type VarMap<'e> = HashMap<Cow<'e, str>, Cow<'e, [u8]>, BuildHasherDefault<KeyHasher>>;
 
 /// A multiply-xor hasher for the transformation cache and the rule-set-named TX variables
 /// (SipHash costs more than the lookups it guards). TX names come from the rules, except those
@@ -232,7 +233,8 @@ impl<'e> Transaction<'e> {
             response_headers: Vec::new(),
             response_body: Vec::new(),
             response_exceeded: false,
-            tx: VarMap::default(),
+            // CRS sets about 100 TX variables; sizing up front avoids rehashing on every request.
+            tx: VarMap::with_capacity_and_hasher(160, Default::default()),
             collections: HashMap::new(),
             matched_var: (String::new(), Vec::new()),
             matched_vars: Vec::new(),
@@ -248,7 +250,7 @@ impl<'e> Transaction<'e> {
             highest_severity: None,
             cur_rule: None,
             scratch_caps: Vec::new(),
-            tcache: RefCell::new(HashMap::default()),
+            tcache: RefCell::new(HashMap::with_capacity_and_hasher(256, Default::default())),
         }
     }
 
@@ -665,12 +667,7 @@ impl<'e> Transaction<'e> {
                 if let Some(c) = h.caps {
                     for (i, v) in c.into_iter().enumerate() {
                         const KEYS: [&str; 10] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
-                        match self.tx.get_mut(KEYS[i]) {
-                            Some(slot) => *slot = v,
-                            None => {
-                                self.tx.insert(KEYS[i].to_string(), v);
-                            }
-                        }
+                        self.tx.insert(Cow::Borrowed(KEYS[i]), Cow::Owned(v));
                     }
                 }
                 self.matched_var = (h.name.clone(), h.value.clone());
@@ -686,17 +683,17 @@ impl<'e> Transaction<'e> {
         true
     }
 
-    fn run_actions(&mut self, rule: &Rule) {
+    fn run_actions(&mut self, rule: &'e Rule) {
         for sv in &rule.setvars {
             // Names are nearly always constant: lower-cased at load time, no allocation here.
-            let name: Cow<'_, str> = match sv.name.constant() {
+            let name: Cow<'e, str> = match sv.name.constant() {
                 Some(c) => Cow::Borrowed(std::str::from_utf8(c).unwrap_or("")),
                 None => Cow::Owned(String::from_utf8_lossy(&self.expand(&sv.name)).to_ascii_lowercase()),
             };
-            let value = if sv.op == SetOp::Delete {
-                Vec::new()
-            } else {
-                self.expand_cow(&sv.value).into_owned()
+            let value: Cow<'e, [u8]> = match sv.value.constant() {
+                Some(c) => Cow::Borrowed(c),
+                None if sv.op == SetOp::Delete => Cow::Borrowed(b""),
+                None => Cow::Owned(self.expand_cow(&sv.value).into_owned()),
             };
             let map = if sv.collection == "tx" {
                 &mut self.tx
@@ -704,12 +701,9 @@ impl<'e> Transaction<'e> {
                 self.collections.entry(sv.collection.clone()).or_default()
             };
             match sv.op {
-                SetOp::Set => match map.get_mut(name.as_ref()) {
-                    Some(slot) => *slot = value,
-                    None => {
-                        map.insert(name.into_owned(), value);
-                    }
-                },
+                SetOp::Set => {
+                    map.insert(name, value);
+                }
                 SetOp::Add | SetOp::Sub => {
                     let cur = map.get(name.as_ref()).map_or(0, |v| atoi(v));
                     let d = atoi(&value);
@@ -720,12 +714,7 @@ impl<'e> Transaction<'e> {
                     };
                     let mut buf = Vec::with_capacity(8);
                     let _ = std::io::Write::write_fmt(&mut buf, format_args!("{n}"));
-                    match map.get_mut(name.as_ref()) {
-                        Some(slot) => *slot = buf,
-                        None => {
-                            map.insert(name.into_owned(), buf);
-                        }
-                    }
+                    map.insert(name, Cow::Owned(buf));
                 }
                 SetOp::Delete => {
                     map.remove(name.as_ref());
@@ -1008,7 +997,7 @@ impl<'e> Transaction<'e> {
             }
         };
         let num = |n: usize| Cow::Owned(n.to_string().into_bytes());
-        let map_items = |m: Option<&'s VarMap>, out: &mut Vec<Item<'s>>| {
+        let map_items = |m: Option<&'s VarMap<'e>>, out: &mut Vec<Item<'s>>| {
             let Some(m) = m else { return };
             match sel {
                 Some(KeySel::Key(k)) => {
@@ -1017,7 +1006,7 @@ impl<'e> Transaction<'e> {
                             out.push(Item {
                                 var,
                                 key: Cow::Borrowed(key.as_bytes()),
-                                value: Cow::Borrowed(v),
+                                value: Cow::Borrowed(&**v),
                             });
                         }
                     }
@@ -1028,7 +1017,7 @@ impl<'e> Transaction<'e> {
                             out.push(Item {
                                 var,
                                 key: Cow::Borrowed(k.as_bytes()),
-                                value: Cow::Borrowed(v),
+                                value: Cow::Borrowed(&**v),
                             });
                         }
                     }
@@ -1326,7 +1315,7 @@ impl<'e> Transaction<'e> {
     /// Like [`Self::expand`], without copying when the macro is a single TX variable.
     pub(crate) fn expand_cow<'a>(&'a self, m: &'a Macro) -> Cow<'a, [u8]> {
         if let [Part::Var(Var::Tx, Some(k))] = m.parts.as_slice() {
-            return Cow::Borrowed(self.tx.get(k).map_or(&b""[..], Vec::as_slice));
+            return Cow::Borrowed(self.tx.get(k.as_str()).map_or(&b""[..], |v| &**v));
         }
         Cow::Owned(self.expand(m))
     }
@@ -1340,6 +1329,7 @@ impl<'e> Transaction<'e> {
                 Part::Var(var, key) => match var {
                     Var::Tx => {
                         if let Some(v) = key.as_deref().and_then(|k| self.tx.get(k)) {
+                            let v: &[u8] = v;
                             out.extend_from_slice(v);
                         }
                     }
@@ -1372,12 +1362,12 @@ impl<'e> Transaction<'e> {
     }
 
     fn set_tx(&mut self, key: &str, value: Vec<u8>) {
-        self.tx.insert(key.to_string(), value);
+        self.tx.insert(Cow::Owned(key.to_string()), Cow::Owned(value));
     }
 
     /// Reads a TX variable (lower-case name), for tests and the proxy's diagnostics.
     pub fn tx_var(&self, name: &str) -> Option<&[u8]> {
-        self.tx.get(&name.to_ascii_lowercase()).map(Vec::as_slice)
+        self.tx.get(name.to_ascii_lowercase().as_str()).map(|v| &**v)
     }
 }
 
