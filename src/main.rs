@@ -37,6 +37,8 @@ enum Command {
     Config(cli::config::Args),
     /// Web application firewall: reverse proxy running ModSecurity SecLang rules (OWASP CRS).
     Waf(cli::waf::Args),
+    /// Passwords: `check` rates one (read from stdin) against the playbook's policy.
+    Passwd(cli::passwd::Args),
     /// Find webshells and malware in web roots and temporary directories (or PATHs);
     /// `--quarantine` moves detections into a restorable store, `--watch` keeps watching.
     Scan(cli::scan::Args),
@@ -54,6 +56,7 @@ fn main() -> ExitCode {
         Command::Bans(args) => cli::bans::run(args),
         Command::Config(args) => cli::config::run(args),
         Command::Waf(args) => cli::waf::run(args),
+        Command::Passwd(args) => cli::passwd::run(args),
         Command::Scan(args) => cli::scan::run(args),
         Command::Quarantine(args) => cli::quarantine::run(args),
     };

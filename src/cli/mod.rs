@@ -4,6 +4,7 @@ pub mod bans;
 pub mod config;
 pub mod guard;
 pub mod output;
+pub mod passwd;
 pub mod quarantine;
 pub mod respond;
 pub mod scan;

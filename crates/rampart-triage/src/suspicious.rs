@@ -111,7 +111,7 @@ pub fn scan(command: &str) -> Vec<Signal> {
             format!("downloads with {dl} into {p}, a world-writable temp directory"),
         ));
     }
-    if let Some(p) = executed.iter().find(|w| in_hidden_dir(w)) {
+    if let Some(p) = executed.iter().find(|w| in_hidden_dir(w) && !is_temp_path(w)) {
         // Tool managers keep their start-up scripts in dot directories of the home
         // (`. "$HOME/.cargo/env"`); a dot directory anywhere else is a hiding place.
         let in_home = ["~/", "$home/", "${home}/", "/home/", "/root/"]

@@ -218,6 +218,12 @@ fn odd_and_lookalike_names() {
     assert!(r00t.title.contains("looks like root"));
     let space = odd.iter().find(|f| f.title.contains("\"admin \"")).unwrap();
     assert_eq!(space.severity, Severity::High);
+    assert_eq!(
+        space.action, None,
+        "a name with a space cannot travel in an action"
+    );
+    assert!(space.remedy.contains("usermod -L"));
+    assert_eq!(r00t.action.as_deref(), Some("account-lock user=r00t"));
     let bob = odd.iter().find(|f| f.title.contains("Bob")).unwrap();
     assert_eq!(bob.severity, Severity::Low);
 }

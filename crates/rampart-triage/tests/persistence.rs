@@ -423,6 +423,31 @@ fn suid_walk_does_not_follow_links_or_loop() {
 }
 
 #[test]
+fn deep_home_trees_need_deep() {
+    let h = FakeHost::new();
+    h.write_mode("/home/alice/a/b/c/d/e/x", "ELF", 0o4755);
+    h.write_mode("/root/shallow", "ELF", 0o4755);
+    let r = run(&h);
+    let found = with_id(&r, "persistence.suid-temp");
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].evidence[0].location, "/root/shallow");
+    assert!(
+        r.skipped.iter().any(|s| s.reason.contains("--deep")),
+        "{:#?}",
+        r.skipped
+    );
+    let ctx = Context::new(
+        HostRoot::at(h.dir.path()).unwrap(),
+        Options {
+            deep_integrity: true,
+            ..Default::default()
+        },
+    );
+    let r = rampart_triage::run(&ctx, &[Box::new(Persistence)]);
+    assert_eq!(with_id(&r, "persistence.suid-temp").len(), 2);
+}
+
+#[test]
 fn everything_runs_with_all_checks_on_a_bare_root() {
     // An empty root (no passwd, nothing): every family reports what it could not read and
     // nothing crashes.

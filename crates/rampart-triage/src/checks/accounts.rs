@@ -60,6 +60,27 @@ impl Check for Accounts {
         sudo_groups(db, out);
         sudo_rules(ctx, out);
         authorized_keys(ctx, db, uid_min, out);
+        drop_unsafe_actions(out);
+    }
+}
+
+/// An action is `NAME user=VALUE`; a user name with white space or control characters
+/// cannot travel in it unambiguously, so such findings keep only the manual remedy.
+fn drop_unsafe_actions(out: &mut Out) {
+    for f in &mut out.findings {
+        let Some(a) = &f.action else { continue };
+        let words: Vec<&str> = a.split(' ').collect();
+        let safe = words.len() == 2
+            && words
+                .iter()
+                .all(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_graphic()));
+        if !safe {
+            f.action = None;
+            f.remedy.push_str(
+                " The account name has characters `rampart respond` will not pass on: lock it by hand \
+                 (`usermod -L -e 1 -s /usr/sbin/nologin` with the exact name, e.g. from `getent passwd`).",
+            );
+        }
     }
 }
 

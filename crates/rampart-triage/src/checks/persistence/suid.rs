@@ -17,6 +17,10 @@ const ROOTS: &[&str] = &[
 /// Where a SUID file is never legitimate.
 const NEVER: &[&str] = &["/tmp/", "/var/tmp/", "/dev/shm/", "/home/", "/root/"];
 const MAX_DEPTH: usize = 40;
+/// Home directories hold whole toolchains (hundreds of thousands of files under
+/// ~/.rustup or ~/.pyenv); planted SUID shells sit near the top. `--deep` searches all.
+const HOME_DEPTH: usize = 5;
+const HOMES: &[&str] = &["/home", "/root"];
 /// Entries looked at before the walk stops (and says so).
 const MAX_ENTRIES: usize = 3_000_000;
 const MAX_THREADS: usize = 4;
@@ -39,11 +43,14 @@ pub struct Walk {
     pub denied: usize,
     pub entries: usize,
     pub capped: bool,
+    /// Directories in homes below HOME_DEPTH that were not searched.
+    pub pruned: usize,
 }
 
 struct Task {
     local: PathBuf,
     depth: usize,
+    max_depth: usize,
     dev: u64,
 }
 
@@ -63,10 +70,16 @@ pub fn walk(ctx: &Context) -> Walk {
         if !md.is_dir() {
             continue;
         }
+        let max_depth = if HOMES.contains(root) && !ctx.options.deep_integrity {
+            HOME_DEPTH
+        } else {
+            MAX_DEPTH
+        };
         match ctx.host.resolve(root) {
             Ok(local) => initial.push(Task {
                 local,
                 depth: 0,
+                max_depth,
                 dev: md.dev(),
             }),
             Err(e) => result.unreadable.push((root.to_string(), e.to_string())),
@@ -95,6 +108,7 @@ pub fn walk(ctx: &Context) -> Walk {
         result.denied += p.denied;
         result.entries += p.entries;
         result.capped |= p.capped;
+        result.pruned += p.pruned;
     }
     result.found.sort_by(|a, b| a.host_path.cmp(&b.host_path));
     result.unreadable.sort();
@@ -139,22 +153,28 @@ fn worker(
                     if ft.is_symlink() {
                         continue;
                     }
-                    // DirEntry::metadata is an lstat relative to the directory handle.
-                    let Ok(md) = entry.metadata() else { continue };
                     if ft.is_dir() {
-                        if task.depth + 1 >= MAX_DEPTH {
+                        if task.depth + 1 >= task.max_depth && task.max_depth < MAX_DEPTH {
+                            w.pruned += 1;
+                        } else if task.depth + 1 >= MAX_DEPTH {
                             w.unreadable.push((
                                 ctx.host.host_path_of(&entry.path()),
                                 format!("deeper than {MAX_DEPTH} levels; not searched"),
                             ));
-                        } else if !live || md.dev() == task.dev {
+                        } else if !live || entry.metadata().is_ok_and(|md| md.dev() == task.dev) {
                             subdirs.push(Task {
                                 local: entry.path(),
                                 depth: task.depth + 1,
+                                max_depth: task.max_depth,
                                 dev: task.dev,
                             });
                         }
-                    } else if ft.is_file() && md.permissions().mode() & 0o6000 != 0 {
+                    } else if ft.is_file() {
+                        // DirEntry::metadata is an lstat relative to the directory handle.
+                        let Ok(md) = entry.metadata() else { continue };
+                        if md.permissions().mode() & 0o6000 == 0 {
+                            continue;
+                        }
                         w.found.push(Special {
                             host_path: ctx.host.host_path_of(&entry.path()),
                             mode: md.permissions().mode(),
@@ -202,6 +222,13 @@ pub fn report(ctx: &Context, w: Walk, owners: &Owners, out: &mut Out) {
         } else {
             out.error(first.clone(), msg);
         }
+    }
+    if w.pruned > 0 {
+        out.skip(format!(
+            "SUID search went {HOME_DEPTH} levels deep into /home and /root ({} deeper directories not \
+             searched); --deep searches them all",
+            w.pruned
+        ));
     }
     if !owners.known() && !w.found.is_empty() {
         out.skip(format!(
