@@ -99,7 +99,10 @@ fn json_lines_follow_the_documented_schema() {
             "finding" => {
                 findings += 1;
                 assert!(finding_required.is_subset(&k), "{v}");
-                assert!(k.is_subset(&finding_required.union(&finding_optional).cloned().collect()), "{v}");
+                assert!(
+                    k.is_subset(&finding_required.union(&finding_optional).cloned().collect()),
+                    "{v}"
+                );
                 assert!(severities.contains(v["severity"].as_str().unwrap()), "{v}");
                 assert!(steps.contains(v["step"].as_str().unwrap()), "{v}");
                 let id = v["id"].as_str().unwrap();
@@ -117,7 +120,10 @@ fn json_lines_follow_the_documented_schema() {
     }
     assert_eq!(last["findings"], findings);
     // No secret material ever reaches the output.
-    assert!(!text.contains("SECRETSALT") && !text.contains("SECRETHASH"), "{text}");
+    assert!(
+        !text.contains("SECRETSALT") && !text.contains("SECRETHASH"),
+        "{text}"
+    );
     assert!(!text.contains("$y$j9T$aaaa"), "{text}");
     // Live-only checks are listed as skipped with --root, never silently dropped.
     assert!(text.contains("\"type\":\"skipped\""), "{text}");
@@ -137,9 +143,16 @@ fn exit_code_follows_fail_on() {
     let summary: serde_json::Value =
         serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().last().unwrap()).unwrap();
     // The summary states the exit code the process returns.
-    assert_eq!(out.status.code().unwrap() as i64, summary["exit_code"].as_i64().unwrap());
+    assert_eq!(
+        out.status.code().unwrap() as i64,
+        summary["exit_code"].as_i64().unwrap()
+    );
     if summary["errors"] == 0 {
-        let expected = if summary["critical"].as_u64().unwrap() > 0 { 1 } else { 0 };
+        let expected = if summary["critical"].as_u64().unwrap() > 0 {
+            1
+        } else {
+            0
+        };
         assert_eq!(out.status.code(), Some(expected));
     } else {
         assert_eq!(out.status.code(), Some(2));
@@ -166,8 +179,15 @@ fn human_report_names_the_root_and_ends_with_a_summary() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.starts_with("Rampart triage of the root file system at"), "{text}");
-    assert!(text.trim_end().ends_with(&format!("Exit code {}.", out.status.code().unwrap())), "{text}");
+    assert!(
+        text.starts_with("Rampart triage of the root file system at"),
+        "{text}"
+    );
+    assert!(
+        text.trim_end()
+            .ends_with(&format!("Exit code {}.", out.status.code().unwrap())),
+        "{text}"
+    );
     // Not a terminal: no colour codes.
     assert!(!text.contains('\x1b'));
 }
@@ -195,7 +215,11 @@ fn works_without_root() {
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     let code = out.status.code().unwrap();
-    assert!((0..=2).contains(&code), "exit {code}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        (0..=2).contains(&code),
+        "exit {code}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let last: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
     assert_eq!(last["type"], "summary");
     assert!(text.contains("not running as root"), "{text}");

@@ -124,7 +124,11 @@ where
         .env_clear()
         .env("PATH", SEARCH_PATH.join(":"))
         .env("LC_ALL", "C")
-        .stdin(if opts.stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdin(if opts.stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     for (k, v) in &opts.env {
@@ -233,7 +237,11 @@ mod tests {
     #[test]
     fn missing_program_is_a_clear_error() {
         let err = run("no-such-program-rampart", ["x"]).unwrap_err();
-        assert!(err.to_string().starts_with("no-such-program-rampart: not installed"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("no-such-program-rampart: not installed"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -45,9 +45,15 @@ impl HostError {
 
     fn from_io(path: &str, e: io::Error) -> Self {
         match e.kind() {
-            io::ErrorKind::NotFound => HostError::NotFound { path: path.to_string() },
-            io::ErrorKind::PermissionDenied => HostError::PermissionDenied { path: path.to_string() },
-            _ if e.raw_os_error() == Some(libc::ELOOP) => HostError::SymlinkLoop { path: path.to_string() },
+            io::ErrorKind::NotFound => HostError::NotFound {
+                path: path.to_string(),
+            },
+            io::ErrorKind::PermissionDenied => HostError::PermissionDenied {
+                path: path.to_string(),
+            },
+            _ if e.raw_os_error() == Some(libc::ELOOP) => HostError::SymlinkLoop {
+                path: path.to_string(),
+            },
             _ => HostError::Io {
                 path: path.to_string(),
                 source: e,
@@ -125,7 +131,8 @@ impl HostRoot {
                             path: host_path.to_string(),
                         });
                     }
-                    let target = std::fs::read_link(&candidate).map_err(|e| HostError::from_io(host_path, e))?;
+                    let target =
+                        std::fs::read_link(&candidate).map_err(|e| HostError::from_io(host_path, e))?;
                     if target.is_absolute() {
                         resolved = self.root.clone();
                         depth = 0;
@@ -185,8 +192,9 @@ impl HostRoot {
     /// Reads a text file; invalid UTF-8 is replaced, never an error (attackers write
     /// garbage into account files precisely to break parsers).
     pub fn read_text(&self, host_path: &str) -> Result<String, HostError> {
-        self.read(host_path)
-            .map(|b| String::from_utf8(b).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+        self.read(host_path).map(|b| {
+            String::from_utf8(b).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+        })
     }
 
     /// Like [`read_text`](Self::read_text) but a missing file is `Ok(None)`.
@@ -325,7 +333,12 @@ mod tests {
     #[test]
     fn read_dir_lists_host_paths() {
         let (_dir, host) = tree();
-        let names: Vec<_> = host.read_dir("/etc").unwrap().into_iter().map(|e| e.host_path).collect();
+        let names: Vec<_> = host
+            .read_dir("/etc")
+            .unwrap()
+            .into_iter()
+            .map(|e| e.host_path)
+            .collect();
         assert_eq!(names, vec!["/etc/passwd"]);
         assert!(host.read_dir_opt("/nonexistent").unwrap().is_empty());
     }

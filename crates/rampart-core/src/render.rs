@@ -86,7 +86,12 @@ pub fn human(report: &Report, title: &str, fail_on: Severity, colour_on: bool) -
                 let _ = writeln!(out, "         {} {}", p.wrap(BOLD, "fix:"), sanitize(&f.remedy));
             }
             if let Some(a) = &f.action {
-                let _ = writeln!(out, "         {} rampart respond plan {}", p.wrap(BOLD, "run:"), a);
+                let _ = writeln!(
+                    out,
+                    "         {} rampart respond plan {}",
+                    p.wrap(BOLD, "run:"),
+                    a
+                );
             }
         }
     }
@@ -94,13 +99,23 @@ pub fn human(report: &Report, title: &str, fail_on: Severity, colour_on: bool) -
     if !report.errors.is_empty() {
         let _ = writeln!(out, "\n{}", p.wrap(BOLD, "== Could not check =="));
         for e in &report.errors {
-            let _ = writeln!(out, "  {} {}", p.wrap(DIM, &format!("[{}]", e.check)), sanitize(&e.message));
+            let _ = writeln!(
+                out,
+                "  {} {}",
+                p.wrap(DIM, &format!("[{}]", e.check)),
+                sanitize(&e.message)
+            );
         }
     }
     if !report.skipped.is_empty() {
         let _ = writeln!(out, "\n{}", p.wrap(BOLD, "== Skipped =="));
         for s in &report.skipped {
-            let _ = writeln!(out, "  {} {}", p.wrap(DIM, &format!("[{}]", s.check)), sanitize(&s.reason));
+            let _ = writeln!(
+                out,
+                "  {} {}",
+                p.wrap(DIM, &format!("[{}]", s.check)),
+                sanitize(&s.reason)
+            );
         }
     }
 
@@ -122,11 +137,21 @@ mod tests {
     #[test]
     fn groups_most_severe_first_and_strips_escapes() {
         let mut r = Report::default();
-        r.findings.push(Finding::new("patches.pending", Severity::Low, Step::Patches, "3 updates"));
+        r.findings.push(Finding::new(
+            "patches.pending",
+            Severity::Low,
+            Step::Patches,
+            "3 updates",
+        ));
         r.findings.push(
-            Finding::new("accounts.uid0", Severity::Critical, Step::Accounts, "UID 0: toor\x1b[2J")
-                .evidence(Evidence::file("/etc/passwd", Some(2), "toor"))
-                .remedy("Lock it."),
+            Finding::new(
+                "accounts.uid0",
+                Severity::Critical,
+                Step::Accounts,
+                "UID 0: toor\x1b[2J",
+            )
+            .evidence(Evidence::file("/etc/passwd", Some(2), "toor"))
+            .remedy("Lock it."),
         );
         let text = human(&r, "Rampart triage", Severity::High, false);
         let acc = text.find("Hidden, unknown").unwrap();

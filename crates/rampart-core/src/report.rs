@@ -123,7 +123,8 @@ impl Report {
 
     /// The `--json` lines: findings, errors, skipped checks, then the summary.
     pub fn records(&self, fail_on: Severity) -> Vec<Record> {
-        let mut out: Vec<Record> = Vec::with_capacity(self.findings.len() + self.errors.len() + self.skipped.len() + 1);
+        let mut out: Vec<Record> =
+            Vec::with_capacity(self.findings.len() + self.errors.len() + self.skipped.len() + 1);
         out.extend(self.findings.iter().cloned().map(Record::Finding));
         out.extend(self.errors.iter().cloned().map(Record::Error));
         out.extend(self.skipped.iter().cloned().map(Record::Skipped));
@@ -170,8 +171,14 @@ mod tests {
 
     #[test]
     fn sort_puts_most_severe_first() {
-        let mut r = Report::default();
-        r.findings = vec![finding(Severity::Low), finding(Severity::Critical), finding(Severity::Medium)];
+        let mut r = Report {
+            findings: vec![
+                finding(Severity::Low),
+                finding(Severity::Critical),
+                finding(Severity::Medium),
+            ],
+            ..Default::default()
+        };
         r.sort();
         let sev: Vec<_> = r.findings.iter().map(|f| f.severity).collect();
         assert_eq!(sev, vec![Severity::Critical, Severity::Medium, Severity::Low]);

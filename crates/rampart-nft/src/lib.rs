@@ -64,7 +64,9 @@ impl Nft {
     }
 
     pub fn in_netns(ns: impl Into<String>) -> Self {
-        Nft { netns: Some(ns.into()) }
+        Nft {
+            netns: Some(ns.into()),
+        }
     }
 
     /// Applies a list of JSON commands (`{"add": …}`, `{"delete": …}`…) as one atomic batch.
@@ -77,7 +79,12 @@ impl Nft {
 
     /// The JSON listing of a table, or `None` if the table does not exist.
     pub fn list_table(&self, family: &str, table: &str) -> Result<Option<Value>, NftError> {
-        match nft(self.netns.as_deref(), &["-j", "list", "table", family, table], None, "list table") {
+        match nft(
+            self.netns.as_deref(),
+            &["-j", "list", "table", family, table],
+            None,
+            "list table",
+        ) {
             Ok(out) => serde_json::from_slice(&out)
                 .map(Some)
                 .map_err(|e| NftError::BadJson(e.to_string())),
@@ -88,7 +95,12 @@ impl Nft {
 
     /// The whole loaded ruleset as JSON (read-only; used by triage).
     pub fn list_ruleset(&self) -> Result<Value, NftError> {
-        let out = nft(self.netns.as_deref(), &["-j", "list", "ruleset"], None, "list ruleset")?;
+        let out = nft(
+            self.netns.as_deref(),
+            &["-j", "list", "ruleset"],
+            None,
+            "list ruleset",
+        )?;
         serde_json::from_slice(&out).map_err(|e| NftError::BadJson(e.to_string()))
     }
 }

@@ -125,7 +125,9 @@ pub fn generate(length: usize) -> Result<String, GenerateError> {
             return Ok(s);
         }
     }
-    Err(GenerateError("could not generate a password that passes the policy".into()))
+    Err(GenerateError(
+        "could not generate a password that passes the policy".into(),
+    ))
 }
 
 /// A uniform index below `n` (rejection sampling, no modulo bias).
