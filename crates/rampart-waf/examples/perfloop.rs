@@ -5,7 +5,34 @@
 #[path = "../tests/crs_driver/mod.rs"]
 mod crs_driver;
 
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use rampart_waf::ConnInfo;
+
+/// Counts heap allocations, to see how far the hot path is from allocation-free.
+struct Counting;
+
+static ALLOCS: AtomicU64 = AtomicU64::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.alloc(l) }
+    }
+
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        unsafe { System.dealloc(p, l) }
+    }
+
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.realloc(p, l, n) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -39,6 +66,7 @@ fn main() {
         _ => ("GET", "/products/view.php?id=42&sort=price&page=3", "", b""),
     };
     let cpu0 = cpu_ns();
+    let allocs0 = ALLOCS.load(Ordering::Relaxed);
     let t0 = std::time::Instant::now();
     let mut matched = 0;
     for _ in 0..n {
@@ -74,10 +102,12 @@ fn main() {
     }
     let el = t0.elapsed();
     let cpu = cpu_ns().saturating_sub(cpu0);
+    let allocs = ALLOCS.load(Ordering::Relaxed) - allocs0;
     println!(
-        "{kind}: {n} transactions, {:.1} µs wall, {:.1} µs CPU each, {matched} matches",
+        "{kind}: {n} transactions, {:.1} µs wall, {:.1} µs CPU, {} allocations each, {matched} matches",
         el.as_secs_f64() * 1e6 / n as f64,
-        cpu as f64 / 1e3 / n as f64
+        cpu as f64 / 1e3 / n as f64,
+        allocs / n as u64
     );
 }
 

@@ -670,7 +670,9 @@ impl<'e> Transaction<'e> {
                         self.tx.insert(Cow::Borrowed(KEYS[i]), Cow::Owned(v));
                     }
                 }
-                self.matched_var = (h.name.clone(), h.value.clone());
+                // clone_from reuses the buffers: no allocation per match.
+                self.matched_var.0.clone_from(&h.name);
+                self.matched_var.1.clone_from(&h.value);
                 self.matched_vars.push((h.name, h.value));
                 self.run_actions(link);
             }
@@ -883,14 +885,11 @@ impl<'e> Transaction<'e> {
         let mut matches: Vec<Hit> = Vec::new();
         let mut caps = std::mem::take(&mut self.scratch_caps);
         {
-            let mut items: Vec<Item<'_>> = Vec::new();
-            for t in &rule.targets {
-                self.gather(t, head, rule, &mut items);
-            }
-            for item in &items {
+            let this: &Self = self;
+            let mut each = |item: Item<'_>| {
                 let check = |v: &[u8], caps: &mut Captures| -> bool {
                     let want_caps = rule.capture;
-                    let hit = op.matches(self, v, if want_caps { Some(caps) } else { None });
+                    let hit = op.matches(this, v, if want_caps { Some(caps) } else { None });
                     hit != rule.negated
                 };
                 let mut hit_value: Option<Vec<u8>> = None;
@@ -902,7 +901,7 @@ impl<'e> Transaction<'e> {
                     // The same values go through the same transformation chains in many rules:
                     // transform each once per phase.
                     let key = (item.value.as_ptr() as usize, item.value.len(), rule.chain_id);
-                    let cached = self.tcache.borrow().get(&key).cloned();
+                    let cached = this.tcache.borrow().get(&key).cloned();
                     let transformed = match cached {
                         Some(t) => t,
                         None => {
@@ -913,7 +912,7 @@ impl<'e> Transaction<'e> {
                                 }
                             }
                             let t: Option<Arc<[u8]>> = cur.map(Arc::from);
-                            self.tcache.borrow_mut().insert(key, t.clone());
+                            this.tcache.borrow_mut().insert(key, t.clone());
                             t
                         }
                     };
@@ -941,11 +940,14 @@ impl<'e> Transaction<'e> {
                 if let Some(v) = hit_value {
                     let caps = (rule.capture && !caps.is_empty()).then(|| caps.clone());
                     matches.push(Hit {
-                        name: item_name(item),
+                        name: item_name(&item),
                         value: v,
                         caps,
                     });
                 }
+            };
+            for t in &rule.targets {
+                this.gather(t, head, rule, &mut each);
             }
         }
         self.scratch_caps = caps;
@@ -965,13 +967,26 @@ impl<'e> Transaction<'e> {
                 }))
     }
 
-    /// Appends the values a target selects (or their count) to `out`.
-    fn gather<'s>(&'s self, t: &Target, head: &Rule, rule: &Rule, out: &mut Vec<Item<'s>>) {
-        let start = out.len();
+    /// Hands the values a target selects (or their count) to `out`, without collecting them.
+    fn gather<'s>(&'s self, t: &Target, head: &Rule, rule: &Rule, out: &mut dyn FnMut(Item<'s>)) {
+        if t.count {
+            let mut n = 0usize;
+            self.gather_values(t, head, rule, &mut |_| n += 1);
+            out(Item {
+                var: t.var,
+                key: Cow::Borrowed(b""),
+                value: Cow::Owned(n.to_string().into_bytes()),
+            });
+        } else {
+            self.gather_values(t, head, rule, out);
+        }
+    }
+
+    fn gather_values<'s>(&'s self, t: &Target, head: &Rule, rule: &Rule, out: &mut dyn FnMut(Item<'s>)) {
         let var = t.var;
         let sel = t.sel.as_ref();
         let keep = |key: &[u8]| sel.is_none_or(|s| s.matches(key)) && !self.excluded(head, rule, var, key);
-        let pairs = |list: &'s Pairs, names: bool, out: &mut Vec<Item<'s>>| {
+        let pairs = |list: &'s Pairs, names: bool, out: &mut dyn FnMut(Item<'s>)| {
             for (k, v) in list {
                 if keep(k) {
                     let value = if names {
@@ -979,7 +994,7 @@ impl<'e> Transaction<'e> {
                     } else {
                         Cow::Borrowed(v.as_slice())
                     };
-                    out.push(Item {
+                    out(Item {
                         var,
                         key: Cow::Borrowed(k.as_slice()),
                         value,
@@ -987,9 +1002,9 @@ impl<'e> Transaction<'e> {
                 }
             }
         };
-        let scalar = |v: Cow<'s, [u8]>, out: &mut Vec<Item<'s>>| {
+        let scalar = |v: Cow<'s, [u8]>, out: &mut dyn FnMut(Item<'s>)| {
             if !self.excluded(head, rule, var, b"") {
-                out.push(Item {
+                out(Item {
                     var,
                     key: Cow::Borrowed(b""),
                     value: v,
@@ -997,13 +1012,13 @@ impl<'e> Transaction<'e> {
             }
         };
         let num = |n: usize| Cow::Owned(n.to_string().into_bytes());
-        let map_items = |m: Option<&'s VarMap<'e>>, out: &mut Vec<Item<'s>>| {
+        let map_items = |m: Option<&'s VarMap<'e>>, out: &mut dyn FnMut(Item<'s>)| {
             let Some(m) = m else { return };
             match sel {
                 Some(KeySel::Key(k)) => {
                     if let Some((key, v)) = m.get_key_value(k.as_str()) {
                         if !self.excluded(head, rule, var, key.as_bytes()) {
-                            out.push(Item {
+                            out(Item {
                                 var,
                                 key: Cow::Borrowed(key.as_bytes()),
                                 value: Cow::Borrowed(&**v),
@@ -1014,7 +1029,7 @@ impl<'e> Transaction<'e> {
                 _ => {
                     for (k, v) in m {
                         if keep(k.as_bytes()) {
-                            out.push(Item {
+                            out(Item {
                                 var,
                                 key: Cow::Borrowed(k.as_bytes()),
                                 value: Cow::Borrowed(&**v),
@@ -1099,7 +1114,7 @@ impl<'e> Transaction<'e> {
                     let key: &'static [u8] = if attrs { b"//@*" } else { b"/*" };
                     if !self.excluded(head, rule, var, key) {
                         for v in list {
-                            out.push(Item {
+                            out(Item {
                                 var,
                                 key: Cow::Borrowed(key),
                                 value: Cow::Borrowed(v),
@@ -1117,7 +1132,7 @@ impl<'e> Transaction<'e> {
                             FilesSizes => num(*size),
                             _ => Cow::Borrowed(&b""[..]),
                         };
-                        out.push(Item {
+                        out(Item {
                             var,
                             key: Cow::Borrowed(name.as_slice()),
                             value,
@@ -1135,7 +1150,7 @@ impl<'e> Transaction<'e> {
                 for (name, file, _) in &self.files {
                     let v = if var == MultipartFilename { file } else { name };
                     if keep(name) {
-                        out.push(Item {
+                        out(Item {
                             var,
                             key: Cow::Borrowed(name.as_slice()),
                             value: Cow::Borrowed(v.as_slice()),
@@ -1230,7 +1245,7 @@ impl<'e> Transaction<'e> {
                         } else {
                             Cow::Borrowed(k.as_bytes())
                         };
-                        out.push(Item {
+                        out(Item {
                             var,
                             key: Cow::Borrowed(k.as_bytes()),
                             value,
@@ -1249,7 +1264,7 @@ impl<'e> Transaction<'e> {
                             .find(|(n, _)| n.to_string_lossy().eq_ignore_ascii_case(k))
                             .map(|(_, v)| v.to_string_lossy().into_owned())
                     }) {
-                        out.push(Item {
+                        out(Item {
                             var,
                             key: Cow::Owned(k.clone().into_bytes()),
                             value: Cow::Owned(v.into_bytes()),
@@ -1271,7 +1286,7 @@ impl<'e> Transaction<'e> {
                     ];
                     for (k, v) in fields {
                         if keep(k) {
-                            out.push(Item {
+                            out(Item {
                                 var,
                                 key: Cow::Borrowed(k),
                                 value: v,
@@ -1300,15 +1315,6 @@ impl<'e> Transaction<'e> {
                 scalar(Cow::Owned(time_var(var).into_bytes()), out)
             }
             AuthType | RemoteUser | PathInfo | Sessionid | Userid => scalar(Cow::Borrowed(b""), out),
-        }
-        if t.count {
-            let n = out.len() - start;
-            out.truncate(start);
-            out.push(Item {
-                var,
-                key: Cow::Borrowed(b""),
-                value: num(n),
-            });
         }
     }
 
@@ -1349,11 +1355,13 @@ impl<'e> Transaction<'e> {
                             sel: key.as_ref().map(|k| KeySel::Key(k.clone())),
                             count: false,
                         };
-                        let mut items = Vec::new();
-                        self.gather(&target, rule, rule, &mut items);
-                        if let Some(i) = items.first() {
-                            out.extend_from_slice(&i.value);
-                        }
+                        let mut first = true;
+                        self.gather(&target, rule, rule, &mut |i| {
+                            if first {
+                                out.extend_from_slice(&i.value);
+                                first = false;
+                            }
+                        });
                     }
                 },
             }
