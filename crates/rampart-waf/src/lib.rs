@@ -3,6 +3,18 @@
 //! [`Engine`] holds compiled rules (`Send + Sync`); each HTTP exchange gets a [`Transaction`] that is
 //! fed the request and response piece by piece and evaluates phases 1–5. The layout follows
 //! Coraza: one file per operator, transformation and action kind.
+//!
+//! Semantics follow ModSecurity v2 where CRS depends on them: regexes run in PCRE byte mode with
+//! DOTALL (`regex::bytes`, Unicode off; possessive quantifiers and atomic groups rewritten), a
+//! rule's non-disruptive actions run once per matched value as soon as its chain link matches,
+//! `block` takes the phase's `SecDefaultAction`, REQUEST_FILENAME is percent-decoded, and only
+//! logging or disruptive matches are reported.
+//!
+//! Known limits: `XML:` understands the XPath expressions CRS uses (`/*` text nodes, `//@*`
+//! attribute values) and treats any other as `/*`; persistent collections (`initcol`, IP, GLOBAL,
+//! SESSION) live for one transaction; GEO is empty; `@rbl`, `@geoLookup`, `@inspectFile`,
+//! `@verifyCC`/`CPF`/`SSN`, `@validateSchema`/`DTD`, `@fuzzyHash` and `SecRuleUpdateActionById`
+//! are load errors rather than silently ignored.
 
 mod actions;
 mod body;
