@@ -35,6 +35,16 @@ mean() {
   fi
 }
 
+# user+system seconds of the last hyperfine run named $1 (empty without hyperfine):
+# less disturbed than wall time on a busy machine.
+cpu() {
+  [ -f "$tmp/$1.json" ] || return 0
+  local u s
+  u=$(sed -n 's/.*"user": *\([0-9.eE+-]*\).*/\1/p' "$tmp/$1.json" | head -1)
+  s=$(sed -n 's/.*"system": *\([0-9.eE+-]*\).*/\1/p' "$tmp/$1.json" | head -1)
+  awk -v u="$u" -v s="$s" 'BEGIN { printf "%.4f", u + s }'
+}
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f", a / b; else print "n/a" }'; }
 
 echo "== rampart triage (full, live host) ==" >&2
@@ -66,4 +76,10 @@ else
 fi
 printf '%-40s %10.4f s (mean of %s, %s sockets)\n' "rampart triage --only network" "$t_net" "$runs" "$n_rampart"
 printf '%-40s %10.4f s (mean of %s, %s sockets)\n' "ss -tulpn" "$t_ss" "$runs" "$n_ss"
-echo "ratio rampart network / ss -tulpn: $(ratio "$t_net" "$t_ss") (below 1 means rampart is faster)"
+echo "ratio rampart network / ss -tulpn: $(ratio "$t_net" "$t_ss") wall (below 1 means rampart is faster)"
+c_net=$(cpu network)
+c_ss=$(cpu ss)
+if [ -n "$c_net" ] && [ -n "$c_ss" ]; then
+  echo "cpu (user+sys): rampart network ${c_net} s, ss ${c_ss} s, ratio $(ratio "$c_net" "$c_ss")"
+fi
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"

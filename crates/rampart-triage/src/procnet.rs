@@ -263,12 +263,41 @@ impl ProcFs {
     pub fn socket_owners(&self) -> SocketOwners {
         let mut o = SocketOwners::default();
         let Ok(pids) = self.pids() else { return o };
-        for pid in pids {
+        // Two threads halve the wall time of the readlink storm on a 2-core server.
+        let threads = if pids.len() > 64 { 2 } else { 1 };
+        let chunk = pids.len().div_ceil(threads).max(1);
+        let parts: Vec<FdScan> = std::thread::scope(|s| {
+            let handles: Vec<_> = pids
+                .chunks(chunk)
+                .map(|c| s.spawn(move || self.scan_fds(c)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_default())
+                .collect()
+        });
+        for part in parts {
+            o.unreadable.extend(part.unreadable);
+            for (pid, fd, inode) in part.sockets {
+                let holders = o.by_inode.entry(inode).or_default();
+                if !holders.contains(&pid) {
+                    holders.push(pid);
+                }
+                o.fds.entry(pid).or_default().push((fd, inode));
+            }
+        }
+        o.pids = pids;
+        o
+    }
+
+    fn scan_fds(&self, pids: &[u32]) -> FdScan {
+        let mut r = FdScan::default();
+        for &pid in pids {
             let fd_dir = self.dir.join(pid.to_string()).join("fd");
             let rd = match fs::read_dir(&fd_dir) {
                 Ok(rd) => rd,
                 Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
-                    o.unreadable.push(pid);
+                    r.unreadable.push(pid);
                     continue;
                 }
                 // Gone since the listing.
@@ -282,17 +311,10 @@ impl ProcFs {
                     continue;
                 };
                 let fd: Option<u32> = entry.file_name().to_str().and_then(|s| s.parse().ok());
-                let pids = o.by_inode.entry(inode).or_default();
-                if !pids.contains(&pid) {
-                    pids.push(pid);
-                }
-                o.fds
-                    .entry(pid)
-                    .or_default()
-                    .push((fd.unwrap_or(u32::MAX), inode));
+                r.sockets.push((pid, fd.unwrap_or(u32::MAX), inode));
             }
         }
-        o
+        r
     }
 
     /// What `/proc/[pid]` says about one process; `None` when it is gone.
@@ -567,7 +589,16 @@ pub struct Scan {
 }
 
 #[derive(Debug, Default)]
+struct FdScan {
+    /// (pid, fd, socket inode)
+    sockets: Vec<(u32, u32, u64)>,
+    unreadable: Vec<u32>,
+}
+
+#[derive(Debug, Default)]
 pub struct SocketOwners {
+    /// Every pid seen in `/proc` during the scan.
+    pub pids: Vec<u32>,
     pub by_inode: HashMap<u64, Vec<u32>>,
     /// (fd number, socket inode) of each process that holds sockets.
     pub fds: HashMap<u32, Vec<(u32, u64)>>,

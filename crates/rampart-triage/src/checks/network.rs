@@ -320,85 +320,82 @@ impl Check for Network {
 
         // Executables that are deleted or live in temp dirs (every process, not only
         // socket holders: a miner or a backdoor need not listen).
-        match procfs.pids() {
-            Ok(pids) => {
-                for pid in pids {
-                    // One readlink per process; the full record only for suspects.
-                    match procfs.exe(pid) {
-                        Ok(e) if e.deleted || in_temp_dir(&e.path) => {}
-                        _ => continue,
+        {
+            let pids = owners.pids.clone();
+            for pid in pids {
+                // One readlink per process; the full record only for suspects.
+                match procfs.exe(pid) {
+                    Ok(e) if e.deleted || in_temp_dir(&e.path) => {}
+                    _ => continue,
+                }
+                let Some(p) = info(pid) else { continue };
+                let Ok(exe) = &p.exe else { continue };
+                let temp = in_temp_dir(&exe.path);
+                if !(exe.deleted || temp) {
+                    continue;
+                }
+                if let Some(memfd) = exe.path.strip_prefix("/memfd:") {
+                    // runc re-executes itself from a sealed memfd on purpose.
+                    if !memfd.starts_with("runc") {
+                        memfd_finding(out, &p, strip_pid(describe(&p)));
                     }
-                    let Some(p) = info(pid) else { continue };
-                    let Ok(exe) = &p.exe else { continue };
-                    let temp = in_temp_dir(&exe.path);
-                    if !(exe.deleted || temp) {
-                        continue;
-                    }
-                    if let Some(memfd) = exe.path.strip_prefix("/memfd:") {
-                        // runc re-executes itself from a sealed memfd on purpose.
-                        if !memfd.starts_with("runc") {
-                            memfd_finding(out, &p, strip_pid(describe(&p)));
-                        }
-                        continue;
-                    }
-                    // After a package upgrade a daemon runs the old, replaced binary: the
-                    // path exists again and is not in a temp dir.
-                    let replaced =
-                        exe.deleted && !temp && ctx.host.resolve(&exe.path).is_ok_and(|l| l.exists());
-                    let listens: Vec<String> = listeners
-                        .iter()
-                        .filter(|s| s.pids.contains(&pid))
-                        .map(|s| s.label())
-                        .collect();
-                    let mut ev = strip_pid(describe(&p));
-                    if !listens.is_empty() {
-                        ev.push_str(&format!("; listens on {}", listens.join(", ")));
-                    }
-                    if replaced {
-                        out.finding(
-                            Finding::new(
-                                "network.exe-replaced",
-                                Severity::Medium,
-                                Step::Ports,
-                                format!("{} (pid {pid}) runs an executable replaced on disk", p.name),
-                            )
-                            .evidence(Evidence::process(pid, ev))
-                            .remedy(format!(
-                                "Usually a package upgrade: restart the service so it runs the new, patched \
-                                 binary. If no upgrade replaced {}, treat it as a trojan.",
-                                exe.path
-                            )),
-                        );
-                        continue;
-                    }
-                    let (id, why) = if temp {
-                        (
-                            "network.exe-in-temp",
-                            format!("runs from a temp directory ({})", exe.path),
-                        )
-                    } else {
-                        (
-                            "network.deleted-exe",
-                            format!("runs a deleted executable ({})", exe.path),
-                        )
-                    };
+                    continue;
+                }
+                // After a package upgrade a daemon runs the old, replaced binary: the
+                // path exists again and is not in a temp dir.
+                let replaced = exe.deleted && !temp && ctx.host.resolve(&exe.path).is_ok_and(|l| l.exists());
+                let listens: Vec<String> = listeners
+                    .iter()
+                    .filter(|s| s.pids.contains(&pid))
+                    .map(|s| s.label())
+                    .collect();
+                let mut ev = strip_pid(describe(&p));
+                if !listens.is_empty() {
+                    ev.push_str(&format!("; listens on {}", listens.join(", ")));
+                }
+                if replaced {
                     out.finding(
                         Finding::new(
-                            id,
-                            Severity::Critical,
+                            "network.exe-replaced",
+                            Severity::Medium,
                             Step::Ports,
-                            format!("{} (pid {pid}) {why}", p.name),
+                            format!("{} (pid {pid}) runs an executable replaced on disk", p.name),
                         )
                         .evidence(Evidence::process(pid, ev))
                         .remedy(format!(
-                                "Malware deletes itself or runs from world-writable temp dirs. Copy \
-                                 /proc/{pid}/exe for analysis, then kill the process and quarantine the file."
-                            ))
-                        .action(format!("kill-quarantine pid={pid}")),
+                            "Usually a package upgrade: restart the service so it runs the new, patched \
+                         binary. If no upgrade replaced {}, treat it as a trojan.",
+                            exe.path
+                        )),
                     );
+                    continue;
                 }
+                let (id, why) = if temp {
+                    (
+                        "network.exe-in-temp",
+                        format!("runs from a temp directory ({})", exe.path),
+                    )
+                } else {
+                    (
+                        "network.deleted-exe",
+                        format!("runs a deleted executable ({})", exe.path),
+                    )
+                };
+                out.finding(
+                    Finding::new(
+                        id,
+                        Severity::Critical,
+                        Step::Ports,
+                        format!("{} (pid {pid}) {why}", p.name),
+                    )
+                    .evidence(Evidence::process(pid, ev))
+                    .remedy(format!(
+                        "Malware deletes itself or runs from world-writable temp dirs. Copy \
+                         /proc/{pid}/exe for analysis, then kill the process and quarantine the file."
+                    ))
+                    .action(format!("kill-quarantine pid={pid}")),
+                );
             }
-            Err(e) => report_error(out, &e),
         }
 
         if !owners.unreadable.is_empty() {
