@@ -7,6 +7,7 @@ use common::{raw_exchange, start_echo, start_proxy};
 use rampart_proxy::Limits;
 use std::path::Path;
 use std::time::{Duration, Instant};
+use tokio::io::AsyncWriteExt;
 
 const T: Duration = Duration::from_secs(5);
 
@@ -75,6 +76,14 @@ async fn sighup_reload_keeps_old_rules_on_error_and_swaps_on_success() {
     );
     assert_eq!(proxy.rules().generation(), 0);
 
+    // A keep-alive connection opened before the reload stays usable across it.
+    let mut kept = tokio::net::TcpStream::connect(proxy.local_addr).await.unwrap();
+    kept.write_all(b"GET /?a=two HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let before = common::read_response(&mut kept, Instant::now() + T).await;
+    assert_eq!(before.status, Some(200), "{before:?}");
+
     // A good file: the new rules replace the old ones, on the same listening socket.
     std::fs::write(
         &rules,
@@ -83,6 +92,15 @@ async fn sighup_reload_keeps_old_rules_on_error_and_swaps_on_success() {
     .unwrap();
     unsafe { libc::kill(libc::getpid(), libc::SIGHUP) };
     wait_for_log(&log, "Rules reloaded").await;
+    kept.write_all(b"GET /?a=two HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let after = common::read_response(&mut kept, Instant::now() + T).await;
+    assert_eq!(
+        after.status,
+        Some(403),
+        "the old connection gets the new rules: {after:?}"
+    );
     assert_eq!(proxy.rules().generation(), 1);
     assert_eq!(
         raw_exchange(proxy.local_addr, &get("/?a=two"), T).await.status,
