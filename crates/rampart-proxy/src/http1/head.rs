@@ -581,4 +581,39 @@ mod tests {
             parse("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n").unwrap();
         assert_eq!(h.framing, BodyFraming::Length(5));
     }
+
+    #[test]
+    fn never_panics_on_random_or_mutated_input() {
+        // A small deterministic fuzz loop: random bytes and single-byte mutations of valid heads.
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let base =
+            b"POST /a?b=c HTTP/1.1\r\nHost: x:80\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"
+                .to_vec();
+        let alphabet = b" \t\r\n:/?#%HTTP1.0\x00\x7f\xff-,;chunked";
+        for i in 0..20_000 {
+            let input: Vec<u8> = if i % 2 == 0 {
+                let len = (next() % 120) as usize;
+                (0..len)
+                    .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                    .collect()
+            } else {
+                let mut m = base.clone();
+                for _ in 0..(1 + next() % 4) {
+                    let pos = (next() % m.len() as u64) as usize;
+                    m[pos] = alphabet[(next() % alphabet.len() as u64) as usize];
+                }
+                m
+            };
+            if let Some(end) = find_head_end(&input) {
+                let _ = parse_head(&input[..end], &HeadLimits::default());
+            }
+            let _ = parse_head(&input, &HeadLimits::default());
+        }
+    }
 }

@@ -251,4 +251,27 @@ mod tests {
             Err(WireError::HeadTooLarge(_))
         ));
     }
+
+    #[tokio::test]
+    async fn chunk_decoder_never_panics_on_random_input() {
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let alphabet = b"0123456789abcdefABCDEF;=\r\n \tx\xff";
+        for _ in 0..5_000 {
+            let len = {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                (seed % 80) as usize
+            };
+            let input: Vec<u8> = (0..len)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    alphabet[(seed % alphabet.len() as u64) as usize]
+                })
+                .collect();
+            let _ = body(&input, BodyFraming::Chunked).await;
+        }
+    }
 }
