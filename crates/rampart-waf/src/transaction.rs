@@ -152,6 +152,10 @@ impl std::hash::Hasher for KeyHasher {
     }
 }
 
+/// Bigger values (request/response bodies) are transformed per rule rather than kept: a copy per
+/// transformation chain of a 13 MB body would multiply its memory.
+const CACHE_MAX_VALUE: usize = 64 * 1024;
+
 /// Variables whose values stay put (same bytes at the same address) for a whole phase.
 fn stable(v: Var) -> bool {
     use Var::*;
@@ -897,7 +901,11 @@ impl<'e> Transaction<'e> {
                     if check(&item.value, &mut caps) {
                         hit_value = Some(item.value.to_vec());
                     }
-                } else if !rule.multi_match && matches!(item.value, Cow::Borrowed(_)) && stable(item.var) {
+                } else if !rule.multi_match
+                    && matches!(item.value, Cow::Borrowed(_))
+                    && stable(item.var)
+                    && item.value.len() <= CACHE_MAX_VALUE
+                {
                     // The same values go through the same transformation chains in many rules:
                     // transform each once per phase.
                     let key = (item.value.as_ptr() as usize, item.value.len(), rule.chain_id);
