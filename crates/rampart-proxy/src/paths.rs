@@ -9,8 +9,8 @@ pub enum RulePathError {
     Missing(String),
     #[error("{0}: the pattern matches no file")]
     NoMatch(String),
-    #[error("{path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    #[error("{path}: {err}")]
+    Read { path: String, err: std::io::Error },
 }
 
 pub fn expand_rule_paths(args: &[String]) -> Result<Vec<PathBuf>, RulePathError> {
@@ -54,9 +54,9 @@ pub fn expand_rule_paths(args: &[String]) -> Result<Vec<PathBuf>, RulePathError>
 }
 
 fn read_dir(dir: &Path) -> Result<Vec<PathBuf>, RulePathError> {
-    let rd = std::fs::read_dir(dir).map_err(|source| RulePathError::Read {
+    let rd = std::fs::read_dir(dir).map_err(|err| RulePathError::Read {
         path: dir.display().to_string(),
-        source,
+        err,
     })?;
     Ok(rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
 }

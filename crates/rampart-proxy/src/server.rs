@@ -24,10 +24,10 @@ pub enum ProxyError {
     Upstream(#[from] crate::upstream::UpstreamError),
     #[error(transparent)]
     Tls(#[from] crate::tls::TlsError),
-    #[error("cannot load rules: {0}")]
+    #[error("cannot load rules")]
     Rules(#[from] rampart_waf::LoadError),
-    #[error("cannot start the runtime: {0}")]
-    Runtime(std::io::Error),
+    #[error("cannot start the runtime")]
+    Runtime(#[source] std::io::Error),
 }
 
 /// A proxy accepting connections in the background of the current tokio runtime.
@@ -192,6 +192,8 @@ pub fn run_blocking(config: ProxyConfig) -> Result<(), ProxyError> {
         .build()
         .map_err(ProxyError::Runtime)?;
     rt.block_on(async move {
+        // Cheap checks first: a bad upstream URL should not wait for the rules to compile.
+        Upstream::new(&config.upstream)?;
         let paths = config.rules.clone();
         let rules = tokio::task::spawn_blocking(move || Rules::load(paths))
             .await

@@ -8,14 +8,14 @@ use tokio_rustls::rustls;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
-    #[error("{path}: cannot read certificates: {source}")]
+    #[error("{path}: cannot read certificates")]
     Cert {
         path: String,
         source: rustls_pki_types::pem::Error,
     },
     #[error("{path}: no certificate found")]
     NoCert { path: String },
-    #[error("{path}: cannot read the private key: {source}")]
+    #[error("{path}: cannot read the private key")]
     Key {
         path: String,
         source: rustls_pki_types::pem::Error,
