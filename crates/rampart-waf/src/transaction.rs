@@ -31,6 +31,7 @@ enum RuleSel {
 }
 
 /// A value that matched, with its capture groups.
+#[derive(Default)]
 struct Hit {
     name: String,
     value: Vec<u8>,
@@ -87,7 +88,10 @@ pub struct Transaction<'e> {
     tx: VarMap<'e>,
     collections: HashMap<String, VarMap<'e>>,
     matched_var: (String, Vec<u8>),
+    /// MATCHED_VARS is `matched_vars[..mv_len]`; the entries' buffers are reused.
     matched_vars: Vec<(String, Vec<u8>)>,
+    mv_len: usize,
+    hit_pool: Vec<Hit>,
     removed_ids: Vec<IdRange>,
     removed_tags: Vec<String>,
     removed_msgs: Vec<String>,
@@ -242,6 +246,8 @@ impl<'e> Transaction<'e> {
             collections: HashMap::new(),
             matched_var: (String::new(), Vec::new()),
             matched_vars: Vec::new(),
+            mv_len: 0,
+            hit_pool: Vec::new(),
             removed_ids: Vec::new(),
             removed_tags: Vec::new(),
             removed_msgs: Vec::new(),
@@ -654,30 +660,38 @@ impl<'e> Transaction<'e> {
     /// Evaluates a rule and its chain; on a full match runs its actions. Returns whether it matched.
     fn eval_rule(&mut self, rule: &'e Rule) -> bool {
         self.cur_rule = Some(rule);
-        self.matched_vars.clear();
+        self.mv_len = 0;
         // As in ModSecurity, each link's non-disruptive actions run as soon as it matches, so a
         // chained rule can test what its parent just set (CRS 920420 sets tx.content_type).
         // The actions run once per matched value, with that value's captures and MATCHED_VAR in
         // place (CRS 920450 builds one TX variable per restricted header this way).
         let mut link = rule;
         loop {
-            let Some(hits) = self.eval_link(rule, link) else {
+            let Some(n) = self.eval_link(rule, link) else {
                 return false;
             };
-            if hits.is_empty() {
+            if n == 0 {
                 self.run_actions(link);
             }
-            for h in hits {
-                if let Some(c) = h.caps {
+            for i in 0..n {
+                if let Some(c) = self.hit_pool[i].caps.take() {
                     for (i, v) in c.into_iter().enumerate() {
                         const KEYS: [&str; 10] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
                         self.tx.insert(Cow::Borrowed(KEYS[i]), Cow::Owned(v));
                     }
                 }
                 // clone_from reuses the buffers: no allocation per match.
+                let h = &self.hit_pool[i];
                 self.matched_var.0.clone_from(&h.name);
                 self.matched_var.1.clone_from(&h.value);
-                self.matched_vars.push((h.name, h.value));
+                if self.mv_len < self.matched_vars.len() {
+                    let slot = &mut self.matched_vars[self.mv_len];
+                    slot.0.clone_from(&h.name);
+                    slot.1.clone_from(&h.value);
+                } else {
+                    self.matched_vars.push((h.name.clone(), h.value.clone()));
+                }
+                self.mv_len += 1;
                 self.run_actions(link);
             }
             match &link.chain {
@@ -882,11 +896,13 @@ impl<'e> Transaction<'e> {
 
     /// Evaluates one link of a chain: every target value, transformed, against the operator.
     /// `None` when nothing matched; an empty list for `SecAction`.
-    fn eval_link(&mut self, head: &Rule, rule: &Rule) -> Option<Vec<Hit>> {
+    /// Matches go to `self.hit_pool[..n]`, whose buffers are reused from rule to rule.
+    fn eval_link(&mut self, head: &Rule, rule: &Rule) -> Option<usize> {
         let Some(op) = &rule.operator else {
-            return Some(Vec::new());
+            return Some(0);
         };
-        let mut matches: Vec<Hit> = Vec::new();
+        let mut pool = std::mem::take(&mut self.hit_pool);
+        let mut n = 0usize;
         let mut caps = std::mem::take(&mut self.scratch_caps);
         {
             let this: &Self = self;
@@ -896,10 +912,17 @@ impl<'e> Transaction<'e> {
                     let hit = op.matches(this, v, if want_caps { Some(caps) } else { None });
                     hit != rule.negated
                 };
-                let mut hit_value: Option<Vec<u8>> = None;
+                let want = |caps: &Captures| rule.capture && !caps.is_empty();
+                let mut hit = false;
                 if rule.transforms.is_empty() {
                     if check(&item.value, &mut caps) {
-                        hit_value = Some(item.value.to_vec());
+                        push_hit(
+                            &mut pool,
+                            &mut n,
+                            &item,
+                            &item.value,
+                            want(&caps).then_some(&caps),
+                        );
                     }
                 } else if !rule.multi_match
                     && matches!(item.value, Cow::Borrowed(_))
@@ -926,32 +949,26 @@ impl<'e> Transaction<'e> {
                     };
                     let v: &[u8] = transformed.as_deref().unwrap_or(&item.value);
                     if check(v, &mut caps) {
-                        hit_value = Some(v.to_vec());
+                        push_hit(&mut pool, &mut n, &item, v, want(&caps).then_some(&caps));
                     }
                 } else {
                     let mut cur: Cow<'_, [u8]> = Cow::Borrowed(&item.value);
                     if rule.multi_match && check(&cur, &mut caps) {
-                        hit_value = Some(cur.to_vec());
+                        push_hit(&mut pool, &mut n, &item, &cur, want(&caps).then_some(&caps));
+                        hit = true;
                     }
                     for t in &rule.transforms {
                         if let Some(next) = t(&cur) {
                             cur = Cow::Owned(next);
-                            if rule.multi_match && hit_value.is_none() && check(&cur, &mut caps) {
-                                hit_value = Some(cur.to_vec());
+                            if rule.multi_match && !hit && check(&cur, &mut caps) {
+                                push_hit(&mut pool, &mut n, &item, &cur, want(&caps).then_some(&caps));
+                                hit = true;
                             }
                         }
                     }
                     if !rule.multi_match && check(&cur, &mut caps) {
-                        hit_value = Some(cur.into_owned());
+                        push_hit(&mut pool, &mut n, &item, &cur, want(&caps).then_some(&caps));
                     }
-                }
-                if let Some(v) = hit_value {
-                    let caps = (rule.capture && !caps.is_empty()).then(|| caps.clone());
-                    matches.push(Hit {
-                        name: item_name(&item),
-                        value: v,
-                        caps,
-                    });
                 }
             };
             for t in &rule.targets {
@@ -959,7 +976,8 @@ impl<'e> Transaction<'e> {
             }
         }
         self.scratch_caps = caps;
-        (!matches.is_empty()).then_some(matches)
+        self.hit_pool = pool;
+        (n > 0).then_some(n)
     }
 
     fn excluded(&self, head: &Rule, rule: &Rule, var: Var, key: &[u8]) -> bool {
@@ -1246,7 +1264,7 @@ impl<'e> Transaction<'e> {
             MatchedVar => scalar(Cow::Borrowed(&self.matched_var.1), out),
             MatchedVarName => scalar(Cow::Borrowed(self.matched_var.0.as_bytes()), out),
             MatchedVars | MatchedVarsNames => {
-                for (k, v) in &self.matched_vars {
+                for (k, v) in &self.matched_vars[..self.mv_len] {
                     if keep(k.as_bytes()) {
                         let value = if var == MatchedVars {
                             Cow::Borrowed(v.as_slice())
@@ -1387,12 +1405,22 @@ impl<'e> Transaction<'e> {
     }
 }
 
-fn item_name(i: &Item<'_>) -> String {
-    if i.key.is_empty() {
-        i.var.name().to_string()
-    } else {
-        format!("{}:{}", i.var.name(), String::from_utf8_lossy(&i.key))
+/// Records a match in the pool's next slot, reusing its buffers.
+fn push_hit(pool: &mut Vec<Hit>, n: &mut usize, item: &Item<'_>, value: &[u8], caps: Option<&Captures>) {
+    if *n == pool.len() {
+        pool.push(Hit::default());
     }
+    let h = &mut pool[*n];
+    h.name.clear();
+    h.name.push_str(item.var.name());
+    if !item.key.is_empty() {
+        h.name.push(':');
+        h.name.push_str(&String::from_utf8_lossy(&item.key));
+    }
+    h.value.clear();
+    h.value.extend_from_slice(value);
+    h.caps = caps.cloned();
+    *n += 1;
 }
 
 /// `%XX` decoding only (no `+`); invalid escapes stay as they are.
