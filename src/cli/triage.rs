@@ -38,7 +38,10 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     let title = if host.is_live() {
         format!("Rampart triage of {} (live)", hostname())
     } else {
-        format!("Rampart triage of the root file system at {}", host.root_dir().display())
+        format!(
+            "Rampart triage of the root file system at {}",
+            host.root_dir().display()
+        )
     };
     let ctx = Context::new(
         host,

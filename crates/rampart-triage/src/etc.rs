@@ -169,7 +169,9 @@ impl Accounts {
 
     /// Members of a group: listed members plus users whose primary group it is.
     pub fn group_members(&self, name: &str) -> Vec<String> {
-        let Some(g) = self.group(name) else { return Vec::new() };
+        let Some(g) = self.group(name) else {
+            return Vec::new();
+        };
         let mut v = g.members.clone();
         for p in &self.passwd {
             if p.gid == g.gid && !v.contains(&p.name) {
@@ -196,7 +198,11 @@ fn parse_lines<T>(
         let line = i as u64 + 1;
         let trimmed = raw.trim_end_matches('\r');
         // NIS compat entries and blank lines carry no local account.
-        if trimmed.is_empty() || trimmed.starts_with('+') || trimmed.starts_with('-') || trimmed.starts_with('#') {
+        if trimmed.is_empty()
+            || trimmed.starts_with('+')
+            || trimmed.starts_with('-')
+            || trimmed.starts_with('#')
+        {
             continue;
         }
         match parse(line, trimmed) {

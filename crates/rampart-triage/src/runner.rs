@@ -42,7 +42,10 @@ pub fn run(ctx: &Context, checks: &[Box<dyn Check>]) -> Report {
             .map(|(h, check)| {
                 h.join().unwrap_or_else(|_| {
                     let mut out = Out::new(check.name());
-                    out.error(check.name(), "check crashed; this is a bug in Rampart, please report it");
+                    out.error(
+                        check.name(),
+                        "check crashed; this is a bug in Rampart, please report it",
+                    );
                     out
                 })
             })

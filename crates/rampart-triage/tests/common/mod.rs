@@ -20,7 +20,8 @@ sshd:x:100:65534::/run/sshd:/usr/sbin/nologin\n\
 alice:x:1000:1000:Alice,,,:/home/alice:/bin/bash\n";
 
 // Hashes below are dummies of the right shape, never real secrets.
-pub const CLEAN_SHADOW: &str = "root:$y$j9T$abcdefghijklmnopqrstu.$0123456789012345678901234567890123456789012:19700:0:99999:7:::\n\
+pub const CLEAN_SHADOW: &str =
+    "root:$y$j9T$abcdefghijklmnopqrstu.$0123456789012345678901234567890123456789012:19700:0:99999:7:::\n\
 daemon:*:19700:0:99999:7:::\n\
 bin:*:19700:0:99999:7:::\n\
 www-data:*:19700:0:99999:7:::\n\
