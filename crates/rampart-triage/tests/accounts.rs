@@ -277,6 +277,26 @@ fn recent_home_counts_when_shadow_is_unreadable() {
 }
 
 #[test]
+fn docker_group_members_are_root_equivalent() {
+    let h = FakeHost::new();
+    append(&h, "/etc/group", "docker:x:999:alice\nshadow:x:42:\n");
+    let r = run(&h);
+    let f = expect_id(&r, "accounts.root-group");
+    assert_eq!(f.severity, Severity::Medium);
+    assert!(
+        f.title.contains("docker") && f.title.contains("alice"),
+        "{}",
+        f.title
+    );
+    assert_eq!(f.evidence[0].location, "/etc/group:7");
+    assert_eq!(
+        with_id(&r, "accounts.root-group").len(),
+        1,
+        "empty shadow group is fine"
+    );
+}
+
+#[test]
 fn sudoers_grants_with_includes() {
     let h = FakeHost::new();
     h.write_mode(

@@ -27,7 +27,7 @@ fn with_dpkg() -> FakeHost {
     );
     h.write(
         "/var/lib/dpkg/info/cron.list",
-        "/etc/cron.d/packaged\n/lib/systemd/system/cron.service\n/etc/cron.daily/packaged\n",
+        "/etc/cron.d/packaged\n/lib/systemd/system/cron.service\n/etc/cron.daily/packaged\n/etc/init.d/cron\n",
     );
     h.write_mode("/usr/bin/passwd", "ELF", 0o4755);
     h
@@ -54,6 +54,11 @@ fn clean_host_has_nothing_to_report() {
         "alias ls='ls --color=auto'\n. \"$HOME/.cargo/env\"\n",
     );
     h.write("/etc/ld.so.preload", "# nothing\n\n");
+    h.write_mode(
+        "/etc/init.d/cron",
+        "#!/bin/sh\n. /lib/lsb/init-functions\nDAEMON=/usr/sbin/cron\nrm -f /tmp/.X0-lock\nstart-stop-daemon --start --exec $DAEMON\n",
+        0o755,
+    );
     let r = run(&h);
     assert!(r.findings.is_empty(), "{:#?}", r.findings);
     assert!(r.errors.is_empty(), "{:#?}", r.errors);
@@ -206,6 +211,24 @@ fn cron_daily_script_and_binary() {
     let jobs = with_id(&r, "persistence.cron-job");
     assert_eq!(jobs.len(), 1, "only the unowned, unsuspicious script: {jobs:#?}");
     assert!(jobs[0].title.contains("/etc/cron.weekly/backup"));
+}
+
+#[test]
+fn init_and_motd_scripts() {
+    let h = with_dpkg();
+    h.write_mode(
+        "/etc/init.d/networking-helper",
+        "#!/bin/sh\n/var/tmp/.n/helper &\n",
+        0o755,
+    );
+    h.write_mode("/etc/update-motd.d/99-stats", "#!/bin/sh\nuptime\n", 0o755);
+    let r = run(&h);
+    let f = expect_id(&r, "persistence.initd-suspicious");
+    assert_eq!(f.evidence[0].location, "/etc/init.d/networking-helper:2");
+    assert!(f.title.starts_with("Init script"), "{}", f.title);
+    let m = expect_id(&r, "persistence.motd-unowned");
+    assert_eq!(m.severity, Severity::Low);
+    expect_no_id(&r, "persistence.initd-unowned");
 }
 
 #[test]

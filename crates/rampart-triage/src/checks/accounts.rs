@@ -58,6 +58,7 @@ impl Check for Accounts {
         odd_names(db, out);
         recent(ctx, db, uid_min, out);
         sudo_groups(db, out);
+        root_equivalent_groups(db, out);
         sudo_rules(ctx, out);
         authorized_keys(ctx, db, uid_min, out);
         drop_unsafe_actions(out);
@@ -499,6 +500,43 @@ fn sudo_groups(db: &Db, out: &mut Out) {
             ))
             .remedy(format!(
                 "Remove anyone who should not be an administrator: `gpasswd -d USER {g}`."
+            )),
+        );
+    }
+}
+
+/// Groups whose members are root in all but name.
+const ROOT_EQUIVALENT_GROUPS: &[(&str, &str)] = &[
+    ("root", "group root owns system files"),
+    ("docker", "any docker member can mount / into a container"),
+    ("lxd", "any lxd member can start a privileged container"),
+    ("disk", "disk members read and write raw block devices"),
+    ("shadow", "shadow members read every password hash"),
+];
+
+fn root_equivalent_groups(db: &Db, out: &mut Out) {
+    for (g, why) in ROOT_EQUIVALENT_GROUPS {
+        let Some(entry) = db.group(g) else { continue };
+        // Only listed members: the group's own system user (uid = gid) is expected.
+        let members: Vec<&String> = entry.members.iter().filter(|m| *m != "root").collect();
+        if members.is_empty() {
+            continue;
+        }
+        let names: Vec<String> = members.iter().map(|m| shown(m)).collect();
+        out.finding(
+            Finding::new(
+                "accounts.root-group",
+                Severity::Medium,
+                Step::Accounts,
+                format!("Members of {g} are as good as root: {}", names.join(", ")),
+            )
+            .evidence(Evidence::file(
+                GROUP,
+                Some(entry.line),
+                format!("{g}: {} ({why})", names.join(", ")),
+            ))
+            .remedy(format!(
+                "Remove members who should not be administrators: `gpasswd -d USER {g}`."
             )),
         );
     }

@@ -45,6 +45,9 @@ impl Check for Persistence {
             let owners = Owners(dpkg.as_ref());
             startup::check(ctx, out);
             cron::check(ctx, &owners, out);
+            for (dir, kind) in BOOT_SCRIPTS {
+                cron::scripts_in(ctx, &owners, dir, kind, out);
+            }
             systemd::check(ctx, &owners, out);
             match walk.join() {
                 Ok(w) => suid::report(ctx, w, &owners, out),
@@ -53,6 +56,28 @@ impl Check for Persistence {
         });
     }
 }
+
+/// Script directories that run as root at boot or at every login.
+const BOOT_SCRIPTS: &[(&str, &cron::ScriptKind)] = &[
+    (
+        "/etc/init.d",
+        &cron::ScriptKind {
+            suspicious: "persistence.initd-suspicious",
+            binary: "persistence.initd-binary",
+            unowned: "persistence.initd-unowned",
+            label: "Init script",
+        },
+    ),
+    (
+        "/etc/update-motd.d",
+        &cron::ScriptKind {
+            suspicious: "persistence.motd-suspicious",
+            binary: "persistence.motd-binary",
+            unowned: "persistence.motd-unowned",
+            label: "Login (motd) script",
+        },
+    ),
+];
 
 /// Package ownership of files, when the host has a dpkg database.
 pub(crate) struct Owners<'a>(Option<&'a Dpkg>);

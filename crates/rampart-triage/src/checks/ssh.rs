@@ -161,7 +161,7 @@ impl View<'_> {
             return values
                 .into_iter()
                 .map(|d| {
-                    let evidence = match in_files.iter().find(|f| f.value.eq_ignore_ascii_case(&d.value)) {
+                    let evidence = match in_files.iter().find(|f| same_value(&f.value, &d.value)) {
                         Some(f) => from_file(f, " (confirmed by sshd -T)"),
                         None => Evidence::at(
                             "sshd -T",
@@ -207,6 +207,15 @@ impl View<'_> {
     fn value(&self, key: &str) -> Option<Setting> {
         self.settings(key).into_iter().next()
     }
+}
+
+/// sshd -T prints some values in another spelling than the file used.
+fn same_value(file: &str, effective: &str) -> bool {
+    let norm = |v: &str| match v.to_ascii_lowercase().as_str() {
+        "prohibit-password" => "without-password".to_string(),
+        other => other.to_string(),
+    };
+    norm(file) == norm(effective)
 }
 
 fn files_list(cfg: &SshdConfig) -> String {

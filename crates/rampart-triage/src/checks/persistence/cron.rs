@@ -111,8 +111,31 @@ pub fn check(ctx: &Context, owners: &Owners, out: &mut Out) {
     }
     for dir in RUN_PARTS_DIRS {
         for path in list(ctx, dir, out) {
-            script(ctx, owners, &path, out);
+            script(ctx, owners, &path, &CRON_SCRIPT, out);
         }
+    }
+}
+
+/// What a directory of start-up scripts is called in findings.
+pub struct ScriptKind {
+    pub suspicious: &'static str,
+    pub binary: &'static str,
+    pub unowned: &'static str,
+    /// "Cron script", "Init script"…
+    pub label: &'static str,
+}
+
+const CRON_SCRIPT: ScriptKind = ScriptKind {
+    suspicious: "persistence.cron-suspicious",
+    binary: "persistence.cron-binary",
+    unowned: "persistence.cron-job",
+    label: "Cron script",
+};
+
+/// Runs `script` on every file of `dir` (missing directory: nothing).
+pub fn scripts_in(ctx: &Context, owners: &Owners, dir: &str, kind: &ScriptKind, out: &mut Out) {
+    for path in list(ctx, dir, out) {
+        script(ctx, owners, &path, kind, out);
     }
 }
 
@@ -243,7 +266,7 @@ fn crontab_file(ctx: &Context, owners: &Owners, path: &str, system: bool, user: 
 
 /// A run-parts script: binary programs and planted lines are findings; unowned scripts
 /// are listed.
-fn script(ctx: &Context, owners: &Owners, path: &str, out: &mut Out) {
+fn script(ctx: &Context, owners: &Owners, path: &str, kind: &ScriptKind, out: &mut Out) {
     let Ok(md) = ctx.host.symlink_metadata(path) else {
         return;
     };
@@ -256,7 +279,7 @@ fn script(ctx: &Context, owners: &Owners, path: &str, out: &mut Out) {
             if suspicious::is_temp_path(&t) {
                 out.finding(
                     Finding::new(
-                        "persistence.cron-suspicious",
+                        kind.suspicious,
                         Severity::Critical,
                         Step::Persistence,
                         format!("{path} runs a program in a temp directory"),
@@ -278,7 +301,7 @@ fn script(ctx: &Context, owners: &Owners, path: &str, out: &mut Out) {
         if !matches!(owner, Some(Some(_))) {
             out.finding(
                 Finding::new(
-                    "persistence.cron-binary",
+                    kind.binary,
                     Severity::High,
                     Step::Persistence,
                     format!("{path} is a compiled program that no package installed"),
@@ -288,7 +311,10 @@ fn script(ctx: &Context, owners: &Owners, path: &str, out: &mut Out) {
                     None,
                     format!("{} bytes, not a script", bytes.len()),
                 ))
-                .remedy("Cron scripts are shell scripts; copy this binary aside for analysis and remove it."),
+                .remedy(format!(
+                    "{}s are shell scripts; copy this binary aside for analysis and remove it.",
+                    kind.label
+                )),
             );
         }
         return;
@@ -304,8 +330,8 @@ fn script(ctx: &Context, owners: &Owners, path: &str, out: &mut Out) {
         if !signals.is_empty() {
             flagged = true;
             out.finding(suspicious_finding(
-                "persistence.cron-suspicious",
-                &format!("Cron script {path}"),
+                kind.suspicious,
+                &format!("{} {path}", kind.label),
                 path,
                 Some(i as u64 + 1),
                 t,
@@ -316,10 +342,10 @@ fn script(ctx: &Context, owners: &Owners, path: &str, out: &mut Out) {
     if !flagged && owner == Some(None) {
         out.finding(
             Finding::new(
-                "persistence.cron-job",
+                kind.unowned,
                 Severity::Low,
                 Step::Persistence,
-                format!("{path} is not installed by any package"),
+                format!("{} {path} is not installed by any package", kind.label),
             )
             .evidence(Evidence::file(
                 path.to_string(),
