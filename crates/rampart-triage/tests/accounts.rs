@@ -127,6 +127,17 @@ fn empty_password_in_shadow_and_in_passwd() {
     let r = run(&h);
     let f = expect_id(&r, "accounts.empty-password");
     assert_eq!(f.evidence[0].location, "/etc/passwd:7");
+
+    // A second root account with no password is locked, not given a new password.
+    let h = FakeHost::new();
+    append(&h, "/etc/passwd", "toor:x:0:0::/root:/bin/sh\n");
+    append(&h, "/etc/shadow", "toor::19700:0:99999:7:::\n");
+    let f = run(&h)
+        .findings
+        .into_iter()
+        .find(|f| f.id == "accounts.empty-password")
+        .unwrap();
+    assert_eq!(f.action.as_deref(), Some("account-lock user=toor"));
 }
 
 #[allow(non_snake_case)]

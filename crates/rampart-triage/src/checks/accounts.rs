@@ -208,7 +208,8 @@ fn effective_hash(db: &Db, p: &PasswdEntry) -> Option<(HashKind, Evidence)> {
 }
 
 fn rotate_or_lock(p: &PasswdEntry, uid_min: u32) -> String {
-    if p.uid != 0 && p.uid < uid_min {
+    // Service accounts and second root accounts should not log in at all.
+    if (p.uid != 0 && p.uid < uid_min) || (p.uid == 0 && p.name != "root") {
         format!("account-lock user={}", p.name)
     } else {
         format!("passwd-rotate user={}", p.name)
@@ -420,7 +421,7 @@ fn recent(ctx: &Context, db: &Db, uid_min: u32, out: &mut Out) {
                     Some(s.line),
                     format!(
                         "password last set {} ({} days ago)",
-                        date(lc as i64 * 86_400),
+                        &date(lc as i64 * 86_400)[..10],
                         today - lc
                     ),
                 )
