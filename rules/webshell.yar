@@ -223,3 +223,32 @@ rule php_password_gate
     condition:
         $a
 }
+
+rule asp_server_object_shell
+{
+    meta:
+        description = "ASP page instantiates a command shell COM object server-side (WScript.Shell / Shell.Application by CLSID)"
+        score = 100
+    strings:
+        $o = "runat" nocase
+        $c1 = "72C24DD5-D70A-438B-8A42-98424B88AFB8" nocase
+        $c2 = "F935DC22-1CF0-11D0-ADB9-00C04FD58A0B" nocase
+        $c3 = "13709620-C279-11CE-A49E-444553540000" nocase
+    condition:
+        $o and any of ($c*)
+}
+
+rule asp_encoded_server_script
+{
+    meta:
+        description = "Server-side script hidden with the Microsoft Script Encoder (VBScript.Encode / JScript.Encode)"
+        score = 100
+    strings:
+        $l1 = /language[ \t]*=[ \t]*["']?(VBScript|JScript)\.Encode/ nocase
+        $m = "#@~^"
+        $e = "^#~@"
+        $p1 = "<%"
+        $p2 = "runat" nocase
+    condition:
+        uint32(0) != 0x474e5089 and ($l1 or ($m and $e)) and any of ($p*)
+}

@@ -183,7 +183,11 @@ fn raw_signals(src: &[u8], layer: u8, reasons: &mut Vec<Reason>) {
         if lex_php::find(src, f).is_some() {
             reasons.push(Reason {
                 signal: "fingerprint.family",
-                weight: 60,
+                weight: if matches!(&f[..2], b"We" | b"we" | b"WS") {
+                    60
+                } else {
+                    100
+                },
                 line: 0,
                 layer,
                 detail: format!(
@@ -1069,6 +1073,7 @@ impl Ctx<'_> {
                                         | "gzdecode"
                                         | "str_rot13"
                                         | "hex2bin"
+                                        | "unescape"
                                         | "frombase64string"
                                         | "decodebuffer"
                                         | "pack"
@@ -1081,7 +1086,7 @@ impl Ctx<'_> {
                                 if v.steps.len() + v.pieces > 1 {
                                     self.reason(
                                         "deobf.hidden-name",
-                                        if is_exec_name(&v.bytes).is_some() { 100 } else { 60 },
+                                        100,
                                         i,
                                         format!("`{d}` built by {}", v.steps.join("(")),
                                     );
@@ -1706,7 +1711,7 @@ impl Ctx<'_> {
                         .is_some_and(|a| (a.0..a.1).any(|k| self.is_source(k).is_some()));
                     self.reason(
                         "php.flow.upload",
-                        if direct { 100 } else { 60 },
+                        if direct { 100 } else { 70 },
                         i,
                         format!("{name}() to a path from request input {d}"),
                     );
@@ -1783,7 +1788,7 @@ impl Ctx<'_> {
             | "deletefolder" | "createfolder" | "copyfolder" | "writealltext" | "writeallbytes"
             | "appendalltext" | "saveas" | "fileoutputstream" | "filewriter" | "randomaccessfile"
             | "printwriter"
-                if call =>
+                if call || (vbs && member) =>
             {
                 ("file", format!("{name}()"))
             }

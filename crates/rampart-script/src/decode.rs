@@ -152,6 +152,33 @@ pub fn url(s: &[u8], plus_is_space: bool) -> Vec<u8> {
     out
 }
 
+/// JavaScript/VBScript `unescape`: `%XX` and `%uXXXX`.
+pub fn unescape(s: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        if s[i] == b'%' {
+            if s.get(i + 1) == Some(&b'u') && i + 6 <= s.len() {
+                if let Ok(cp) = u32::from_str_radix(&String::from_utf8_lossy(&s[i + 2..i + 6]), 16) {
+                    crate::token::push_utf8(&mut out, cp);
+                    i += 6;
+                    continue;
+                }
+            }
+            if i + 3 <= s.len() {
+                if let Ok(b) = u8::from_str_radix(&String::from_utf8_lossy(&s[i + 1..i + 3]), 16) {
+                    out.push(b);
+                    i += 3;
+                    continue;
+                }
+            }
+        }
+        out.push(s[i]);
+        i += 1;
+    }
+    out
+}
+
 /// Shannon entropy in bits per byte.
 pub fn entropy(s: &[u8]) -> f64 {
     if s.is_empty() {

@@ -53,6 +53,7 @@ const DECODERS: &[&str] = &[
     "sprintf",
     "frombase64string",
     "decodebuffer",
+    "unescape",
     "decode",
     "getstring",
 ];
@@ -258,6 +259,7 @@ impl Evaluator<'_> {
         let b = std::mem::take(&mut v.bytes);
         let out = match f {
             "base64_decode" | "frombase64string" | "decodebuffer" | "decode" => decode::base64(&b),
+            "unescape" => decode::unescape(&b),
             "gzinflate" => decode::inflate(&b)?,
             "gzuncompress" => decode::zlib(&b).or_else(|| decode::inflate(&b))?,
             "gzdecode" => decode::gunzip(&b)?,

@@ -106,11 +106,10 @@ pub fn find_ci(hay: &[u8], needle: &[u8]) -> Option<usize> {
     }
     let f0 = needle[0].to_ascii_lowercase();
     let f1 = needle[0].to_ascii_uppercase();
+    let last = hay.len() - needle.len();
     let mut i = 0;
-    while i + needle.len() <= hay.len() {
-        let p = hay[i..hay.len() - needle.len() + 1]
-            .iter()
-            .position(|&b| b == f0 || b == f1)?;
+    while i <= last {
+        let p = memchr::memchr2(f0, f1, &hay[i..=last])?;
         i += p;
         if hay[i..i + needle.len()].eq_ignore_ascii_case(needle) {
             return Some(i);
