@@ -275,39 +275,51 @@ impl<'e> Transaction<'e> {
     }
 
     pub fn process_uri(&mut self, method: &str, uri: &str, http_version: &str) {
-        self.method = method.as_bytes().to_vec();
-        self.uri_raw = uri.as_bytes().to_vec();
-        self.protocol = http_version.as_bytes().to_vec();
-        self.request_line = format!("{method} {uri} {http_version}").into_bytes();
+        self.process_uri_bytes(method.as_bytes(), uri.as_bytes(), http_version.as_bytes());
+    }
+
+    /// [`Self::process_uri`] with the request line's raw bytes (no UTF-8 conversion).
+    pub fn process_uri_bytes(&mut self, method: &[u8], uri: &[u8], http_version: &[u8]) {
+        self.method = method.to_vec();
+        self.uri_raw = uri.to_vec();
+        self.protocol = http_version.to_vec();
+        let mut line = Vec::with_capacity(method.len() + uri.len() + http_version.len() + 2);
+        for (i, part) in [method, uri, http_version].iter().enumerate() {
+            if i > 0 {
+                line.push(b' ');
+            }
+            line.extend_from_slice(part);
+        }
+        self.request_line = line;
         // An absolute-form target keeps only path and query in REQUEST_URI.
-        let rel = match uri.find("://") {
+        let rel: &[u8] = match memchr::memmem::find(uri, b"://") {
             Some(p)
-                if uri[..p]
-                    .bytes()
-                    .all(|c| c.is_ascii_alphanumeric() || b"+-.".contains(&c))
-                    && p > 0 =>
+                if p > 0
+                    && uri[..p]
+                        .iter()
+                        .all(|c| c.is_ascii_alphanumeric() || b"+-.".contains(c)) =>
             {
                 let after = &uri[p + 3..];
-                after.find('/').map_or("/", |s| &after[s..])
+                memchr::memchr(b'/', after).map_or(&b"/"[..], |s| &after[s..])
             }
             _ => uri,
         };
-        self.uri = rel.as_bytes().to_vec();
-        let (path, query) = match rel.find('?') {
+        self.uri = rel.to_vec();
+        let (path, query) = match memchr::memchr(b'?', rel) {
             Some(q) => (&rel[..q], &rel[q + 1..]),
-            None => (rel, ""),
+            None => (rel, &b""[..]),
         };
-        let path = path.split('#').next().unwrap_or("");
+        let path = &path[..memchr::memchr(b'#', path).unwrap_or(path.len())];
         // REQUEST_FILENAME is the percent-decoded path (as in ModSecurity and Coraza).
-        self.filename = percent_decode(path.as_bytes());
+        self.filename = percent_decode(path);
         let base_at = self
             .filename
             .iter()
             .rposition(|&c| c == b'/' || c == b'\\')
             .map_or(0, |p| p + 1);
         self.basename = self.filename[base_at..].to_vec();
-        self.query = query.as_bytes().to_vec();
-        self.args_get = body::urlencoded::parse(query.as_bytes(), self.engine.config().argument_separator);
+        self.query = query.to_vec();
+        self.args_get = body::urlencoded::parse(query, self.engine.config().argument_separator);
         self.args_get.truncate(self.engine.config().arguments_limit);
     }
 

@@ -300,3 +300,22 @@ fn arguments_limit() {
     );
     assert_eq!(ids(&tx), [1, 2]);
 }
+
+#[test]
+fn uri_variables() {
+    let e = engine(
+        r#"
+SecRule REQUEST_FILENAME "@rx ^/a b/c\xff\.php$" "id:1,phase:1,pass,log"
+SecRule REQUEST_BASENAME "@rx ^c\xff\.php$" "id:2,phase:1,pass,log"
+SecRule REQUEST_URI "@streq /a%20b/c%ff.php?x=1" "id:3,phase:1,pass,log"
+SecRule REQUEST_URI_RAW "@beginsWith http://h" "id:4,phase:1,pass,log"
+SecRule QUERY_STRING "@streq x=1" "id:5,phase:1,pass,log"
+SecRule REQUEST_LINE "@endsWith HTTP/1.0" "id:6,phase:1,pass,log"
+SecRule ARGS_GET:x "@eq 1" "id:7,phase:1,pass,log"
+"#,
+    );
+    let mut tx = e.transaction(ConnInfo::default());
+    tx.process_uri_bytes(b"GET", b"http://h/a%20b/c%ff.php?x=1", b"HTTP/1.0");
+    tx.process_request_headers();
+    assert_eq!(ids(&tx), [1, 2, 3, 4, 5, 6, 7]);
+}
