@@ -18,8 +18,9 @@ pub struct Args {
     /// Exit 1 when a finding at or above this severity is found.
     #[arg(long, value_name = "SEVERITY", default_value = "high")]
     fail_on: Severity,
-    /// Verify every file of every installed package (slower), not only the binaries
-    /// rootkits replace.
+    /// Slower and complete: verify every file of every installed package (not only the
+    /// binaries rootkits replace) and search all of /home and /root for SUID files (not
+    /// only five levels deep).
     #[arg(long)]
     deep: bool,
     /// Do not probe the local web server for admin paths.
