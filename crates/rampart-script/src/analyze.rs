@@ -211,6 +211,11 @@ struct Ctx<'a> {
     web_controls: bool,
     /// A PHP string literal names an exec function outside of feature checks.
     exec_literal: bool,
+    /// Variables assigned (or bound) anywhere in the file: others read in global scope come
+    /// from outside, e.g. register_globals request input.
+    assigned: HashSet<String>,
+    /// File operations (unlink, rmdir, chmod …) whose arguments carry request input.
+    fs_ops: HashSet<String>,
     consts: HashMap<String, Option<Vec<u8>>>,
     funcs: HashMap<String, (u32, Vec<String>)>,
     reasons: Vec<Reason>,
@@ -394,6 +399,8 @@ fn analyze_tokens(
         scope: Vec::new(),
         web_controls,
         exec_literal: false,
+        assigned: HashSet::new(),
+        fs_ops: HashSet::new(),
         consts: HashMap::new(),
         funcs: HashMap::new(),
         reasons: Vec::new(),
@@ -876,6 +883,7 @@ impl Ctx<'_> {
                 lists.push((names, i + 1, end));
             }
         }
+        self.assigned.extend(assigns.iter().map(|a| a.1.clone()));
         // foreach (EXPR as $k => $v)
         let mut foreach: Vec<(usize, usize, Vec<String>)> = Vec::new();
         for i in 0..n {
@@ -1261,6 +1269,17 @@ impl Ctx<'_> {
                 _ => {}
             }
         }
+        if self.fs_ops.len() >= 4 {
+            let mut ops: Vec<_> = self.fs_ops.iter().cloned().collect();
+            ops.sort();
+            let w = if self.fs_ops.len() >= 5 { 100 } else { 40 };
+            self.reason(
+                "php.file-manager",
+                w,
+                0,
+                format!("request input names the files of {}", ops.join(", ")),
+            );
+        }
         if has_source && !cmd_sinks.is_empty() {
             let mut names: Vec<_> = cmd_sinks.iter().cloned().collect();
             names.sort();
@@ -1289,6 +1308,40 @@ impl Ctx<'_> {
             );
         }
         payloads
+    }
+
+    /// The first variable of `r` that is read in global scope but never assigned, bound or
+    /// declared anywhere in the file (register_globals shells take their input that way).
+    fn unbound_global(&self, r: (usize, usize)) -> Option<String> {
+        for k in r.0..r.1.min(self.toks.len()) {
+            if let Some(Tok::Var(v)) = self.tok(k) {
+                if self.scope.get(k) == Some(&0)
+                    && v != "$"
+                    && v != "this"
+                    && !PHP_SUPERGLOBALS.contains(&v.as_str())
+                    && !matches!(
+                        v.as_str(),
+                        "_server" | "_env" | "_session" | "globals" | "argv" | "argc"
+                    )
+                    && !self.assigned.contains(v)
+                    && !self.bound_elsewhere(v)
+                {
+                    return Some(v.clone());
+                }
+            }
+        }
+        None
+    }
+
+    /// Bound by foreach, list(), global, static, catch or a parameter anywhere in the file.
+    fn bound_elsewhere(&self, v: &str) -> bool {
+        self.toks.iter().enumerate().any(|(k, t)| {
+            matches!(&t.tok, Tok::Var(x) if x == v)
+                && (self.scope.get(k) != Some(&0)
+                    || matches!(self.tok(k.wrapping_sub(1)), Some(Tok::Ident(w)) if matches!(w.as_str(), "as" | "global" | "static" | "list"))
+                    || matches!(self.tok(k.wrapping_sub(1)), Some(Tok::Op("=>" | "&" | "," | "(" | "[")))
+                    || matches!(self.tok(k + 1), Some(Tok::Op("=" | ".=" | "+=" | "++" | "--" | "->" | "[")) ))
+        })
     }
 
     /// A string literal that is exactly an exec function's name, not inside a feature check
@@ -1518,8 +1571,43 @@ impl Ctx<'_> {
                     i,
                     format!("request input {src} reaches {name}()"),
                 );
+            } else if let Some(v) = self.unbound_global(arg) {
+                self.reason(
+                    "php.flow.command-global",
+                    100,
+                    i,
+                    format!(
+                        "${v}, never set in this file (register_globals request input), reaches {name}()"
+                    ),
+                );
             }
             return;
+        }
+        if matches!(
+            name,
+            "unlink"
+                | "rmdir"
+                | "mkdir"
+                | "chmod"
+                | "rename"
+                | "fopen"
+                | "readfile"
+                | "file_get_contents"
+                | "opendir"
+                | "scandir"
+                | "touch"
+                | "chdir"
+                | "highlight_file"
+                | "show_source"
+                | "fpassthru"
+                | "copy"
+                | "move_uploaded_file"
+                | "file_put_contents"
+                | "chown"
+                | "symlink"
+        ) && args.first().is_some_and(|a| self.tainted_in(a.0, a.1).is_some())
+        {
+            self.fs_ops.insert(name.to_string());
         }
         if matches!(
             name,
