@@ -211,6 +211,9 @@ struct Ctx<'a> {
     web_controls: bool,
     /// A PHP string literal names an exec function outside of feature checks.
     exec_literal: bool,
+    /// Request-controlled database connection / SQL seen (ASP.NET, JSP).
+    db: (bool, bool),
+    db_reported: bool,
     /// Variables assigned (or bound) anywhere in the file: others read in global scope come
     /// from outside, e.g. register_globals request input.
     assigned: HashSet<String>,
@@ -400,6 +403,8 @@ fn analyze_tokens(
         web_controls,
         exec_literal: false,
         assigned: HashSet::new(),
+        db: (false, false),
+        db_reported: false,
         fs_ops: HashSet::new(),
         consts: HashMap::new(),
         funcs: HashMap::new(),
@@ -1853,6 +1858,59 @@ impl Ctx<'_> {
             (i + 1, e)
         };
         let vbs = self.flavor == Flavor::Vbs;
+        // Database shells: the request supplies both the connection and the SQL.
+        let db_conn = matches!(
+            name,
+            "sqlconnection" | "oledbconnection" | "odbcconnection" | "mysqlconnection" | "getconnection"
+        ) && call;
+        let db_cmd = matches!(
+            name,
+            "sqlcommand" | "oledbcommand" | "odbccommand" | "mysqlcommand" | "executequery" | "executeupdate"
+        ) && call;
+        let prop = matches!(name, "connectionstring" | "commandtext")
+            && member
+            && matches!(self.tok(i + 1), Some(Tok::Op("=")));
+        if db_conn || db_cmd || prop {
+            let r = if prop {
+                (i + 2, self.expr_end(i + 2))
+            } else {
+                range
+            };
+            if self.tainted_in(r.0, r.1).is_some() {
+                if db_conn || name == "connectionstring" {
+                    self.db.0 = true;
+                } else {
+                    self.db.1 = true;
+                }
+                if self.db == (true, true) && !self.db_reported {
+                    self.db_reported = true;
+                    self.reason(
+                        "flow.sql-shell",
+                        100,
+                        i,
+                        "request input supplies both the database connection and the SQL to run".into(),
+                    );
+                }
+            }
+            return;
+        }
+        // JScript.NET `eval(code, "unsafe")`: full trust for the evaluated code.
+        if name == "eval" && call && self.flavor == Flavor::JScript {
+            if let Some((_, args)) = self.args(i + 1) {
+                let ev = self.evaluator();
+                if args.iter().skip(1).any(|a| {
+                    ev.concat(a.0, a.1, 0)
+                        .is_some_and(|(v, _)| v.bytes.eq_ignore_ascii_case(b"unsafe"))
+                }) {
+                    self.reason(
+                        "flow.code",
+                        100,
+                        i,
+                        "JScript eval(…, \"unsafe\") runs code with full trust".into(),
+                    );
+                }
+            }
+        }
         let (kind, label): (&str, String) = match name {
             "eval"
                 if !member
