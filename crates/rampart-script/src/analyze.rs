@@ -668,7 +668,7 @@ impl Ctx<'_> {
                 && k > a
                 && matches!(self.tok(k - 1), Some(Tok::Var(_) | Tok::Ident(_) | Tok::Op("]")))
                 && self.is_source(k - 1).is_none()
-                && !matches!(self.tok(k - 1), Some(Tok::Var(v)) if v == "_server")
+                && !matches!(self.tok(k - 1), Some(Tok::Var(v)) if v == "_server" || v == "globals")
             {
                 if let Some(c) = matching(self.toks, k, b) {
                     k = c + 1;
@@ -1349,6 +1349,10 @@ impl Ctx<'_> {
         })
     }
 
+    fn has_any_source(&self) -> bool {
+        (0..self.toks.len()).any(|k| self.is_source(k).is_some())
+    }
+
     /// A string literal that is exactly an exec function's name, not inside a feature check
     /// (`function_exists('exec')`) or a comparison.
     fn is_exec_literal(&self, k: usize) -> bool {
@@ -1497,6 +1501,33 @@ impl Ctx<'_> {
         code_sink_var: &mut bool,
     ) {
         if self.prev_is_member(i) || (i > 0 && self.toks[i - 1].is_ident("new")) {
+            if call {
+                if let Some((_, args)) = self.args(i + 1) {
+                    let tainted = args.iter().find_map(|a| self.tainted_in(a.0, a.1));
+                    // `new ReflectionFunction($_GET['f'])`: a function chosen by the request.
+                    if name == "reflectionfunction" {
+                        if let Some(src) = tainted {
+                            self.reason(
+                                "php.flow.callback",
+                                100,
+                                i,
+                                format!("{name} of a function named by request input {src}"),
+                            );
+                        }
+                    } else if PHP_CALLBACKS.iter().any(|(f, _)| *f == name)
+                        && self.has_any_source()
+                        && args.iter().any(|a| (a.0..a.1).any(|k| self.is_exec_literal(k)))
+                    {
+                        // `$arrayObject->uasort('assert')`: a method given an exec function as callback.
+                        self.reason(
+                            "php.flow.callback",
+                            100,
+                            i,
+                            format!("method {name}() gets an exec function's name as callback"),
+                        );
+                    }
+                }
+            }
             return;
         }
         let n = self.toks.len();
@@ -1526,6 +1557,13 @@ impl Ctx<'_> {
                 );
             }
             let ev = self.evaluator();
+            let params = if name == "create_function" {
+                args.first()
+                    .and_then(|a| ev.concat(a.0, a.1, 0))
+                    .map(|(v, _)| v.bytes)
+            } else {
+                None
+            };
             let first = args.first().copied().unwrap_or(range);
             let arg = if name == "create_function" {
                 args.get(1).copied().unwrap_or(first)
@@ -1550,7 +1588,27 @@ impl Ctx<'_> {
                         );
                     }
                     if payloads.len() < 64 && v.bytes.len() >= 4 {
-                        payloads.push((self.line(i), vec![name_static(name)], v.bytes));
+                        let mut body = v.bytes;
+                        if name == "create_function" {
+                            // The created function's parameters carry whatever it is called
+                            // with; treat them as input so `assert($a)` inside is a flow.
+                            if let Some(p) = &params {
+                                let mut pre = Vec::new();
+                                for part in p.split(|&b| b == b',') {
+                                    let var = part.trim_ascii();
+                                    if var.len() > 1
+                                        && var[0] == b'$'
+                                        && var[1..].iter().all(|&b| crate::token::is_ident_byte(b))
+                                    {
+                                        pre.extend_from_slice(var);
+                                        pre.extend_from_slice(b" = $_REQUEST[0]; ");
+                                    }
+                                }
+                                pre.extend_from_slice(&body);
+                                body = pre;
+                            }
+                        }
+                        payloads.push((self.line(i), vec![name_static(name)], body));
                     }
                 }
                 _ => {
