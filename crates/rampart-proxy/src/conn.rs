@@ -113,8 +113,8 @@ where
     let limits = &shared.limits;
     let engine = shared.rules.current();
     let mut tx = engine.transaction(peer.info);
-    let target = head.target_str();
-    tx.process_uri(&head.method, &target, &head.version);
+    // Raw bytes: the rules see the request target exactly as sent.
+    tx.process_uri_bytes(head.method.as_bytes(), &head.target, head.version.as_bytes());
     for (n, v) in &head.headers {
         tx.add_request_header(n, v);
     }
