@@ -211,6 +211,8 @@ struct Ctx<'a> {
     web_controls: bool,
     /// A PHP string literal names an exec function outside of feature checks.
     exec_literal: bool,
+    /// Variables assigned straight from request input (one hop).
+    direct: HashSet<(u32, String)>,
     /// Request-controlled database connection / SQL seen (ASP.NET, JSP).
     db: (bool, bool),
     db_reported: bool,
@@ -404,6 +406,7 @@ fn analyze_tokens(
         exec_literal: false,
         assigned: HashSet::new(),
         db: (false, false),
+        direct: HashSet::new(),
         db_reported: false,
         fs_ops: HashSet::new(),
         consts: HashMap::new(),
@@ -987,6 +990,11 @@ impl Ctx<'_> {
                 steps
             };
             self.reason("deobf.hidden-name", w, eq, format!("`{d}` assembled from {how}"));
+        }
+        for (eq, name, a, b) in &assigns {
+            if (*a..*b).any(|k| self.is_source(k).is_some()) {
+                self.direct.insert((self.scope[*eq], name.clone()));
+            }
         }
         // Source → variable → variable → parameter: a few hops, not full data flow.
         for _round in 0..3 {
@@ -1857,9 +1865,13 @@ impl Ctx<'_> {
             "move_uploaded_file" | "copy" => {
                 if let Some(d) = args.get(1).and_then(|a| self.tainted_in(a.0, a.1)) {
                     // The request names the destination itself (`$_FILES[f]['name']`, `$_POST[path]`).
-                    let direct = args
-                        .get(1)
-                        .is_some_and(|a| (a.0..a.1).any(|k| self.is_source(k).is_some()));
+                    // The request names the destination itself, or one assignment away.
+                    let direct = args.get(1).is_some_and(|a| {
+                        (a.0..a.1).any(|k| {
+                            self.is_source(k).is_some()
+                                || matches!(self.tok(k), Some(Tok::Var(v)) if self.direct.contains(&(self.scope[k], v.clone())))
+                        })
+                    });
                     self.reason(
                         "php.flow.upload",
                         if direct { 100 } else { 70 },
