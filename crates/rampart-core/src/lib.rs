@@ -10,6 +10,7 @@ pub mod finding;
 pub mod host;
 pub mod render;
 pub mod report;
+pub mod time;
 
 pub use finding::{Evidence, Finding, Severity, Step};
 pub use host::{HostError, HostRoot};

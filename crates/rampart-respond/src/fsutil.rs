@@ -78,25 +78,9 @@ pub fn now() -> u64 {
         .unwrap_or(0)
 }
 
-/// `2026-11-25T16:15:48Z` for epoch seconds `t` (UTC; civil-from-days).
+/// `2026-11-25T16:15:48Z` for epoch seconds `t` (UTC).
 pub fn utc(t: u64) -> String {
-    let days = (t / 86_400) as i64;
-    let secs = t % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    )
+    rampart_core::time::utc_rfc3339(t as i64)
 }
 
 #[cfg(test)]
