@@ -1,5 +1,6 @@
 //! What every check gets: the host, the clock, who we run as, and shared parsed files.
 
+use crate::dpkg::{Dpkg, DpkgError};
 use crate::etc::Accounts;
 use rampart_core::{CheckError, Finding, HostRoot, Skipped};
 use std::sync::OnceLock;
@@ -22,6 +23,7 @@ pub struct Context {
     pub is_root: bool,
     pub options: Options,
     accounts: OnceLock<(Accounts, Vec<CheckError>)>,
+    dpkg: OnceLock<Result<Dpkg, DpkgError>>,
 }
 
 impl Context {
@@ -34,6 +36,7 @@ impl Context {
             is_root,
             options,
             accounts: OnceLock::new(),
+            dpkg: OnceLock::new(),
         }
     }
 
@@ -45,6 +48,27 @@ impl Context {
     /// The problems met while parsing the account files (reported by the accounts check).
     pub fn account_errors(&self) -> &[CheckError] {
         &self.accounts.get_or_init(|| Accounts::load(&self.host)).1
+    }
+
+    /// The dpkg database, loaded once and shared by the checks that compare with it.
+    pub fn dpkg(&self) -> Result<&Dpkg, &DpkgError> {
+        self.dpkg.get_or_init(|| Dpkg::load(&self.host)).as_ref()
+    }
+
+    /// The dpkg database for a check that cannot work without it: a host without one is
+    /// a skip, an unreadable one an error.
+    pub fn dpkg_or_report(&self, out: &mut Out) -> Option<&Dpkg> {
+        match self.dpkg() {
+            Ok(d) => Some(d),
+            Err(DpkgError::Host(e)) if e.is_not_found() => {
+                out.skip("no dpkg database (/var/lib/dpkg/status): not a Debian-based system");
+                None
+            }
+            Err(e) => {
+                out.error(e.subject(), e.to_string());
+                None
+            }
+        }
     }
 
     /// Days since the Unix epoch, as shadow counts them.

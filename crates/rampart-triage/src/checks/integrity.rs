@@ -173,16 +173,8 @@ impl Check for Integrity {
     }
 
     fn run(&self, ctx: &Context, out: &mut Out) {
-        let dpkg = match Dpkg::load(&ctx.host) {
-            Ok(d) => d,
-            Err(DpkgError::Host(e)) if e.is_not_found() => {
-                out.skip("no dpkg database (/var/lib/dpkg/status): not a Debian-based system");
-                return;
-            }
-            Err(e) => {
-                out.error(e.subject(), e.to_string());
-                return;
-            }
+        let Some(dpkg) = ctx.dpkg_or_report(out) else {
+            return;
         };
         for e in dpkg.errors() {
             out.error(e.subject(), e.to_string());
@@ -341,7 +333,7 @@ impl Check for Integrity {
             out.skip("no package file could be verified");
         }
         if deep {
-            conffiles_changed(&ctx.host, &dpkg, out);
+            conffiles_changed(&ctx.host, dpkg, out);
         }
     }
 }

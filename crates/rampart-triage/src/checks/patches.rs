@@ -280,18 +280,10 @@ impl Check for Patches {
     }
 
     fn run(&self, ctx: &Context, out: &mut Out) {
-        let dpkg = match Dpkg::load(&ctx.host) {
-            Ok(d) => d,
-            Err(DpkgError::Host(e)) if e.is_not_found() => {
-                out.skip("no dpkg database (/var/lib/dpkg/status): not a Debian-based system");
-                return;
-            }
-            Err(e) => {
-                out.error(e.subject(), e.to_string());
-                return;
-            }
+        let Some(dpkg) = ctx.dpkg_or_report(out) else {
+            return;
         };
-        let (updates, newest, lists) = pending_updates(&ctx.host, &dpkg, out);
+        let (updates, newest, lists) = pending_updates(&ctx.host, dpkg, out);
 
         let age_days = newest
             .and_then(|t| ctx.now.duration_since(t).ok())
@@ -356,7 +348,7 @@ impl Check for Patches {
         }
 
         if ctx.host.is_live() {
-            kernel_check(ctx, &dpkg, out);
+            kernel_check(ctx, dpkg, out);
         }
     }
 }

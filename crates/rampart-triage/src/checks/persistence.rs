@@ -27,7 +27,7 @@ impl Check for Persistence {
     }
 
     fn run(&self, ctx: &Context, out: &mut Out) {
-        let dpkg = match Dpkg::load(&ctx.host) {
+        let dpkg = match ctx.dpkg() {
             Ok(d) => Some(d),
             Err(e) => {
                 out.skip(format!(
@@ -42,7 +42,7 @@ impl Check for Persistence {
                 // Load the file lists now, while the walk runs.
                 let _ = d.owner_of("/");
             }
-            let owners = Owners(dpkg.as_ref());
+            let owners = Owners(dpkg);
             startup::check(ctx, out);
             cron::check(ctx, &owners, out);
             for (dir, kind) in BOOT_SCRIPTS {
