@@ -206,13 +206,24 @@ fn works_without_root() {
     std::fs::copy(bin, &copy).unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    let out = Command::new("/usr/bin/setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-        .arg(&copy)
-        .args(["triage", "--json", "--no-probe"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
+    // A fork in another test thread may briefly hold the fresh copy open for writing;
+    // setpriv's exec then fails with "Text file busy": try again.
+    let mut tries = 0;
+    let out = loop {
+        let out = Command::new("/usr/bin/setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(&copy)
+            .args(["triage", "--json", "--no-probe"])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        if tries < 100 && String::from_utf8_lossy(&out.stderr).contains("Text file busy") {
+            tries += 1;
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            continue;
+        }
+        break out;
+    };
     let text = String::from_utf8_lossy(&out.stdout);
     let code = out.status.code().unwrap();
     assert!(

@@ -18,10 +18,29 @@ fn env(dir: &std::path::Path) -> Env {
 /// Waits until the child has exec'd the copy (right after fork, /proc still shows the test).
 fn wait_exec(pid: u32, bin: &std::path::Path) {
     let start = std::time::Instant::now();
-    while std::fs::read_link(format!("/proc/{pid}/exe")).ok().as_deref() != Some(bin)
-        && start.elapsed() < std::time::Duration::from_secs(5)
-    {
+    let execd = || {
+        std::fs::read_link(format!("/proc/{pid}/exe")).ok().as_deref() == Some(bin)
+            && std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c.ends_with(b"300\0"))
+    };
+    while !execd() && start.elapsed() < std::time::Duration::from_secs(10) {
         std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+/// Starts the copy. Another test thread may be forking while this one's copy was still
+/// open for writing, and the forked child then holds that descriptor until its exec:
+/// exec of the copy fails with ETXTBSY for that moment, so try again.
+fn spawn_copy(bin: &std::path::Path) -> std::process::Child {
+    let mut tries = 0;
+    loop {
+        match Command::new(bin).arg("300").spawn() {
+            Ok(child) => return child,
+            Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) && tries < 100 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => panic!("{}: {e}", bin.display()),
+        }
     }
 }
 
@@ -35,7 +54,7 @@ fn evil_copy(dir: &std::path::Path) -> (std::path::PathBuf, Vec<u8>) {
 fn kills_and_quarantines_then_undo_restores_the_file() {
     let d = tempfile::tempdir().unwrap();
     let (bin, bytes) = evil_copy(d.path());
-    let mut child = Command::new(&bin).arg("300").spawn().unwrap();
+    let mut child = spawn_copy(&bin);
     wait_exec(child.id(), &bin);
     let spec = ActionSpec::parse_str(&format!("kill-quarantine pid={}", child.id())).unwrap();
     let plan = engine::plan(&env(d.path()), &spec).unwrap();
@@ -65,7 +84,7 @@ fn kills_and_quarantines_then_undo_restores_the_file() {
 fn a_deleted_executable_is_recovered_from_proc() {
     let d = tempfile::tempdir().unwrap();
     let (bin, bytes) = evil_copy(d.path());
-    let mut child = Command::new(&bin).arg("300").spawn().unwrap();
+    let mut child = spawn_copy(&bin);
     wait_exec(child.id(), &bin);
     std::fs::remove_file(&bin).unwrap();
     let spec = ActionSpec::parse_str(&format!("kill-quarantine pid={}", child.id())).unwrap();

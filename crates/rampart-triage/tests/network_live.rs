@@ -60,15 +60,25 @@ fn listener_from_deleted_executable_in_tmp_is_reported_with_its_pid() {
         .unwrap();
     let exe = dir.path().join("x");
     std::fs::copy(std::env::current_exe().unwrap(), &exe).unwrap();
-    let mut child = KillOnDrop(
-        Command::new(&exe)
+    // A fork in another test thread may briefly hold the copy open for writing, and
+    // exec then fails with ETXTBSY: try again.
+    let mut tries = 0;
+    let mut child = loop {
+        match Command::new(&exe)
             .args(["--exact", "helper_listener", "--nocapture", "--test-threads=1"])
             .env("RAMPART_TEST_LISTENER", "1")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
-            .unwrap(),
-    );
+        {
+            Ok(c) => break KillOnDrop(c),
+            Err(e) if e.raw_os_error() == Some(26) && tries < 100 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => panic!("{}: {e}", exe.display()),
+        }
+    };
     let pid = child.0.id();
     let mut out = BufReader::new(child.0.stdout.take().unwrap());
     let port: u16 = loop {
