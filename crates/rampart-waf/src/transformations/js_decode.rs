@@ -1,4 +1,4 @@
-use super::{hex_val, unicode_to_byte};
+use super::{hex_or_octal_escape, hex_val, unicode_to_byte};
 
 /// JavaScript escapes: `\xHH`, `\uHHHH`, octal `\OOO`, the single-letter escapes, and `\c` as `c`.
 pub(crate) fn js_decode(input: &[u8]) -> Option<Vec<u8>> {
@@ -23,22 +23,9 @@ pub(crate) fn js_decode(input: &[u8]) -> Option<Vec<u8>> {
                 continue;
             }
         }
-        if (n == b'x' || n == b'X') && i + 3 < input.len() {
-            if let (Some(h), Some(l)) = (hex_val(input[i + 2]), hex_val(input[i + 3])) {
-                out.push(h << 4 | l);
-                i += 4;
-                continue;
-            }
-        }
-        if (b'0'..=b'7').contains(&n) {
-            let mut j = i + 1;
-            let mut v: u32 = 0;
-            while j < input.len() && j < i + 4 && (b'0'..=b'7').contains(&input[j]) {
-                v = v * 8 + (input[j] - b'0') as u32;
-                j += 1;
-            }
-            out.push((v & 0xff) as u8);
-            i = j;
+        if let Some((byte, next)) = hex_or_octal_escape(input, i) {
+            out.push(byte);
+            i = next;
             continue;
         }
         out.push(match n {

@@ -81,6 +81,27 @@ pub(crate) fn hex_val(c: u8) -> Option<u8> {
 }
 
 /// `%uXXXX`/`\uXXXX` without a unicode map: full-width ASCII maps to ASCII, the rest to its low byte.
+/// The numeric escapes C and JavaScript share, at a backslash at `i`: `\xHH` and octal
+/// `\O` to `\OOO`. Returns the byte and the index after the escape.
+pub(crate) fn hex_or_octal_escape(input: &[u8], i: usize) -> Option<(u8, usize)> {
+    let n = *input.get(i + 1)?;
+    if (n == b'x' || n == b'X') && i + 3 < input.len() {
+        if let (Some(h), Some(l)) = (hex_val(input[i + 2]), hex_val(input[i + 3])) {
+            return Some((h << 4 | l, i + 4));
+        }
+    }
+    if (b'0'..=b'7').contains(&n) {
+        let mut j = i + 1;
+        let mut v: u32 = 0;
+        while j < input.len() && j < i + 4 && (b'0'..=b'7').contains(&input[j]) {
+            v = v * 8 + (input[j] - b'0') as u32;
+            j += 1;
+        }
+        return Some(((v & 0xff) as u8, j));
+    }
+    None
+}
+
 pub(crate) fn unicode_to_byte(code: u32) -> u8 {
     if (0xff01..=0xff5e).contains(&code) {
         (code - 0xfee0) as u8
