@@ -56,6 +56,10 @@ pub struct Record {
     pub id: String,
     pub action: String,
     pub created: u64,
+    /// Nanoseconds within `created`: actions applied within one second still undo newest
+    /// first.
+    #[serde(default)]
+    pub created_nanos: u32,
     pub time: String,
     pub state: State,
     pub env: Env,
@@ -124,7 +128,10 @@ impl Journal {
 
     /// Creates the entry for `action` (state planned) and writes it to disk.
     pub fn create(&self, action: &str, name: &str, env: &Env, plan: Vec<String>) -> Result<Entry> {
-        let created = fsutil::now();
+        let since_epoch = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let (created, created_nanos) = (since_epoch.as_secs(), since_epoch.subsec_nanos());
         let mut rnd = [0u8; 3];
         getrandom::fill(&mut rnd).map_err(|e| jerr(&self.dir, e))?;
         let stamp: String = fsutil::utc(created)
@@ -139,6 +146,7 @@ impl Journal {
             id,
             action: action.to_string(),
             created,
+            created_nanos,
             time: fsutil::utc(created),
             state: State::Planned,
             env: env.clone(),
@@ -188,7 +196,7 @@ impl Journal {
                 Err(e) => errors.push(e),
             }
         }
-        records.sort_by(|a, b| (a.created, &a.id).cmp(&(b.created, &b.id)));
+        records.sort_by(|a, b| (a.created, a.created_nanos, &a.id).cmp(&(b.created, b.created_nanos, &b.id)));
         Ok((records, errors))
     }
 }
