@@ -29,21 +29,22 @@ enum Command {
     Triage(cli::triage::Args),
     /// Fix what triage found: plan (the default), apply, undo, log, confirm.
     Respond(cli::respond::Args),
-    /// Host password-cracking defense: follow auth logs, ban brute-force sources in nftables.
-    Guard(cli::guard::Args),
-    /// Bans of `rampart guard`: list, add, del.
-    Bans(cli::bans::Args),
-    /// The configuration file: `check` validates it.
-    Config(cli::config::Args),
-    /// Web application firewall: reverse proxy running ModSecurity SecLang rules (OWASP CRS).
-    Waf(cli::waf::Args),
-    /// Passwords: `check` rates one (read from stdin) against the playbook's policy.
+    /// Passwords: `check` rates one (read from stdin) against the playbook's policy;
+    /// `rotate` gives accounts strong generated ones.
     Passwd(cli::passwd::Args),
     /// Find webshells and malware in web roots and temporary directories (or PATHs);
     /// `--quarantine` moves detections into a restorable store, `--watch` keeps watching.
     Scan(cli::scan::Args),
     /// The quarantine store: list, restore or purge quarantined files.
     Quarantine(cli::quarantine::Args),
+    /// Host password-cracking defense: follow auth logs, ban brute-force sources in nftables.
+    Guard(cli::guard::Args),
+    /// Bans of `rampart guard`: list, add, del.
+    Bans(cli::bans::Args),
+    /// Web application firewall: reverse proxy running ModSecurity SecLang rules (OWASP CRS).
+    Waf(cli::waf::Args),
+    /// The configuration file: `check` validates it.
+    Config(cli::config::Args),
 }
 
 fn main() -> ExitCode {
@@ -52,13 +53,13 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Triage(args) => cli::triage::run(args),
         Command::Respond(args) => cli::respond::run(args),
-        Command::Guard(args) => cli::guard::run(args),
-        Command::Bans(args) => cli::bans::run(args),
-        Command::Config(args) => cli::config::run(args),
-        Command::Waf(args) => cli::waf::run(args),
         Command::Passwd(args) => cli::passwd::run(args),
         Command::Scan(args) => cli::scan::run(args),
         Command::Quarantine(args) => cli::quarantine::run(args),
+        Command::Guard(args) => cli::guard::run(args),
+        Command::Bans(args) => cli::bans::run(args),
+        Command::Waf(args) => cli::waf::run(args),
+        Command::Config(args) => cli::config::run(args),
     };
     match code {
         Ok(code) => ExitCode::from(code as u8),
