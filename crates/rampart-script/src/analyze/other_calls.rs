@@ -1,0 +1,193 @@
+//! Calls in JSP/Java, ASP (VBScript/JScript) and ASP.NET (C#).
+
+use super::*;
+
+impl Ctx<'_> {
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn other_call(
+        &mut self,
+        i: usize,
+        name: &str,
+        call: bool,
+        payloads: &mut Vec<(u32, Vec<&'static str>, Vec<u8>)>,
+        cmd_sinks: &mut HashSet<String>,
+        code_sink_var: &mut bool,
+    ) {
+        let member = self.prev_is_member(i);
+        let receiver = self.receiver(i).map(str::to_string);
+        let range = if call {
+            match self.args(i + 1) {
+                Some((close, _)) => (i + 2, close),
+                None => return,
+            }
+        } else {
+            // VBScript calls without parentheses; Java `new ProcessBuilder(...)` has them.
+            let e = self.expr_end(i + 1);
+            (i + 1, e)
+        };
+        let vbs = self.flavor == Flavor::Vbs;
+        // Database shells: the request supplies both the connection and the SQL.
+        let db_conn = matches!(
+            name,
+            "sqlconnection" | "oledbconnection" | "odbcconnection" | "mysqlconnection" | "getconnection"
+        ) && call;
+        let db_cmd = matches!(
+            name,
+            "sqlcommand" | "oledbcommand" | "odbccommand" | "mysqlcommand" | "executequery" | "executeupdate"
+        ) && call;
+        let prop = matches!(name, "connectionstring" | "commandtext")
+            && member
+            && matches!(self.tok(i + 1), Some(Tok::Op("=")));
+        if db_conn || db_cmd || prop {
+            let r = if prop {
+                (i + 2, self.expr_end(i + 2))
+            } else {
+                range
+            };
+            if self.tainted_in(r.0, r.1).is_some() {
+                if db_conn || name == "connectionstring" {
+                    self.db.0 = true;
+                } else {
+                    self.db.1 = true;
+                }
+                if self.db == (true, true) && !self.db_reported {
+                    self.db_reported = true;
+                    self.reason(
+                        "flow.sql-shell",
+                        100,
+                        i,
+                        "request input supplies both the database connection and the SQL to run".into(),
+                    );
+                }
+            }
+            return;
+        }
+        // JScript.NET `eval(code, "unsafe")`: full trust for the evaluated code.
+        if name == "eval" && call && self.flavor == Flavor::JScript {
+            if let Some((_, args)) = self.args(i + 1) {
+                let ev = self.evaluator();
+                if args.iter().skip(1).any(|a| {
+                    ev.concat(a.0, a.1, 0)
+                        .is_some_and(|(v, _)| v.bytes.eq_ignore_ascii_case(b"unsafe"))
+                }) {
+                    self.reason(
+                        "flow.code",
+                        100,
+                        i,
+                        "JScript eval(…, \"unsafe\") runs code with full trust".into(),
+                    );
+                }
+            }
+        }
+        let (kind, label): (&str, String) = match name {
+            "eval"
+                if !member
+                    || receiver
+                        .as_deref()
+                        .is_some_and(|r| r.contains("engine") || r == "se") =>
+            {
+                ("code", "eval".into())
+            }
+            "execute" | "executeglobal" if vbs && !member => ("code", name.into()),
+            "exec" | "run" | "shellexecute" if member && (call || vbs) => ("cmd", format!(".{name}()")),
+            "start" if receiver.as_deref() == Some("process") => ("cmd", "Process.Start()".into()),
+            "processstartinfo" | "processbuilder" if call => ("cmd", format!("new {name}()")),
+            "command" if member && call => ("cmd", ".command()".into()),
+            "load" if receiver.as_deref() == Some("assembly") && call => ("code", "Assembly.Load()".into()),
+            "defineclass" if call => ("code", "defineClass()".into()),
+            "invoke" | "invokemember" if member && call => ("reflect", format!(".{name}()")),
+            "forname" | "loadclass" | "newinstance" | "getmethod" if call => ("reflect", format!("{name}()")),
+            // File system writes and deletes: FSO / ADODB.Stream (ASP), System.IO (C#), java.io.
+            "createtextfile" | "opentextfile" | "savetofile" | "copyfile" | "movefile" | "deletefile"
+            | "deletefolder" | "createfolder" | "copyfolder" | "writealltext" | "writeallbytes"
+            | "appendalltext" | "saveas" | "fileoutputstream" | "filewriter" | "randomaccessfile"
+            | "printwriter"
+                if call || (vbs && member) =>
+            {
+                ("file", format!("{name}()"))
+            }
+            "arguments" | "filename" if member && matches!(self.tok(i + 1), Some(Tok::Op("="))) => {
+                let e = self.expr_end(i + 2);
+                if let Some(src) = self.tainted_in(i + 2, e) {
+                    self.reason(
+                        "flow.command",
+                        100,
+                        i,
+                        format!("request input {src} set as the process {name}"),
+                    );
+                }
+                cmd_sinks.insert(format!("ProcessStartInfo.{name}"));
+                return;
+            }
+            _ => return,
+        };
+        match kind {
+            "cmd" => {
+                cmd_sinks.insert(label.clone());
+                if let Some(src) = self.tainted_in(range.0, range.1) {
+                    self.reason(
+                        "flow.command",
+                        100,
+                        i,
+                        format!("request input {src} reaches {label}"),
+                    );
+                }
+            }
+            "code" => {
+                if let Some(src) = self.tainted_in(range.0, range.1) {
+                    self.reason(
+                        "flow.code",
+                        100,
+                        i,
+                        format!("request input {src} reaches {label}"),
+                    );
+                } else {
+                    let ev = self.evaluator();
+                    if let Some((v, j)) = ev.concat(range.0, range.1, 0) {
+                        if j == range.1 && (v.pieces > 2 || !v.steps.is_empty()) {
+                            self.reason(
+                                "deobf.eval-decoded",
+                                100,
+                                i,
+                                format!("{label} of a constant built from {} pieces", v.pieces),
+                            );
+                            if payloads.len() < 64 {
+                                payloads.push((self.line(i), vec!["eval"], v.bytes));
+                            }
+                        }
+                    } else {
+                        *code_sink_var = true;
+                    }
+                    if label == "defineClass()" || label == "Assembly.Load()" {
+                        self.reason(
+                            "capability.classload",
+                            60,
+                            i,
+                            format!("{label} loads code at run time"),
+                        );
+                    }
+                }
+            }
+            "file" => {
+                if let Some(src) = self.tainted_in(range.0, range.1) {
+                    self.reason(
+                        "flow.file",
+                        100,
+                        i,
+                        format!("request input {src} names the file of {label}"),
+                    );
+                }
+            }
+            _ => {
+                if let Some(src) = self.tainted_in(range.0, range.1) {
+                    self.reason(
+                        "flow.reflection",
+                        60,
+                        i,
+                        format!("request input {src} reaches {label}"),
+                    );
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,441 @@
+//! PHP calls: code, command, callback, include, upload and file-write sinks.
+
+use super::*;
+
+impl Ctx<'_> {
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn php_call(
+        &mut self,
+        i: usize,
+        name: &str,
+        call: bool,
+        payloads: &mut Vec<(u32, Vec<&'static str>, Vec<u8>)>,
+        cmd_sinks: &mut HashSet<String>,
+        code_sink_var: &mut bool,
+    ) {
+        if self.prev_is_member(i) || (i > 0 && self.toks[i - 1].is_ident("new")) {
+            if call {
+                if let Some((_, args)) = self.args(i + 1) {
+                    let tainted = args.iter().find_map(|a| self.tainted_in(a.0, a.1));
+                    // `new ReflectionFunction($_GET['f'])`: a function chosen by the request.
+                    if name == "reflectionfunction" {
+                        if let Some(src) = tainted {
+                            self.reason(
+                                "php.flow.callback",
+                                100,
+                                i,
+                                format!("{name} of a function named by request input {src}"),
+                            );
+                        }
+                    } else if PHP_CALLBACKS.iter().any(|(f, _)| *f == name)
+                        && self.has_any_source()
+                        && args.iter().any(|a| (a.0..a.1).any(|k| self.is_exec_literal(k)))
+                    {
+                        // `$arrayObject->uasort('assert')`: a method given an exec function as callback.
+                        self.reason(
+                            "php.flow.callback",
+                            100,
+                            i,
+                            format!("method {name}() gets an exec function's name as callback"),
+                        );
+                    }
+                }
+            }
+            return;
+        }
+        let n = self.toks.len();
+        // eval and include take an expression without parentheses.
+        let (range, args) = if call {
+            match self.args(i + 1) {
+                Some((close, args)) => ((i + 2, close), args),
+                None => return,
+            }
+        } else if matches!(
+            name,
+            "eval" | "include" | "include_once" | "require" | "require_once" | "print" | "echo"
+        ) {
+            let e = self.expr_end(i + 1);
+            ((i + 1, e), vec![(i + 1, e)])
+        } else {
+            return;
+        };
+        let _ = n;
+        if PHP_CODE_SINKS.contains(&name) {
+            if let Some(src) = self.tainted_in(range.0, range.1) {
+                self.reason(
+                    "php.flow.code",
+                    100,
+                    i,
+                    format!("request input {src} reaches {name}()"),
+                );
+            }
+            let ev = self.evaluator();
+            let params = if name == "create_function" {
+                args.first()
+                    .and_then(|a| ev.concat(a.0, a.1, 0))
+                    .map(|(v, _)| v.bytes)
+            } else {
+                None
+            };
+            let first = args.first().copied().unwrap_or(range);
+            let arg = if name == "create_function" {
+                args.get(1).copied().unwrap_or(first)
+            } else {
+                first
+            };
+            match ev.concat(arg.0, arg.1, 0) {
+                Some((v, j)) if j == arg.1 => {
+                    if !v.steps.is_empty() || v.pieces > 2 || v.bytes.len() > 200 {
+                        self.reason(
+                            "deobf.eval-decoded",
+                            100,
+                            i,
+                            format!(
+                                "{name}() of a decoded constant ({})",
+                                if v.steps.is_empty() {
+                                    "concatenation".to_string()
+                                } else {
+                                    v.steps.join(" ← ")
+                                }
+                            ),
+                        );
+                    }
+                    if payloads.len() < 64 && v.bytes.len() >= 4 {
+                        let mut body = v.bytes;
+                        if name == "create_function" {
+                            // The created function's parameters carry whatever it is called
+                            // with; treat them as input so `assert($a)` inside is a flow.
+                            if let Some(p) = &params {
+                                let mut pre = Vec::new();
+                                for part in p.split(|&b| b == b',') {
+                                    let var = part.trim_ascii();
+                                    if var.len() > 1
+                                        && var[0] == b'$'
+                                        && var[1..].iter().all(|&b| crate::token::is_ident_byte(b))
+                                    {
+                                        pre.extend_from_slice(var);
+                                        pre.extend_from_slice(b" = $_REQUEST[0]; ");
+                                    }
+                                }
+                                pre.extend_from_slice(&body);
+                                body = pre;
+                            }
+                        }
+                        payloads.push((self.line(i), vec![name_static(name)], body));
+                    }
+                }
+                _ => {
+                    // Non-constant code: a decoder inside is the classic packed shell.
+                    let has_decoder = (arg.0..arg.1).any(|k| matches!(self.tok(k), Some(Tok::Ident(f)) if is_decoder(f) && !matches!(f.as_str(), "trim" | "strtolower")));
+                    if has_decoder {
+                        self.reason("deobf.eval-decoded", 100, i, format!("{name}() of decoded data"));
+                    }
+                    if (arg.0..arg.1).any(|k| matches!(self.tok(k), Some(Tok::Var(_)))) {
+                        *code_sink_var = true;
+                    }
+                }
+            }
+            return;
+        }
+        if PHP_CMD_SINKS.contains(&name) {
+            cmd_sinks.insert(name.to_string());
+            let arg = args.first().copied().unwrap_or(range);
+            if let Some(src) = self.tainted_in(arg.0, arg.1) {
+                self.reason(
+                    "php.flow.command",
+                    100,
+                    i,
+                    format!("request input {src} reaches {name}()"),
+                );
+            } else if let Some(v) = self.unbound_global(arg) {
+                self.reason(
+                    "php.flow.command-global",
+                    100,
+                    i,
+                    format!(
+                        "${v}, never set in this file (register_globals request input), reaches {name}()"
+                    ),
+                );
+            }
+            return;
+        }
+        if matches!(
+            name,
+            "unlink"
+                | "rmdir"
+                | "mkdir"
+                | "chmod"
+                | "rename"
+                | "fopen"
+                | "readfile"
+                | "file_get_contents"
+                | "opendir"
+                | "scandir"
+                | "touch"
+                | "chdir"
+                | "highlight_file"
+                | "show_source"
+                | "fpassthru"
+                | "copy"
+                | "move_uploaded_file"
+                | "file_put_contents"
+                | "chown"
+                | "symlink"
+        ) && args.first().is_some_and(|a| self.tainted_in(a.0, a.1).is_some())
+        {
+            self.fs_ops.insert(name.to_string());
+        }
+        if matches!(
+            name,
+            "preg_replace" | "preg_filter" | "mb_ereg_replace" | "mb_eregi_replace"
+        ) {
+            let Some(pat) = args.first().copied() else { return };
+            let ev = self.evaluator();
+            let e_mod = match ev.concat(pat.0, pat.1, 0) {
+                Some((v, _)) => regex_has_e(&v.bytes),
+                None => false,
+            } || (name.starts_with("mb_")
+                && args.get(3).is_some_and(
+                    |a| matches!(self.tok(a.0), Some(Tok::Str { val, .. }) if val.contains(&b'e')),
+                ));
+            if e_mod {
+                let src = args.iter().skip(1).find_map(|a| self.tainted_in(a.0, a.1));
+                match src {
+                    Some(s) => self.reason(
+                        "php.flow.code",
+                        100,
+                        i,
+                        format!("{name}() with /e evaluates request input {s}"),
+                    ),
+                    None => self.reason(
+                        "php.preg-e",
+                        100,
+                        i,
+                        format!("{name}() with the /e modifier evaluates its replacement"),
+                    ),
+                }
+            }
+            return;
+        }
+        // Any call that gets an exec function's name and request input: a callback in disguise
+        // (filter_var FILTER_CALLBACK, CallbackFilterIterator, sqliteCreateFunction …).
+        if args.len() >= 2 {
+            let lit = args
+                .iter()
+                .position(|a| (a.0..a.1).any(|k| self.is_exec_literal(k)));
+            if let Some(p) = lit {
+                if let Some(src) = args
+                    .iter()
+                    .enumerate()
+                    .filter(|(k, _)| *k != p)
+                    .find_map(|(_, a)| self.tainted_in(a.0, a.1))
+                {
+                    self.reason(
+                        "php.flow.callback",
+                        100,
+                        i,
+                        format!("{name}() gets an exec function's name and request input {src}"),
+                    );
+                    return;
+                }
+            }
+        }
+        if let Some((_, pos)) = PHP_CALLBACKS.iter().find(|(f, _)| *f == name) {
+            // `usort(...$_GET)`: the spread puts request input in the callback position.
+            if let Some(first) = args.first() {
+                if matches!(self.tok(first.0), Some(Tok::Op("..."))) {
+                    if let Some(src) = self.tainted_in(first.0, first.1) {
+                        self.reason(
+                            "php.flow.callback",
+                            100,
+                            i,
+                            format!("{name}() spreads request input {src} into its callback"),
+                        );
+                        return;
+                    }
+                }
+            }
+            let Some(cb) = args.get(*pos).copied() else { return };
+            // A callback name computed at run time (`$a[1].$a[3]`, `~"..."`) with request input as argument.
+            let computed = (cb.0..cb.1).any(|k| matches!(self.tok(k), Some(Tok::Op("." | "~"))));
+            if computed {
+                let src = args
+                    .iter()
+                    .enumerate()
+                    .filter(|(k, _)| k != pos)
+                    .find_map(|(_, a)| self.tainted_in(a.0, a.1));
+                if let Some(s) = src {
+                    self.reason(
+                        "php.flow.callback",
+                        100,
+                        i,
+                        format!("{name}() calls a computed function name with request input {s}"),
+                    );
+                    return;
+                }
+            }
+            if let Some(src) = self.tainted_in(cb.0, cb.1) {
+                self.reason(
+                    "php.flow.callback",
+                    100,
+                    i,
+                    format!("{name}() calls a function named by request input {src}"),
+                );
+                return;
+            }
+            let ev = self.evaluator();
+            if let Some((v, j)) = ev.concat(cb.0, cb.1, 0) {
+                if j == cb.1 {
+                    if let Some(d) = is_exec_name(&v.bytes) {
+                        let src = args
+                            .iter()
+                            .enumerate()
+                            .filter(|(k, _)| k != pos)
+                            .find_map(|(_, a)| self.tainted_in(a.0, a.1));
+                        match src {
+                            Some(s) => self.reason(
+                                "php.flow.callback",
+                                100,
+                                i,
+                                format!("{name}() calls `{d}` with request input {s}"),
+                            ),
+                            None => self.reason("php.callback-sink", 100, i, format!("{name}() calls `{d}`")),
+                        }
+                    }
+                }
+            }
+            return;
+        }
+        match name {
+            "include" | "include_once" | "require" | "require_once" => {
+                if let Some(src) = self.tainted_in(range.0, range.1) {
+                    // `include($_GET['x'])` with nothing around it: any file or URL.
+                    let mut a = range.0;
+                    while matches!(self.tok(a), Some(Tok::Op("(" | "@"))) {
+                        a += 1;
+                    }
+                    let direct = self.is_source(a).is_some()
+                        && !(a..range.1).any(|k| {
+                            matches!(self.tok(k), Some(Tok::Op(".")) | Some(Tok::Str { .. })) && k > a + 3
+                        });
+                    let w = if src == "php://input" || direct { 100 } else { 60 };
+                    self.reason(
+                        "php.flow.include",
+                        w,
+                        i,
+                        format!("{name} of a path from request input {src}"),
+                    );
+                }
+            }
+            "copy" | "file_put_contents"
+                if args.len() >= 2
+                    && {
+                        let url = |a: (usize, usize)| {
+                            (a.0..a.1).any(|k| matches!(self.tok(k), Some(Tok::Str { val, .. }) if val.starts_with(b"http://") || val.starts_with(b"https://") || val.starts_with(b"ftp://")))
+                        };
+                        let php_dest = matches!(self.tok(args[0].0), Some(Tok::Str { val, .. }) if val.ends_with(b".php") || val.ends_with(b".phtml"))
+                            || matches!(self.tok(args[1].0), Some(Tok::Str { val, .. }) if val.ends_with(b".php") || val.ends_with(b".phtml"));
+                        php_dest && (url(args[0]) || url(args[1]))
+                    } =>
+            {
+                self.reason(
+                    "php.dropper",
+                    100,
+                    i,
+                    format!("{name}() fetches a remote file into a .php file"),
+                );
+            }
+            "file_put_contents" => {
+                let dest = args.first().and_then(|a| self.tainted_in(a.0, a.1));
+                let data = args.get(1).and_then(|a| self.tainted_in(a.0, a.1));
+                if let (Some(d), Some(c)) = (dest, data) {
+                    self.reason(
+                        "php.flow.file-write",
+                        80,
+                        i,
+                        format!("file_put_contents() writes request input {c} to a path from {d}"),
+                    );
+                }
+            }
+            "fwrite" | "fputs" => {
+                if let Some(c) = args.get(1).and_then(|a| self.tainted_in(a.0, a.1)) {
+                    self.reason(
+                        "php.flow.file-write-data",
+                        30,
+                        i,
+                        format!("{name}() writes request input {c}"),
+                    );
+                }
+            }
+            "move_uploaded_file" | "copy" => {
+                if let Some(d) = args.get(1).and_then(|a| self.tainted_in(a.0, a.1)) {
+                    // The request names the destination itself (`$_FILES[f]['name']`, `$_POST[path]`).
+                    // The request names the destination itself, or one assignment away.
+                    let direct = args.get(1).is_some_and(|a| {
+                        (a.0..a.1).any(|k| {
+                            self.is_source(k).is_some()
+                                || matches!(self.tok(k), Some(Tok::Var(v)) if self.direct.contains(&(self.scope[k], v.clone())))
+                        })
+                    });
+                    self.reason(
+                        "php.flow.upload",
+                        if direct { 100 } else { 70 },
+                        i,
+                        format!("{name}() to a path from request input {d}"),
+                    );
+                }
+            }
+            "unserialize" => {
+                if let Some(s) = self.tainted_in(range.0, range.1) {
+                    self.reason(
+                        "php.flow.unserialize",
+                        30,
+                        i,
+                        format!("unserialize() of request input {s}"),
+                    );
+                }
+            }
+            "extract" | "parse_str" | "import_request_variables" | "mb_parse_str" => {
+                if let Some(s) = self.tainted_in(range.0, range.1) {
+                    self.reason(
+                        "php.register-globals",
+                        20,
+                        i,
+                        format!("{name}() turns request input {s} into variables"),
+                    );
+                }
+            }
+            "reflectionfunction" => {}
+            _ => {}
+        }
+    }
+}
+
+pub(super) fn name_static(name: &str) -> &'static str {
+    match name {
+        "eval" => "eval",
+        "assert" => "assert",
+        "create_function" => "create_function",
+        _ => "code",
+    }
+}
+
+/// Whether a PCRE pattern literal carries the `e` modifier.
+pub(super) fn regex_has_e(p: &[u8]) -> bool {
+    let p = p.trim_ascii();
+    let Some(&delim) = p.first() else { return false };
+    if delim.is_ascii_alphanumeric() || delim == b'\\' {
+        return false;
+    }
+    let close = match delim {
+        b'(' => b')',
+        b'{' => b'}',
+        b'[' => b']',
+        b'<' => b'>',
+        d => d,
+    };
+    match p.iter().rposition(|&b| b == close) {
+        Some(end) if end > 0 => p[end + 1..].contains(&b'e'),
+        _ => false,
+    }
+}

@@ -1,0 +1,525 @@
+//! Request input (sources) and its propagation through assignments, loops and calls.
+
+use super::*;
+
+impl Ctx<'_> {
+    /// Whether token `i` is request input.
+    pub(super) fn is_source(&self, i: usize) -> Option<String> {
+        match self.tok(i)? {
+            Tok::Var(n) if PHP_SUPERGLOBALS.contains(&n.as_str()) => {
+                Some(format!("$_{}", n.trim_start_matches('_').to_uppercase()))
+            }
+            Tok::Var(n) if n == "_server" => {
+                if let (Some(Tok::Op("[")), Some(Tok::Str { val, .. })) = (self.tok(i + 1), self.tok(i + 2)) {
+                    let k = String::from_utf8_lossy(val).to_ascii_uppercase();
+                    if k.starts_with("HTTP_")
+                        || matches!(
+                            k.as_str(),
+                            "QUERY_STRING" | "REQUEST_URI" | "PATH_INFO" | "PHP_AUTH_PW" | "PHP_AUTH_USER"
+                        )
+                    {
+                        return Some(format!("$_SERVER['{k}']"));
+                    }
+                }
+                None
+            }
+            Tok::Str { val, vars } => {
+                for v in vars {
+                    if PHP_SUPERGLOBALS.contains(&v.as_str()) {
+                        return Some(format!("${v} in a string"));
+                    }
+                }
+                let lv = val.to_ascii_lowercase();
+                if lv == b"php://input" {
+                    return Some("php://input".into());
+                }
+                if self.flavor == Flavor::Php
+                    && matches!(lv.as_slice(), b"_post" | b"_get" | b"_request" | b"_cookie")
+                {
+                    return Some(format!("${} by name", String::from_utf8_lossy(val)));
+                }
+                None
+            }
+            Tok::Ident(n) => {
+                let call = matches!(self.tok(i + 1), Some(Tok::Op("(")));
+                match self.flavor {
+                    Flavor::Php => {
+                        if call && matches!(n.as_str(), "getallheaders" | "apache_request_headers") {
+                            return Some(format!("{n}()"));
+                        }
+                        if call && n == "getenv" {
+                            if let Some(Tok::Str { val, .. }) = self.tok(i + 2) {
+                                if val.len() > 5 && val[..5].eq_ignore_ascii_case(b"HTTP_") {
+                                    return Some(format!("getenv('{}')", String::from_utf8_lossy(val)));
+                                }
+                            }
+                        }
+                        None
+                    }
+                    Flavor::Java => {
+                        if !call {
+                            return None;
+                        }
+                        match n.as_str() {
+                            "getparameter" | "getparametervalues" | "getparametermap" | "getquerystring"
+                            | "getheader" | "getheaders" | "getparameternames" | "getpart" | "getparts" => {
+                                Some(format!("request.{n}()"))
+                            }
+                            "getinputstream" | "getreader" => {
+                                let r = self.receiver(i)?;
+                                (r.contains("request") || r == "req" || r == "getrequest")
+                                    .then(|| format!("{r}.{n}()"))
+                            }
+                            _ => None,
+                        }
+                    }
+                    _ => {
+                        if n == "text"
+                            && self.web_controls
+                            && i > 0
+                            && matches!(self.tok(i - 1), Some(Tok::Op(".")))
+                            && !matches!(self.tok(i + 1), Some(Tok::Op("=" | "(")))
+                        {
+                            return Some(format!("{}.Text", self.receiver(i).unwrap_or("control")));
+                        }
+                        if n == "session" && matches!(self.tok(i + 1), Some(Tok::Op("(" | "["))) {
+                            // Session values are what earlier requests stored.
+                            return Some("Session".into());
+                        }
+                        if n == "request" && matches!(self.tok(i + 1), Some(Tok::Op("." | "(" | "["))) {
+                            // `Request.ServerVariables` is the server's own data, not the attacker's… mostly.
+                            if let (Some(Tok::Op(".")), Some(Tok::Ident(m))) =
+                                (self.tok(i + 1), self.tok(i + 2))
+                            {
+                                if matches!(
+                                    m.as_str(),
+                                    "servervariables"
+                                        | "applicationpath"
+                                        | "physicalapplicationpath"
+                                        | "url"
+                                        | "path"
+                                        | "mappath"
+                                        | "isauthenticated"
+                                        | "httpmethod"
+                                        | "requesttype"
+                                        | "useragent"
+                                        | "userhostaddress"
+                                        | "isseconnection"
+                                        | "issecureconnection"
+                                        | "filepath"
+                                        | "physicalpath"
+                                ) {
+                                    return None;
+                                }
+                            }
+                            return Some("Request".into());
+                        }
+                        None
+                    }
+                }
+            }
+            _ => None,
+        }
+    }
+
+    pub(super) fn var_name(&self, i: usize) -> Option<&str> {
+        match self.tok(i)? {
+            Tok::Var(n) => Some(n),
+            Tok::Ident(n) if self.idents_are_vars() && !matches!(self.tok(i + 1), Some(Tok::Op("("))) => {
+                Some(n)
+            }
+            _ => None,
+        }
+    }
+
+    /// First request input or tainted variable in `[a, b)`, skipping sanitiser calls.
+    pub(super) fn tainted_in(&self, a: usize, b: usize) -> Option<String> {
+        let mut k = a;
+        let b = b.min(self.toks.len());
+        while k < b {
+            if let Some(s) = self.is_source(k) {
+                return Some(s);
+            }
+            match self.tok(k) {
+                Some(Tok::Ident(n)) if SANITIZERS.contains(&n.as_str()) => {
+                    if matches!(self.tok(k + 1), Some(Tok::Op("("))) {
+                        if let Some(c) = matching(self.toks, k + 1, b) {
+                            k = c + 1;
+                            continue;
+                        }
+                    } else if n.starts_with('(') {
+                        // A cast covers the next operand.
+                        k += 2;
+                        continue;
+                    }
+                }
+                Some(Tok::Str { vars, .. }) | Some(Tok::Shell { vars, .. }) => {
+                    for v in vars {
+                        if self.is_tainted(k, v) {
+                            return Some(format!("${v}"));
+                        }
+                    }
+                }
+                _ => {}
+            }
+            // `$table[$_GET['k']]`: the key is the attacker's, the value is not.
+            if matches!(self.tok(k), Some(Tok::Op("[")))
+                && k > a
+                && matches!(self.tok(k - 1), Some(Tok::Var(_) | Tok::Ident(_) | Tok::Op("]")))
+                && self.is_source(k - 1).is_none()
+                && !matches!(self.tok(k - 1), Some(Tok::Var(v)) if v == "_server" || v == "globals")
+            {
+                if let Some(c) = matching(self.toks, k, b) {
+                    k = c + 1;
+                    continue;
+                }
+            }
+            if let Some(n) = self.var_name(k) {
+                if self.is_tainted(k, n)
+                    && !(self.flavor != Flavor::Php && k > 0 && matches!(self.tok(k - 1), Some(Tok::Op("."))))
+                {
+                    return Some(if self.flavor == Flavor::Php {
+                        format!("${n}")
+                    } else {
+                        n.to_string()
+                    });
+                }
+            }
+            k += 1;
+        }
+        None
+    }
+
+    /// End of the expression starting at `i`: `;`, a statement boundary, or a closing
+    /// bracket / comma at depth 0.
+    pub(super) fn expr_end(&self, i: usize) -> usize {
+        let mut depth = 0i32;
+        let mut k = i;
+        while k < self.toks.len() && k < i + 20_000 {
+            match self.tok(k) {
+                Some(Tok::Op(";")) | Some(Tok::End) => return k,
+                Some(Tok::Op("(" | "[" | "{")) => depth += 1,
+                Some(Tok::Op(")" | "]" | "}")) => {
+                    depth -= 1;
+                    if depth < 0 {
+                        return k;
+                    }
+                }
+                Some(Tok::Op(",")) if depth == 0 => return k,
+                _ => {}
+            }
+            k += 1;
+        }
+        k
+    }
+
+    pub(super) fn collect_functions(&mut self) {
+        for i in 0..self.toks.len() {
+            if !self.toks[i].is_ident("function") {
+                continue;
+            }
+            let Some(Tok::Ident(name)) = self.tok(i + 1) else {
+                continue;
+            };
+            if !matches!(self.tok(i + 2), Some(Tok::Op("("))) {
+                continue;
+            }
+            let Some(close) = matching(self.toks, i + 2, self.toks.len()) else {
+                continue;
+            };
+            let params: Vec<String> = (i + 3..close)
+                .filter_map(|k| match self.tok(k) {
+                    Some(Tok::Var(v)) => Some(v.clone()),
+                    _ => None,
+                })
+                .collect();
+            let name = name.clone();
+            let scope = self.scope.get(close + 1).copied().unwrap_or(0);
+            self.funcs.insert(name, (scope, params));
+        }
+    }
+
+    /// Gives the tokens of each PHP function body their own scope number.
+    pub(super) fn compute_scopes(&mut self) {
+        let n = self.toks.len();
+        self.scope = vec![0; n];
+        if self.flavor != Flavor::Php {
+            return;
+        }
+        let mut next = 1u32;
+        for i in 0..n {
+            if !self.toks[i].is_ident("function") && !self.toks[i].is_ident("fn") {
+                continue;
+            }
+            let Some(open) = (i + 1..n.min(i + 4)).find(|&k| self.toks[k].is_op("(")) else {
+                continue;
+            };
+            let Some(close) = matching(self.toks, open, n) else {
+                continue;
+            };
+            // Skip `use (...)` and a return type up to the body's `{`.
+            let Some(body) =
+                (close + 1..n.min(close + 40)).find(|&k| self.toks[k].is_op("{") || self.toks[k].is_op(";"))
+            else {
+                continue;
+            };
+            if !self.toks[body].is_op("{") {
+                continue;
+            }
+            let end = matching(self.toks, body, n).unwrap_or(n - 1);
+            for s in &mut self.scope[open..=end] {
+                *s = next;
+            }
+            next += 1;
+        }
+    }
+
+    pub(super) fn is_tainted(&self, at: usize, name: &str) -> bool {
+        let sc = self.scope.get(at).copied().unwrap_or(0);
+        self.tainted.contains(&(sc, name.to_string()))
+    }
+
+    /// Assignment target: the base variable of `$a`, `$a['x']`, `$o->p`, `obj.Prop`.
+    pub(super) fn lvalue_base(&self, eq: usize) -> Option<(usize, String)> {
+        let mut k = eq.checked_sub(1)?;
+        let mut guard = 0;
+        loop {
+            guard += 1;
+            if guard > 50 {
+                return None;
+            }
+            match self.tok(k)? {
+                Tok::Op("]") => {
+                    // Walk back to the matching `[`.
+                    let mut depth = 0i32;
+                    loop {
+                        match self.tok(k)? {
+                            Tok::Op("]") => depth += 1,
+                            Tok::Op("[") => {
+                                depth -= 1;
+                                if depth == 0 {
+                                    break;
+                                }
+                            }
+                            _ => {}
+                        }
+                        k = k.checked_sub(1)?;
+                    }
+                    k = k.checked_sub(1)?;
+                }
+                Tok::Var(n) => {
+                    if k > 0 && matches!(self.tok(k - 1), Some(Tok::Op("->" | "::"))) {
+                        k = k.checked_sub(2)?;
+                        continue;
+                    }
+                    if n == "this" {
+                        return None;
+                    }
+                    return Some((k, n.clone()));
+                }
+                Tok::Ident(n) => {
+                    if self.flavor == Flavor::Php
+                        && k > 0
+                        && matches!(self.tok(k - 1), Some(Tok::Op("->" | "::")))
+                    {
+                        // Object properties are not tracked: `$this->x = $_GET[..]` would
+                        // otherwise taint every use of `$this`.
+                        return None;
+                    }
+                    if k > 0 && matches!(self.tok(k - 1), Some(Tok::Op("->" | "::" | "."))) {
+                        k = k.checked_sub(2)?;
+                        continue;
+                    }
+                    if self.flavor == Flavor::Php {
+                        return None;
+                    }
+                    return Some((k, n.clone()));
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// Computes tainted variables and constant string variables to a fixed point.
+    pub(super) fn propagate(&mut self) {
+        let n = self.toks.len();
+        let mut assigns: Vec<(usize, String, usize, usize)> = Vec::new();
+        let mut lists: Vec<(Vec<String>, usize, usize)> = Vec::new();
+        let mut const_count: HashMap<String, u32> = HashMap::new();
+        for i in 0..n {
+            let Some(Tok::Op(op)) = self.tok(i) else { continue };
+            if !matches!(*op, "=" | ".=" | "+=" | "&=") {
+                // foreach ($src as $k => $v)
+                continue;
+            }
+            if *op == "&=" && self.flavor != Flavor::Vbs {
+                continue;
+            }
+            let end = self.expr_end(i + 1);
+            if let Some((_, name)) = self.lvalue_base(i) {
+                assigns.push((i, name.clone(), i + 1, end));
+                if *op == "=" {
+                    *const_count.entry(name).or_insert(0) += 1;
+                }
+            } else if i > 0 && matches!(self.tok(i - 1), Some(Tok::Op(")" | "]"))) {
+                // list($a, $b) = … / [$a, $b] = …
+                let mut k = i - 1;
+                let mut names = Vec::new();
+                let mut depth = 0;
+                loop {
+                    match self.tok(k) {
+                        Some(Tok::Op(")" | "]")) => depth += 1,
+                        Some(Tok::Op("(" | "[")) => {
+                            depth -= 1;
+                            if depth == 0 {
+                                break;
+                            }
+                        }
+                        Some(Tok::Var(v)) => names.push(v.clone()),
+                        None => break,
+                        _ => {}
+                    }
+                    if k == 0 || i - k > 200 {
+                        break;
+                    }
+                    k -= 1;
+                }
+                lists.push((names, i + 1, end));
+            }
+        }
+        self.assigned.extend(assigns.iter().map(|a| a.1.clone()));
+        // foreach (EXPR as $k => $v)
+        let mut foreach: Vec<(usize, usize, Vec<String>)> = Vec::new();
+        for i in 0..n {
+            if !(self.toks[i].is_ident("foreach")
+                || self.toks[i].is_ident("for") && self.flavor != Flavor::Php)
+            {
+                continue;
+            }
+            if !matches!(self.tok(i + 1), Some(Tok::Op("("))) {
+                continue;
+            }
+            let Some(close) = matching(self.toks, i + 1, n) else {
+                continue;
+            };
+            let Some(as_at) =
+                (i + 2..close).find(|&k| self.toks[k].is_ident("as") || self.toks[k].is_op(":"))
+            else {
+                continue;
+            };
+            let names = (as_at..close)
+                .filter_map(|k| self.var_name(k).map(str::to_string))
+                .collect();
+            foreach.push((i + 2, as_at, names));
+        }
+        // Calls to functions defined in the file pass taint into their parameters.
+        let mut calls: Vec<((u32, Vec<String>), usize, usize)> = Vec::new();
+        if !self.funcs.is_empty() {
+            for i in 0..n {
+                let Some(Tok::Ident(name)) = self.tok(i) else {
+                    continue;
+                };
+                if i > 0 && self.toks[i - 1].is_ident("function") {
+                    continue;
+                }
+                let Some(params) = self.funcs.get(name) else {
+                    continue;
+                };
+                if !matches!(self.tok(i + 1), Some(Tok::Op("("))) {
+                    continue;
+                }
+                if let Some(close) = matching(self.toks, i + 1, n) {
+                    calls.push((params.clone(), i + 2, close));
+                }
+            }
+        }
+        // Constants: variables assigned exactly once from a constant expression.
+        let consts_empty = HashMap::new();
+        let mut hidden = Vec::new();
+        for round in 0..3 {
+            let snapshot = if round == 0 {
+                &consts_empty
+            } else {
+                &self.consts.clone()
+            };
+            let ev = Evaluator {
+                toks: self.toks,
+                consts: snapshot,
+                idents_are_vars: self.idents_are_vars(),
+                budget: std::cell::Cell::new(200_000),
+            };
+            let mut found = Vec::new();
+            for (eq, name, a, b) in &assigns {
+                if const_count.get(name) != Some(&1) || !self.toks[*eq].is_op("=") {
+                    continue;
+                }
+                if let Some((v, j)) = ev.concat(*a, *b, 0) {
+                    if j == *b {
+                        if round == 0 || !self.consts.contains_key(name) {
+                            if let Some(d) = is_dangerous_name(&v.bytes) {
+                                if v.pieces > 1 || !v.steps.is_empty() {
+                                    hidden.push((*eq, d, v.pieces, v.steps.join("(")));
+                                }
+                            }
+                        }
+                        found.push((name.clone(), v.bytes));
+                    }
+                }
+            }
+            let before = self.consts.len();
+            for (k, v) in found {
+                self.consts.insert(k, Some(v));
+            }
+            if self.consts.len() == before && round > 0 {
+                break;
+            }
+        }
+        for (eq, d, pieces, steps) in hidden {
+            let w = if is_exec_name(d.as_bytes()).is_some() {
+                60
+            } else {
+                40
+            };
+            let how = if steps.is_empty() {
+                format!("{pieces} pieces")
+            } else {
+                steps
+            };
+            self.reason("deobf.hidden-name", w, eq, format!("`{d}` assembled from {how}"));
+        }
+        for (eq, name, a, b) in &assigns {
+            if (*a..*b).any(|k| self.is_source(k).is_some()) {
+                self.direct.insert((self.scope[*eq], name.clone()));
+            }
+        }
+        // Source → variable → variable → parameter: a few hops, not full data flow.
+        for _round in 0..3 {
+            let before = self.tainted.len();
+            let mut add = Vec::new();
+            for (eq, name, a, b) in &assigns {
+                if !self.is_tainted(*eq, name) && self.tainted_in(*a, *b).is_some() {
+                    add.push((self.scope[*eq], name.clone()));
+                }
+            }
+            for (names, a, b) in &lists {
+                if self.tainted_in(*a, *b).is_some() {
+                    add.extend(names.iter().map(|v| (self.scope[*a], v.clone())));
+                }
+            }
+            for (a, b, names) in &foreach {
+                if self.tainted_in(*a, *b).is_some() {
+                    add.extend(names.iter().map(|v| (self.scope[*a], v.clone())));
+                }
+            }
+            for ((sc, params), a, b) in &calls {
+                if self.tainted_in(*a, *b).is_some() {
+                    add.extend(params.iter().map(|v| (*sc, v.clone())));
+                }
+            }
+            self.tainted.extend(add);
+            if self.tainted.len() == before {
+                break;
+            }
+        }
+    }
+}
