@@ -13,6 +13,7 @@ pub mod decode;
 mod eval;
 pub mod lex_other;
 pub mod lex_php;
+pub mod screnc;
 pub mod token;
 
 use serde::Serialize;

@@ -74,6 +74,20 @@ fn finish(lang: Lang, mut reasons: Vec<Reason>) -> Verdict {
 /// Analyses one layer as a file (markup with code regions). Returns the language used.
 fn file_layer(src: &[u8], hint: Lang, layer: u8, budget: &mut Budget, reasons: &mut Vec<Reason>) -> Lang {
     let mut lang = hint;
+    if layer < MAX_DEPTH && crate::screnc::has_encoded(src) && budget.payload >= src.len() {
+        if let Some(plain) = crate::screnc::decode_blocks(src) {
+            budget.payload -= src.len();
+            reasons.push(Reason {
+                signal: "deobf.script-encoder",
+                weight: 30,
+                line: 0,
+                layer,
+                detail: "Script Encoder (#@~^…^#~@) block decoded".into(),
+            });
+            let hint = if hint == Lang::Unknown { Lang::Asp } else { hint };
+            return file_layer(&plain, hint, layer + 1, budget, reasons);
+        }
+    }
     let php = hint == Lang::Php || lex_php::has_open_tag(src);
     if php {
         let toks = lex_php::lex(src, false, MAX_TOKENS);
