@@ -6,8 +6,8 @@ use serde::Serialize;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-/// The project's rule set, built into the binary.
-pub const BUILTIN_RULES: &[(&str, &str)] = &[("webshell.yar", include_str!("../../../rules/webshell.yar"))];
+/// The project's rule set (every `rules/*.yar` file, by name), built into the binary.
+pub const BUILTIN_RULES: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -211,5 +211,65 @@ impl FileScanner<'_> {
             v.reasons = a.reasons;
         }
         v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rule_file_is_built_in_and_compiles() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules");
+        let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".yar"))
+            .collect();
+        on_disk.sort();
+        let built: Vec<String> = BUILTIN_RULES.iter().map(|(n, _)| n.to_string()).collect();
+        assert_eq!(built, on_disk);
+        for lang in [
+            "php.yar",
+            "asp.yar",
+            "aspx.yar",
+            "jsp.yar",
+            "perl.yar",
+            "common.yar",
+        ] {
+            assert!(built.iter().any(|n| n == lang), "{lang} missing");
+        }
+        Engine::new(None).unwrap();
+    }
+
+    #[test]
+    fn every_rule_has_a_description_and_a_score() {
+        let engine = Engine::new(None).unwrap();
+        let mut n = 0;
+        for r in engine.rules.iter() {
+            let metas: Vec<_> = r.metadata().map(|(k, _)| k.to_string()).collect();
+            assert!(
+                metas.iter().any(|k| k == "score"),
+                "{} has no score",
+                r.identifier()
+            );
+            assert!(
+                metas.iter().any(|k| k == "description"),
+                "{} has no description",
+                r.identifier()
+            );
+            n += 1;
+        }
+        assert!(n > 20, "only {n} rules");
+    }
+
+    #[test]
+    fn a_php_request_eval_is_detected_and_plain_php_is_not() {
+        let engine = Engine::new(None).unwrap();
+        let mut s = engine.scanner();
+        let bad = s.scan(Path::new("x.php"), b"<?php @eval($_POST['c']); ?>");
+        assert!(bad.score >= crate::DETECT, "{bad:?}");
+        let good = s.scan(Path::new("x.php"), b"<?php echo htmlspecialchars($_GET['q']); ?>");
+        assert!(good.score < crate::DETECT, "{good:?}");
     }
 }

@@ -1,0 +1,234 @@
+/*
+   Rampart webshell signatures: classic ASP (VBScript/JScript).
+
+   Written for this project from what webshells do (capabilities, obfuscation shapes) and
+   from well-known family/tool markers, never from hashes or one sample's strings. The
+   script analyzer (rampart-script) does the semantic work; each rule's `score` meta is
+   added to the analyzer's score and 100 or more is a detection, so weak evidence
+   (score < 50) never decides alone. Every file in rules/ is compiled into the binary
+   (crates/rampart-scan/build.rs) and also runs under the classic `yara` CLI
+   (bench/scan/speed), so only syntax both accept is used.
+*/
+
+rule asp_command_shell
+{
+    meta:
+        description = "ASP page that creates a shell object and reads the request"
+        score = 70
+    strings:
+        $obj1 = "wscript.shell" nocase
+        $obj2 = "shell.application" nocase
+        $obj3 = "wscript.network" nocase
+        $req = "request" nocase
+    condition:
+        any of ($obj*) and $req
+}
+
+rule asp_server_object_shell
+{
+    meta:
+        description = "ASP page instantiates a command shell COM object server-side (WScript.Shell / Shell.Application by CLSID)"
+        score = 100
+    strings:
+        $o = "runat" nocase
+        $c1 = "72C24DD5-D70A-438B-8A42-98424B88AFB8" nocase
+        $c2 = "F935DC22-1CF0-11D0-ADB9-00C04FD58A0B" nocase
+        $c3 = "13709620-C279-11CE-A49E-444553540000" nocase
+    condition:
+        $o and any of ($c*)
+}
+
+rule asp_encoded_server_script
+{
+    meta:
+        description = "Server-side script hidden with the Microsoft Script Encoder (VBScript.Encode / JScript.Encode)"
+        score = 100
+    strings:
+        $l1 = /language[ \t]*=[ \t]*["']?(VBScript|JScript)\.Encode/ nocase
+        $m = "#@~^"
+        $e = "^#~@"
+        $p1 = "<%"
+        $p2 = "runat" nocase
+    condition:
+        uint32(0) != 0x474e5089 and ($l1 or ($m and $e)) and any of ($p*)
+}
+
+rule asp_reversed_or_split_sink
+{
+    meta:
+        description = "ASP hides eval/execute/request by reversing or splitting the words (StrReverse, Replace of filler characters)"
+        score = 100
+    strings:
+        $r1 = /tseuqer|etucexe|[^a-z]lave[ \t]*["(]/ nocase
+        $r2 = /e[^a-z\n]{1,3}x[^a-z\n]{0,3}e[^a-z\n]{0,3}c[^a-z\n]{0,3}u[^a-z\n]{0,3}t[^a-z\n]{0,3}e[^a-z\n]{1,3}r[^a-z\n]{0,3}e[^a-z\n]{0,3}q/ nocase
+        $r3 = /e[^a-z\n]{1,3}v[^a-z\n]{0,3}a[^a-z\n]{0,3}l[^a-z\n]{0,4}r[^a-z\n]{0,3}e[^a-z\n]{0,3}q[^a-z\n]{0,3}u/ nocase
+        $asp1 = /<%[ \t\r\n=@!]/
+        $asp2 = /runat[ \t]*=[ \t]*["']?server/ nocase
+        $f1 = "StrReverse" nocase
+        $f2 = "Replace" nocase
+        $f3 = "execute" nocase
+        $f4 = "eval" nocase
+    condition:
+        any of ($asp*) and any of ($r*) and any of ($f*)
+}
+
+rule asp_eval_request_in_string
+{
+    meta:
+        description = "ASP builds 'eval(request(…))' / 'execute(request(…))' as text to run it"
+        score = 100
+    strings:
+        $a = /["'(&][ \t]*(eval|execute|executeglobal)[ \t]*\(?[ \t]*request[ \t]*(\(|\.item|\.form|\.querystring)/ nocase
+        $asp1 = /<%[ \t\r\n=@!]/
+        $asp2 = /runat[ \t]*=[ \t]*["']?server/ nocase
+    condition:
+        $a and any of ($asp*)
+}
+
+rule asp_execute_decoded
+{
+    meta:
+        description = "ASP executes the output of a decoding function (Chr/Asc/StrReverse/Replace/Mid loops)"
+        score = 80
+    strings:
+        $x = /\b(execute|executeglobal|eval)[ \t]*\(?[ \t]*[A-Za-z_][A-Za-z0-9_]{1,30}[ \t]*\(/ nocase
+        $d1 = /\bchr[wb]?[ \t]*\(/ nocase
+        $d2 = "StrReverse" nocase
+        $d3 = /\basc[wb]?[ \t]*\(/ nocase
+        $d4 = /\bmid[b]?[ \t]*\(/ nocase
+        $d5 = /\breplace[ \t]*\(/ nocase
+        $d6 = /\bsplit[ \t]*\(/ nocase
+        $asp1 = /<%[ \t\r\n=@!]/
+        $asp2 = /runat[ \t]*=[ \t]*["']?server/ nocase
+    condition:
+        filesize < 200KB and any of ($asp*) and $x and 2 of ($d*)
+}
+
+rule asp_eval_held_in_object
+{
+    meta:
+        description = "Server-side JScript stores eval in an object or returns it from a function to call it indirectly"
+        score = 100
+    strings:
+        $a = /[:=][ \t]*eval[ \t]*[},;\r\n]/
+        $b = /return[ \t]+eval[ \t]*[;}\r\n]/
+        $srv1 = /runat[ \t]*=[ \t]*["']?server/ nocase
+        $srv2 = /language[ \t]*=[ \t]*["']?j(ava)?script/ nocase
+        $req = "Request" nocase
+    condition:
+        any of ($a, $b) and any of ($srv*) and $req
+}
+
+rule asp_utf7_codepage
+{
+    meta:
+        description = "ASP page declared in UTF-7 (codepage 65000) so its code hides behind +…- escapes"
+        score = 100
+    strings:
+        $a = /codepage[ \t]*=[ \t]*["']?65000/ nocase
+        $b = /\+[A-Za-z0-9\/]{1,6}-/
+    condition:
+        $a and #b > 3
+}
+
+rule asp_split_progid
+{
+    meta:
+        description = "ASP spells a COM ProgID in short concatenated pieces (\"scr\"&\"ipt\"&\"ing\"…) to hide it"
+        score = 100
+    strings:
+        $a = /("[A-Za-z.]{1,4}"[ \t]*&[ \t]*){4}"[A-Za-z.]{1,4}"/
+        $c = "createobject" nocase
+    condition:
+        $a and $c
+}
+
+rule asp_script_control
+{
+    meta:
+        description = "ASP runs request text through MSScriptControl (an eval by another name)"
+        score = 100
+    strings:
+        $a = "MSScriptControl.ScriptControl" nocase
+        $r = "request" nocase
+    condition:
+        $a and $r
+}
+
+rule asp_xsl_command
+{
+    meta:
+        description = "ASP runs script inside an XSL transform (msxsl:script) or puts a command line in XML"
+        score = 70
+    strings:
+        $a = "msxsl:script" nocase
+        $b = /<root[^>]{0,10}>[ \t]*cmd(\.exe)?[ \t]+\/c/ nocase
+        $c = "transformNode" nocase
+    condition:
+        ($a or $b) and $c
+}
+
+rule asp_remote_download_to_file
+{
+    meta:
+        description = "ASP fetches a URL and saves the response to a file (XMLHTTP + ADODB.Stream SaveToFile)"
+        score = 80
+    strings:
+        $h1 = "XMLHTTP" nocase
+        $h2 = "ServerXMLHTTP" nocase
+        $h3 = "WinHttp.WinHttpRequest" nocase
+        $s = "ADODB.Stream" nocase
+        $w = "SaveToFile" nocase
+    condition:
+        any of ($h*) and $s and $w
+}
+
+rule asp_request_file_writer
+{
+    meta:
+        description = "ASP writes request-supplied text to a request-named file (FileSystemObject / ADODB.Stream)"
+        score = 60
+    strings:
+        $fso = /scripting\.filesystemobject|ADODB\.Stream/ nocase
+        $w1 = /CreateTextFile[ \t]*\([^)\n]{0,80}request/ nocase
+        $w2 = /OpenTextFile[ \t]*\([^)\n]{0,80}request/ nocase
+        $w3 = /SaveToFile[ \t]*\(?[^)\n]{0,80}request/ nocase
+        $w4 = /\.(write|writeline)[ \t]*\(?[ \t]*request/ nocase
+    condition:
+        $fso and any of ($w*)
+}
+
+rule asp_file_manager
+{
+    meta:
+        description = "ASP file manager: request-driven listing, deleting, renaming and attribute changes through FileSystemObject"
+        score = 60
+    strings:
+        $fso = "FileSystemObject" nocase
+        $req = /request[ \t]*(\(|\.form|\.querystring)/ nocase
+        $o1 = ".DeleteFile" nocase
+        $o2 = ".DeleteFolder" nocase
+        $o3 = ".CopyFile" nocase
+        $o4 = ".MoveFile" nocase
+        $o5 = ".CreateFolder" nocase
+        $o6 = ".Attributes" nocase
+        $o7 = ".GetFolder" nocase
+        $o8 = "DateLastModified" nocase
+        $o9 = ".Drives" nocase
+        $o10 = "SaveToFile" nocase
+    condition:
+        $fso and $req and 3 of ($o*)
+}
+
+rule asp_request_database_tool
+{
+    meta:
+        description = "ASP connects to a database server named by the request and runs request SQL (a database webshell)"
+        score = 50
+    strings:
+        $c = "ADODB.Connection" nocase
+        $p = /(Provider|Driver|Server|Data Source|uid|pwd)[ \t]*=[ \t]*["&]{0,3}[ \t]*&?[ \t]*(Trim\()?[ \t]*(request|sql_|[A-Za-z_]{1,20}(ip|user|pass))/ nocase
+        $r = /\.execute[ \t]*\(?[ \t]*(request|sql|str)/ nocase
+    condition:
+        $c and $p and $r
+}

@@ -1,0 +1,128 @@
+/*
+   Rampart webshell signatures: language-independent (operator UIs, Python, tool markers).
+
+   Written for this project from what webshells do (capabilities, obfuscation shapes) and
+   from well-known family/tool markers, never from hashes or one sample's strings. The
+   script analyzer (rampart-script) does the semantic work; each rule's `score` meta is
+   added to the analyzer's score and 100 or more is a detection, so weak evidence
+   (score < 50) never decides alone. Every file in rules/ is compiled into the binary
+   (crates/rampart-scan/build.rs) and also runs under the classic `yara` CLI
+   (bench/scan/speed), so only syntax both accept is used.
+*/
+
+rule shell_ui_strings
+{
+    meta:
+        description = "Operator interface of a file-manager / command webshell (several of its typical labels)"
+        score = 45
+    strings:
+        $s1 = "uname -a" nocase
+        $s2 = "safe_mode" nocase
+        $s3 = "disable_functions" nocase
+        $s4 = "/etc/passwd"
+        $s5 = "netstat -an" nocase
+        $s6 = "back connect" nocase
+        $s7 = "bind port" nocase
+        $s8 = "backconnect" nocase
+        $s9 = "cmd.exe /c" nocase
+        $s10 = "whoami" nocase
+        $s11 = "open_basedir" nocase
+        $s12 = "ps -aux" nocase
+        $s13 = "ps aux" nocase
+        $s14 = "find / -type f -perm" nocase
+        $s15 = "locate config.inc.php" nocase
+        $s16 = "/etc/shadow"
+        $s17 = "net user" nocase
+        $s18 = "wget http" nocase
+        $s19 = "bash -i" nocase
+        $s20 = "nc -e" nocase
+    condition:
+        filesize < 2MB and 4 of them
+}
+
+rule python_cgi_shell
+{
+    meta:
+        description = "Python CGI or app that runs request input"
+        score = 100
+    strings:
+        $r1 = "cgi.FieldStorage"
+        $r2 = "request.args"
+        $r3 = "request.form"
+        $r4 = "QUERY_STRING"
+        $x1 = "os.system("
+        $x2 = "os.popen("
+        $x3 = "subprocess."
+        $x4 = "commands.getoutput"
+    condition:
+        any of ($r*) and any of ($x*)
+}
+
+rule webshell_family_name
+{
+    meta:
+        description = "Names a well-known webshell family or tunnelling tool (c99, r57, WSO/FilesMan, b374k, JspSpy, ASPXSpy, reGeorg, Behinder, Godzilla, AntSword, China Chopper…)"
+        score = 100
+    strings:
+        $s1 = /\b(c99shell|c99sh_|c99madshell|r57shell|r57_|FilesMan|b374k|phpRemoteView|RemView)\b/ nocase
+        $s2 = /\b(JspSpy|JFolder|ASPXSpy|AspxSpy2?|reGeorg|reDuh|Tunna|Behinder|rebeyond|antSword|AntSword|caidao|Cknife|pwnshell|WebAdmin2Y|Ani-Shell|N3tshell|FaTaLisTiCz|PHP_KIT|JSP_KIT|CmdAsp|wso_version|WebShellOrb|php-reverse-shell|PhpSpy|WebShell|Web-Shell)\b/
+        $s3 = /\b(Godzilla|Dive Shell|Mister Spy|Dark Raver|WSO [0-9]\.[0-9])\b/
+        $code1 = /<\?(php|=|[ \t\r\n])/ nocase
+        $code2 = /<%[ \t\r\n=@!]/
+        $code3 = /runat[ \t]*=[ \t]*["']?server/ nocase
+        $code4 = /^#![ \t]*\//
+    condition:
+        any of ($s*) and any of ($code*)
+}
+
+rule shell_reverse_connect_string
+{
+    meta:
+        description = "A script embeds a reverse-shell command line (bash -i to /dev/tcp, nc -e, mkfifo pipe)"
+        score = 100
+    strings:
+        $a = /bash[ \t]+-i[ \t]*>&?[ \t]*\/dev\/tcp\// nocase
+        $b = /\/dev\/tcp\/[0-9$"'{+]/
+        $c = /\bnc(at)?[ \t]+(-[a-z]{1,4}[ \t]+)*-e[ \t]+\/bin\/(ba)?sh/
+        $d = /mkfifo[ \t]+\/tmp\/[^ \n]{1,20};[ \t]*(cat|nc)/
+        $code1 = /<\?(php|=|[ \t\r\n])/ nocase
+        $code2 = /<%[ \t\r\n=@!]/
+        $code3 = /runat[ \t]*=[ \t]*["']?server/ nocase
+    condition:
+        any of ($a, $b, $c, $d) and any of ($code*)
+}
+
+rule chopper_parameter_names
+{
+    meta:
+        description = "Request parameters z0/z1/z2 read together (the China Chopper client's protocol)"
+        score = 70
+    strings:
+        $z1 = /(\$_(POST|GET|REQUEST)\[|getParameter\(|Request\.(Form|Item|QueryString)?\(?\[?|Request\()["']z1["']/ nocase
+        $z2 = /(\$_(POST|GET|REQUEST)\[|getParameter\(|Request\.(Form|Item|QueryString)?\(?\[?|Request\()["']z2["']/ nocase
+    condition:
+        $z1 and $z2
+}
+
+rule base64_of_request_access
+{
+    meta:
+        description = "A base64 string that decodes to request access or a code sink (Request.Item, $_POST, eval(…)), hidden from plain-text matching"
+        score = 70
+    strings:
+        $a1 = "UmVxdWVzdC5JdGVt"
+        $a2 = "UmVxdWVzdC5Gb3Jt"
+        $a3 = "JF9QT1NU"
+        $a4 = "JF9HRVRb"
+        $a5 = "JF9SRVFVRVNU"
+        $a6 = "ZXZhbChSZXF1ZXN0"
+        $a7 = "ZXZhbCgkX1"
+        $a8 = "YXNzZXJ0KCRf"
+        $a9 = "QGV2YWwoJF9"
+        $a10 = "c3lzdGVtKCRf"
+        $a11 = "ZXhlY3V0ZShyZXF1ZXN0"
+        $a12 = "PD9waHAgQGV2YWwo"
+        $a13 = "PD9waHAgZXZhbCg"
+    condition:
+        any of them
+}

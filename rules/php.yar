@@ -1,0 +1,265 @@
+/*
+   Rampart webshell signatures: PHP.
+
+   Written for this project from what webshells do (capabilities, obfuscation shapes) and
+   from well-known family/tool markers, never from hashes or one sample's strings. The
+   script analyzer (rampart-script) does the semantic work; each rule's `score` meta is
+   added to the analyzer's score and 100 or more is a detection, so weak evidence
+   (score < 50) never decides alone. Every file in rules/ is compiled into the binary
+   (crates/rampart-scan/build.rs) and also runs under the classic `yara` CLI
+   (bench/scan/speed), so only syntax both accept is used.
+*/
+
+rule php_request_into_eval
+{
+    meta:
+        description = "PHP evaluates request input directly"
+        score = 100
+    strings:
+        $a = /(eval|assert|create_function)[ \t]*\([ \t@]*(stripslashes\(|base64_decode\(|str_rot13\(|gzinflate\(|urldecode\()*[ \t]*\$_(POST|GET|REQUEST|COOKIE|SERVER)\b/ nocase
+    condition:
+        $a
+}
+
+rule php_request_called_as_function
+{
+    meta:
+        description = "PHP calls a function whose name comes from the request"
+        score = 100
+    strings:
+        $a = /\$_(POST|GET|REQUEST|COOKIE)\[[^\]]{1,40}\][ \t]*\(/
+    condition:
+        $a
+}
+
+rule php_packed_eval
+{
+    meta:
+        description = "PHP evaluates a packed payload (eval of a decoder chain)"
+        score = 80
+    strings:
+        $a = /eval[ \t]*\([ \t]*(gzinflate|gzuncompress|gzdecode|str_rot13|base64_decode|strrev|hex2bin)[ \t]*\([ \t]*(gzinflate|gzuncompress|gzdecode|str_rot13|base64_decode|strrev|hex2bin|"|')/ nocase
+    condition:
+        $a
+}
+
+rule php_reverse_shell
+{
+    meta:
+        description = "PHP connects out and hands a shell to the socket"
+        score = 100
+    strings:
+        $sock1 = "fsockopen" nocase
+        $sock2 = "socket_create" nocase
+        $sock3 = "stream_socket_client" nocase
+        $sh1 = "/bin/sh"
+        $sh2 = "/bin/bash"
+        $sh3 = "cmd.exe" nocase
+        $run1 = "proc_open" nocase
+        $run2 = "shell_exec" nocase
+        $run3 = "passthru" nocase
+        $run4 = "popen" nocase
+    condition:
+        any of ($sock*) and any of ($sh*) and any of ($run*)
+}
+
+rule php_password_gate
+{
+    meta:
+        description = "PHP compares a hash of a request field with a constant (a webshell login)"
+        score = 30
+    strings:
+        $a = /(md5|sha1)[ \t]*\([ \t]*\$_(POST|GET|REQUEST|COOKIE)\[[^\]]{1,30}\][ \t]*\)[ \t]*(==|!=)/ nocase
+    condition:
+        $a
+}
+
+rule php_bitwise_string_obfuscation
+{
+    meta:
+        description = "PHP builds its strings by XOR/OR/AND of string literals (a bitwise obfuscator's shape)"
+        score = 100
+    strings:
+        $php = "<?"
+        $op = /[^ \t\r\n(,'".:?=\[{]['"][\^|&]~?(['"][^'"\n,)]|[A-Za-z_][A-Za-z0-9_]{0,30}[;.)])/
+        $asg = /\$[A-Za-z_][A-Za-z0-9_]{0,20}=(#|\/\*)?['"A-Za-z_~(]/
+    condition:
+        $php and filesize < 300KB and #op > 5 and #asg > 5
+}
+
+rule php_o0_variable_obfuscator
+{
+    meta:
+        description = "PHP names its variables with only O and 0 (a widespread shell obfuscator)"
+        score = 100
+    strings:
+        $v = /\$[O0]{0,20}(O0|0O)[O0]{2,20}/ nocase
+        $d1 = "urldecode(" nocase
+        $d2 = "base64_decode" nocase
+        $d3 = "eval(" nocase
+        $d4 = "strtr(" nocase
+        $d5 = "gethostbyname" nocase
+        $d6 = "$_"
+    condition:
+        #v > 5 and any of ($d*)
+}
+
+rule php_char_table_assembly
+{
+    meta:
+        description = "PHP assembles names by indexing characters out of a table string ($t[12].$t[3].…)"
+        score = 80
+    strings:
+        $idx = /\$[A-Za-z_][A-Za-z0-9_]{0,30}(\[[0-9]{1,3}\]|\{[0-9]{1,3}\})[ \t]*\.[ \t]*\$[A-Za-z_][A-Za-z0-9_]{0,30}(\[[0-9]{1,3}\]|\{[0-9]{1,3}\})[ \t]*\.[ \t]*\$[A-Za-z_][A-Za-z0-9_]{0,30}(\[[0-9]{1,3}\]|\{[0-9]{1,3}\})[ \t]*\.[ \t]*\$/
+        $g = "$GLOBALS[" nocase
+        $c = /\$[A-Za-z_][A-Za-z0-9_]{0,30}\(/
+    condition:
+        #idx > 2 and ($g or $c)
+}
+
+rule php_substitution_decoder
+{
+    meta:
+        description = "PHP maps every character through a lookup table and hands the result to base64_decode (a packer's decoder)"
+        score = 100
+    strings:
+        $map = /isset\(\$[A-Za-z_][A-Za-z0-9_]{0,30}\[\$[A-Za-z_][A-Za-z0-9_]{0,30}\[\$[A-Za-z_][A-Za-z0-9_]{0,10}\]\]\)[ \t]*\?[ \t]*\$[A-Za-z_][A-Za-z0-9_]{0,30}\[\$/
+        $b = /["']base64_decode["']/ nocase
+    condition:
+        $map and $b
+}
+
+rule php_hidden_sink_name
+{
+    meta:
+        description = "PHP spells a code/command sink's name backwards or in ROT13 (only done to hide it)"
+        score = 100
+    strings:
+        $r1 = /["'](tressa|lave|metsys|cexe_llehs|urhtssap|nepop|nepo_corp|edoced_46esab|etalfnizg|noitcnuf_etaerc)["']/ nocase
+        $r2 = /["'](riny|nffreg|flfgrz|furyy_rkrp|cnffgueh|onfr64_qrpbqr|tmvasyngr|perngr_shapgvba|cert_ercynpr)["']/ nocase
+    condition:
+        any of them
+}
+
+rule php_sink_name_in_string
+{
+    meta:
+        description = "PHP keeps a code/command sink's name in a string and calls a variable as a function"
+        score = 40
+    strings:
+        $s = /=[ \t]*["'](assert|eval|system|shell_exec|passthru|exec|popen|proc_open|create_function|base64_decode|gzinflate|str_rot13|call_user_func|array_map|preg_replace)["'][ \t]*;/ nocase
+        $call = /\$[A-Za-z_][A-Za-z0-9_]{0,30}[ \t]*\([ \t]*\$/
+    condition:
+        $s and $call
+}
+
+rule php_underscore_only_code
+{
+    meta:
+        description = "PHP written with variables made only of underscores and operators on punctuation (non-alphanumeric shell)"
+        score = 100
+    strings:
+        $php = "<?"
+        $u = /\$_{1,10}[^A-Za-z0-9_]/
+        $x1 = /\(?["'][^A-Za-z0-9"'\n]{1,3}["'][ \t]*\^[ \t]*["'][^A-Za-z0-9"'\n]{1,3}["']/
+        $x2 = /\$_{1,10}\[[^\]\n]{0,8}\]\+\+/
+        $x3 = "('>'>'<')"
+        $x4 = /\$_{1,10}[ \t]*=[ \t]*@?["']\$_{1,10}["']/
+        $x5 = /\$_{1,10}\[\+?["']{0,2}\]/
+    condition:
+        $php and filesize < 20KB and #u > 10 and any of ($x*)
+}
+
+rule php_eval_of_remote_or_decoded
+{
+    meta:
+        description = "PHP evaluates code fetched from a URL or decoded from a blob"
+        score = 100
+    strings:
+        $a = /(eval|assert)[ \t]*\([ \t]*(@?file_get_contents|@?curl_exec|@?fread|@?stream_get_contents)[ \t]*\([ \t]*["']?(https?:|ftp:|\$)/ nocase
+        $b = /\$[A-Za-z_][A-Za-z0-9_]{0,30}[ \t]*=[ \t]*@?file_get_contents\([ \t]*["']https?:\/\/[^"'\n]{4,200}["'][ \t]*\);[ \t\r\n]{0,8}@?(eval|assert)[ \t]*\(/ nocase
+    condition:
+        any of them
+}
+
+rule php_long_encoded_blob_into_decoder
+{
+    meta:
+        description = "PHP feeds a very long base64 string literal to a decoder"
+        score = 60
+    strings:
+        $a = /(base64_decode|gzinflate|gzuncompress|str_rot13|strrev)[ \t]*\([ \t]*["'][A-Za-z0-9+\/=]{2000}/ nocase
+    condition:
+        $a
+}
+
+rule php_request_copy_upload
+{
+    meta:
+        description = "PHP stores an uploaded file under the client-supplied name with no checks in sight"
+        score = 45
+    strings:
+        $a = /(move_uploaded_file|copy)[ \t]*\([ \t]*\$_FILES\[[^\]]{1,30}\]\[["']?tmp_name["']?\][ \t]*,[ \t]*\$_FILES\[[^\]]{1,30}\]\[["']?name["']?\]/ nocase
+    condition:
+        $a
+}
+
+rule php_request_writes_file
+{
+    meta:
+        description = "PHP writes request data to a request-named file (a dropper / uploader)"
+        score = 100
+    strings:
+        $a = /(fwrite|fputs|file_put_contents)[ \t]*\([ \t]*@?fopen[ \t]*\([ \t]*\$_(POST|GET|REQUEST|COOKIE|SERVER)\[/ nocase
+        $b = /file_put_contents[ \t]*\([ \t]*\$_(POST|GET|REQUEST|COOKIE|SERVER)\[[^\]]{1,40}\][ \t]*,[ \t]*\$_(POST|GET|REQUEST|COOKIE|SERVER)\[/ nocase
+        $c = /fopen[ \t]*\([ \t]*\$_(POST|GET|REQUEST)\[[^\]]{1,40}\][ \t]*,[ \t]*["'][wa]/ nocase
+    condition:
+        any of them
+}
+
+rule php_include_request
+{
+    meta:
+        description = "PHP includes a file named by the request"
+        score = 100
+    strings:
+        $a = /(include|require)(_once)?[ \t]*\(?[ \t]*\$_(GET|POST|REQUEST|COOKIE)\[/ nocase
+    condition:
+        $a
+}
+
+rule php_extract_then_call
+{
+    meta:
+        description = "PHP extracts request input into variables and calls one as a function"
+        score = 100
+    strings:
+        $e = /extract[ \t]*\([ \t]*\$_(GET|POST|REQUEST|COOKIE)/ nocase
+        $c = /(die|exit|echo|print|@)[ \t]*\(?[ \t]*\$[A-Za-z_][A-Za-z0-9_]{0,30}[ \t]*\([ \t]*\$[A-Za-z_][A-Za-z0-9_]{0,30}[ \t]*\)/
+    condition:
+        $e and $c
+}
+
+rule php_callback_sink_from_request
+{
+    meta:
+        description = "PHP passes request input to a callback-taking function with a sink name (array_map/usort/register_shutdown_function…)"
+        score = 100
+    strings:
+        $a = /(array_map|call_user_func|call_user_func_array|register_shutdown_function|register_tick_function|forward_static_call)[ \t]*\([ \t]*\$_(GET|POST|REQUEST|COOKIE|SERVER)\[/ nocase
+        $c = /(array_filter|array_walk|usort|uasort|uksort|iterator_apply|array_reduce|preg_replace_callback)[ \t]*\([ \t]*\$[A-Za-z_][A-Za-z0-9_]{0,30}[ \t]*,[ \t]*\$_(GET|POST|REQUEST|COOKIE|SERVER)\[/ nocase
+        $b = /(array_map|call_user_func|call_user_func_array|register_shutdown_function)[ \t]*\([ \t]*["'](assert|eval|system|passthru|shell_exec|exec)["'][ \t]*,/ nocase
+    condition:
+        any of them
+}
+
+rule php_preg_replace_eval
+{
+    meta:
+        description = "PHP preg_replace with the /e modifier (code execution through a regex replacement)"
+        score = 90
+    strings:
+        $a = /preg_replace[ \t]*\([ \t]*["'][\/#|~!@%].{1,80}[\/#|~!@%][imsxuADSUX]{0,6}e[imsxuADSUX]{0,6}["'][ \t]*,/ nocase
+    condition:
+        $a
+}
