@@ -24,3 +24,117 @@ rule aspx_process_from_request
     condition:
         $d and any of ($p*) and any of ($r*)
 }
+
+rule aspx_registry_browser
+{
+    meta:
+        description = "ASP.NET page that opens registry hives on request (a webshell's registry browser)"
+        score = 80
+    strings:
+        $d = /<%@[ \t]*(Page|WebHandler|WebService|Control)/ nocase
+        $w = "Microsoft.Win32" nocase
+        $h1 = "Registry.LocalMachine"
+        $h2 = "Registry.Users"
+        $h3 = "Registry.CurrentConfig"
+        $h4 = "Registry.ClassesRoot"
+        $r = /Request(\.Form|\.QueryString|\.Params)?\[/ nocase
+    condition:
+        $d and $w and 3 of ($h*) and $r
+}
+
+rule aspx_socket_tunnel
+{
+    meta:
+        description = "ASP.NET page that opens raw sockets driven by request headers or body (reGeorg-style tunnel, port scanner, relay)"
+        score = 100
+    strings:
+        $d = /<%@[ \t]*(Page|WebHandler|WebService)/ nocase
+        $s1 = "System.Net.Sockets" nocase
+        $s2 = "new Socket(" nocase
+        $s3 = "TcpClient" nocase
+        $c1 = /Request\.Headers\[/ nocase
+        $c2 = "Request.InputStream" nocase
+        $c3 = /\.Connect[ \t]*\([^)\n]{0,80}(Request|IPAddress\.Parse)/ nocase
+        $c4 = /(Request\.Form|Request\.QueryString|Request)\[["'][^"'\n]{1,20}["']\][^\n]{0,80}(Port|Connect|IPAddress)/ nocase
+    condition:
+        $d and any of ($s*) and 2 of ($c*)
+}
+
+rule aspx_file_manager
+{
+    meta:
+        description = "ASP.NET file manager: lists directories and creates/deletes/uploads files on request"
+        score = 60
+    strings:
+        $d = /<%@[ \t]*(Page|WebHandler|WebService)/ nocase
+        $l1 = "DirectoryInfo" nocase
+        $l2 = "GetFiles(" nocase
+        $l3 = "GetDirectories(" nocase
+        $l4 = "GetLogicalDrives" nocase
+        $w1 = "File.Delete" nocase
+        $w2 = "File.Create" nocase
+        $w3 = "File.WriteAll" nocase
+        $w4 = ".SaveAs(" nocase
+        $w5 = "Directory.Delete" nocase
+        $w6 = "File.Move" nocase
+        $w7 = "File.Copy" nocase
+        $w8 = "StreamWriter" nocase
+        $r = /Request(\.Form|\.QueryString|\.Params|\.Files)?\[|\.PostedFile/ nocase
+    condition:
+        $d and 2 of ($l*) and 2 of ($w*) and $r
+}
+
+rule aspx_process_or_wmi_shell
+{
+    meta:
+        description = "ASP.NET page that starts cmd.exe / arbitrary processes or WMI queries from a form"
+        score = 60
+    strings:
+        $d = /<%@[ \t]*(Page|WebHandler|WebService)/ nocase
+        $p1 = /FileName[ \t]*=[ \t]*@?["'](cmd|cmd\.exe|powershell|powershell\.exe|c:\\\\windows\\\\system32\\\\cmd\.exe)["']/ nocase
+        $p2 = /Process\.Start[ \t]*\([ \t]*@?["'](cmd|cmd\.exe|powershell)/ nocase
+        $p3 = "ManagementObjectSearcher" nocase
+        $p4 = "RedirectStandardOutput" nocase
+        $r = /Request(\.Form|\.QueryString|\.Params)?\[|\.Text\b/ nocase
+    condition:
+        $d and 2 of ($p*) and $r
+}
+
+rule aspx_request_eval
+{
+    meta:
+        description = "ASP.NET JScript evaluates request input (eval(Request…, \"unsafe\")) or compiles request code"
+        score = 100
+    strings:
+        $a = /eval[ \t]*\([ \t]*(System\.Text\.Encoding[^)]{0,80}\()?[ \t]*Request/ nocase
+        $b = /"unsafe"/
+        $c = /CompileAssemblyFromSource[ \t]*\([^)\n]{0,100}Request/ nocase
+        $d = /Assembly\.Load[ \t]*\([^\n]{0,120}(Request|FromBase64String)/ nocase
+    condition:
+        ($a and $b) or $c or $d
+}
+
+rule aspx_xslt_script
+{
+    meta:
+        description = "ASP.NET runs an XSLT with embedded script enabled (code execution through msxsl:script)"
+        score = 70
+    strings:
+        $x = "XslCompiledTransform" nocase
+        $s = /XsltSettings[ \t]*\([ \t]*true[ \t]*,[ \t]*true/ nocase
+        $m = "msxsl:script" nocase
+        $e = "EnableScript" nocase
+    condition:
+        $x and ($s or $m or $e)
+}
+
+rule aspx_precompiled_shell_stub
+{
+    meta:
+        description = "ASP.NET page whose only content instantiates a class from a precompiled assembly with a key (a stub for a precompiled webshell)"
+        score = 60
+    strings:
+        $a = /runat[ \t]*=[ \t]*["']?server["']?[ \t]*>[ \t\r\n]{0,10}[A-Za-z0-9_.]{3,40}[ \t]+[A-Za-z0-9_]{1,20}[ \t]*=[ \t]*new[ \t]+[A-Za-z0-9_.]{3,40}\(["'][0-9a-f]{16,32}["']\)/ nocase
+    condition:
+        filesize < 2KB and $a
+}

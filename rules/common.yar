@@ -126,3 +126,26 @@ rule base64_of_request_access
     condition:
         any of them
 }
+
+rule embedded_one_line_shell
+{
+    meta:
+        description = "A script carries another server page in a string whose code evaluates request input (a dropper writing a one-line webshell)"
+        score = 100
+    strings:
+        $a = /<(%|\?php|\?)[^\r\n]{0,60}(eval|execute|executeglobal|assert)[ \t]*\(?[ \t]*(@[ \t]*)?(request|\$_(POST|GET|REQUEST|COOKIE)|\$\{?["']?_(POST|GET))/ nocase
+        $b = /<(%|\?php|\?)[^\r\n]{0,60}(system|passthru|shell_exec)[ \t]*\([ \t]*\$_(POST|GET|REQUEST|COOKIE)/ nocase
+        $w1 = "CreateText" nocase
+        $w2 = "WriteAll" nocase
+        $w3 = "fwrite" nocase
+        $w4 = "file_put_contents" nocase
+        $w5 = "fputs" nocase
+        $w6 = "FileOutputStream" nocase
+        $w7 = "FileWriter" nocase
+        $w8 = "CreateTextFile" nocase
+        $w9 = "SaveToFile" nocase
+        $w10 = ".Write(" nocase
+        $w11 = ".write(" nocase
+    condition:
+        any of ($a, $b) and any of ($w*)
+}

@@ -43,3 +43,65 @@ rule jsp_class_loader_backdoor
     condition:
         any of ($d*) and $c1 and $c2 and any of ($r*) and any of ($k*)
 }
+
+rule jsp_request_file_writer
+{
+    meta:
+        description = "JSP writes request text into a file under the web root named by the request"
+        score = 100
+    strings:
+        $o1 = "FileOutputStream" nocase
+        $o2 = "FileWriter" nocase
+        $o3 = "FileHandler" nocase
+        $o4 = "RandomAccessFile" nocase
+        $p = /getRealPath[ \t]*\([^;\n]{0,60}\)[ \t]*\+[ \t]*request\.getParameter/ nocase
+    condition:
+        any of ($o*) and $p
+}
+
+rule jsp_file_manager
+{
+    meta:
+        description = "JSP file manager: lists, deletes, renames and uploads files on request"
+        score = 60
+    strings:
+        $f = "java.io" nocase
+        $l1 = ".listFiles()"
+        $l2 = ".listRoots()"
+        $l3 = ".list()"
+        $w1 = ".delete()"
+        $w2 = ".renameTo("
+        $w3 = "FileOutputStream"
+        $w4 = ".mkdir"
+        $w5 = "setLastModified"
+        $r = "request.getParameter" nocase
+    condition:
+        $f and any of ($l*) and 3 of ($w*) and $r
+}
+
+rule jsp_request_database_tool
+{
+    meta:
+        description = "JSP connects to a database named by the request and runs request SQL"
+        score = 60
+    strings:
+        $c = /DriverManager\.getConnection[ \t]*\([^;\n]{0,100}(request\.getParameter|url|conn)/ nocase
+        $r = "request.getParameter" nocase
+        $q1 = /execute(Query|Update)?[ \t]*\([ \t]*(request\.getParameter|sql|query|s)/ nocase
+        $k = /Class\.forName[ \t]*\([ \t]*(request\.getParameter|driver|[a-z][A-Za-z]{0,10}\[)/ nocase
+    condition:
+        $c and $r and ($q1 or $k)
+}
+
+rule jsp_script_engine_eval
+{
+    meta:
+        description = "JSP evaluates request text with a script engine (Nashorn/Rhino eval)"
+        score = 100
+    strings:
+        $a = "ScriptEngineManager"
+        $b = /\.eval[ \t]*\([^;\n]{0,60}request\.getParameter/ nocase
+        $c = /getEngineByName[ \t]*\([ \t]*["'](js|javascript|nashorn|rhino)["']/ nocase
+    condition:
+        $a and ($b or $c) and filesize < 100KB
+}
