@@ -28,25 +28,17 @@ fn text(b: &[u8]) -> String {
 
 #[test]
 fn plan_apply_log_undo_from_the_command_line() {
-    // SAFETY: geteuid cannot fail.
-    if unsafe { libc::geteuid() } != 0 {
-        eprintln!("skipped: usermod --prefix needs root");
+    if !rampart_testkit::require::root("usermod --prefix") {
         return;
     }
     let d = tempfile::tempdir().unwrap();
     let etc = d.path().join("etc");
-    std::fs::create_dir_all(&etc).unwrap();
-    std::fs::write(
-        etc.join("passwd"),
+    rampart_testkit::fs::write_accounts(
+        d.path(),
         "root:x:0:0::/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\n",
-    )
-    .unwrap();
-    std::fs::write(
-        etc.join("shadow"),
         "root:*:19000::::::\nalice:!:19000:0:99999:7:::\n",
-    )
-    .unwrap();
-    std::fs::write(etc.join("group"), "root:x:0:\nalice:x:1000:\n").unwrap();
+        "root:x:0:\nalice:x:1000:\n",
+    );
     let shadow0 = std::fs::read(etc.join("shadow")).unwrap();
 
     let out = rampart(d.path(), &["account-lock", "user=alice"]);
@@ -126,9 +118,7 @@ fn from_triage_without_a_choice_is_refused_non_interactively() {
 /// empty journal.
 #[test]
 fn missing_nft_or_sshd_is_a_clear_error_before_any_change() {
-    // SAFETY: geteuid cannot fail.
-    if unsafe { libc::geteuid() } != 0 || rampart_core::cmd::which("unshare").is_none() {
-        eprintln!("skipped: needs root and unshare for a private mount namespace");
+    if !rampart_testkit::require::root_with(&["unshare"], "a private mount namespace") {
         return;
     }
     let d = tempfile::tempdir().unwrap();

@@ -206,21 +206,18 @@ fn undo_after_a_crash_restores_byte_identical_config_and_ruleset() {
 
 #[test]
 fn undo_after_a_crash_restores_byte_identical_shadow() {
-    if !is_root() {
-        eprintln!("skipped: usermod --prefix needs root");
+    if !rampart_testkit::require::root("usermod --prefix") {
         return;
     }
     let d = tempfile::tempdir().unwrap();
     let etc = d.path().join("etc");
-    std::fs::create_dir_all(&etc).unwrap();
-    std::fs::write(
-        etc.join("passwd"),
-        "root:x:0:0::/root:/bin/sh\nbob:x:1000:1000::/home/bob:/bin/sh\n",
-    )
-    .unwrap();
     let shadow = "root:*:19000::::::\nbob:$6$saltsaltsaltsalt$8ZxZHDsmKuRS0HI8Ycj3wXj5Jv6XfK3x0d7Hb2z5yqfH9bLdJrQdXq6b6nNf1a8UuZQmJbqQZr0o7GQZp5dK0/:19001:0:99999:7:::\n";
-    std::fs::write(etc.join("shadow"), shadow).unwrap();
-    std::fs::write(etc.join("group"), "root:x:0:\nbob:x:1000:\n").unwrap();
+    rampart_testkit::fs::write_accounts(
+        d.path(),
+        "root:x:0:0::/root:/bin/sh\nbob:x:1000:1000::/home/bob:/bin/sh\n",
+        shadow,
+        "root:x:0:\nbob:x:1000:\n",
+    );
     let run = |args: &[&str], crash: Option<&str>| {
         let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_rampart"));
         c.arg("respond")

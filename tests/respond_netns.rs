@@ -115,25 +115,18 @@ fn refuses_to_drop_the_current_ssh_session_and_bad_input() {
     let out = lab.rampart(&["apply", "ssh-port", "port=70000", "--yes"], &[]);
     assert!(stderr(&out).contains("not a port number"), "{}", stderr(&out));
     // A port some other program listens on.
-    let mut other = std::process::Command::new("ip")
-        .args([
-            "netns",
-            "exec",
-            &lab.srv,
-            "/usr/sbin/sshd",
-            "-D",
-            "-p",
-            "2229",
-            "-o",
-        ])
-        .arg(format!("PidFile={}", lab.path("other.pid").display()))
-        .args(["-f", lab.sshd_config.to_str().unwrap()])
-        .spawn()
-        .unwrap();
+    let other = rampart_testkit::KillOnDrop(
+        lab.srv
+            .command("/usr/sbin/sshd")
+            .args(["-D", "-p", "2229", "-o"])
+            .arg(format!("PidFile={}", lab.path("other.pid").display()))
+            .args(["-f", lab.sshd_config.to_str().unwrap()])
+            .spawn()
+            .unwrap(),
+    );
     assert!(lab.wait_listening(2229, true));
     let out = lab.rampart(&["apply", "ssh-port", "port=2229", "--yes"], &[]);
-    let _ = other.kill();
-    let _ = other.wait();
+    drop(other);
     assert!(stderr(&out).contains("port 2229 is in use"), "{}", stderr(&out));
     // Nothing changed, nothing journaled.
     assert_eq!(lab.nft_chains(), before);

@@ -20,13 +20,13 @@ fn failures_are_banned_dropped_and_the_ban_expires_on_time() {
     if !can_run(&["sshd", "ssh", "sshpass", "nft", "ip"]) {
         return;
     }
-    let ns = Netns::new("ban");
+    let ns = Netns::new("g-ban");
     let dir = tempfile::tempdir().unwrap();
-    let sshd = Sshd::start(&ns, dir.path());
-    let mut cfg = guard_config(dir.path(), &sshd.log, Some(&ns.0));
+    let sshd = start_sshd(&ns, dir.path());
+    let mut cfg = guard_config(dir.path(), log_of(&sshd), Some(ns.name()));
     cfg.ban_time = Secs(3);
     let guard = Guard::start(cfg);
-    let nft = Nft::in_netns(&ns.0);
+    let nft = Nft::in_netns(ns.name());
 
     // Before: both sources reach sshd.
     assert_eq!(ssh_attempt(&ns, "127.0.0.6", "nobody"), Attempt::Refused);
@@ -39,7 +39,7 @@ fn failures_are_banned_dropped_and_the_ban_expires_on_time() {
         wait_for(Duration::from_secs(5), || bans::is_banned(&nft, ip("127.0.0.5"))
             .unwrap()),
         "127.0.0.5 not banned; log:\n{}",
-        std::fs::read_to_string(&sshd.log).unwrap()
+        std::fs::read_to_string(log_of(&sshd)).unwrap()
     );
     let banned_at = Instant::now();
     // The banned source's next connection is dropped; another source still connects.
@@ -80,12 +80,12 @@ fn bans_survive_a_restart_of_guard() {
     if !can_run(&["sshd", "ssh", "sshpass", "nft", "ip"]) {
         return;
     }
-    let ns = Netns::new("restart");
+    let ns = Netns::new("g-restart");
     let dir = tempfile::tempdir().unwrap();
-    let sshd = Sshd::start(&ns, dir.path());
-    let mut cfg = guard_config(dir.path(), &sshd.log, Some(&ns.0));
+    let sshd = start_sshd(&ns, dir.path());
+    let mut cfg = guard_config(dir.path(), log_of(&sshd), Some(ns.name()));
     cfg.ban_time = Secs(60);
-    let nft = Nft::in_netns(&ns.0);
+    let nft = Nft::in_netns(ns.name());
 
     let guard = Guard::start(cfg.clone());
     for _ in 0..3 {
@@ -99,12 +99,7 @@ fn bans_survive_a_restart_of_guard() {
     guard.stop();
 
     // As after a reboot: the firewall forgot everything.
-    run(
-        "ip",
-        &[
-            "netns", "exec", &ns.0, "nft", "delete", "table", "inet", "rampart",
-        ],
-    );
+    ns.run("nft", &["delete", "table", "inet", "rampart"]);
     assert!(!bans::is_banned(&nft, ip("127.0.0.8")).unwrap());
 
     let guard = Guard::start(cfg);

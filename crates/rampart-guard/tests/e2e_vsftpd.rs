@@ -7,34 +7,14 @@ mod common;
 use common::*;
 use rampart_nft::bans;
 use rampart_nft::Nft;
-use std::process::{Child, Command, Stdio};
+use rampart_testkit::KillOnDrop;
+use std::process::Stdio;
 use std::time::Duration;
-
-struct Vsftpd(Child);
-
-impl Drop for Vsftpd {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// curl's exit code for one FTP login with a wrong password from `source`.
 fn ftp_login(ns: &Netns, source: &str) -> i32 {
-    Command::new("ip")
-        .args([
-            "netns",
-            "exec",
-            &ns.0,
-            "curl",
-            "-s",
-            "--connect-timeout",
-            "5",
-            "-m",
-            "10",
-            "--interface",
-            source,
-        ])
+    ns.command("curl")
+        .args(["-s", "--connect-timeout", "5", "-m", "10", "--interface", source])
         .args(["--user", "ghost:wrong", "ftp://127.0.0.1:2121/"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -52,7 +32,7 @@ fn ftp_failures_are_banned() {
     if !can_run(&["vsftpd", "curl", "nft", "ip"]) {
         return;
     }
-    let ns = Netns::new("ftp");
+    let ns = Netns::new("g-ftp");
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("vsftpd.log");
     std::fs::create_dir_all(dir.path().join("empty")).unwrap();
@@ -69,18 +49,16 @@ fn ftp_failures_are_banned() {
     )
     .unwrap();
     let vsftpd = rampart_core::cmd::which("vsftpd").unwrap();
-    let _server = Vsftpd(
-        Command::new("ip")
-            .args(["netns", "exec", &ns.0])
-            .arg(vsftpd)
+    let _server = KillOnDrop(
+        ns.command(vsftpd)
             .arg(&conf)
             .stdin(Stdio::null())
             .spawn()
             .expect("vsftpd"),
     );
     std::fs::write(&log, "").unwrap();
-    let guard = Guard::start(guard_config(dir.path(), &log, Some(&ns.0)));
-    let nft = Nft::in_netns(&ns.0);
+    let guard = Guard::start(guard_config(dir.path(), &log, Some(ns.name())));
+    let nft = Nft::in_netns(ns.name());
     let mut seen = Vec::new();
     assert!(
         wait_for(Duration::from_secs(10), || {

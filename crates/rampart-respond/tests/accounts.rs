@@ -4,35 +4,22 @@
 
 use rampart_respond::engine::{self, Which};
 use rampart_respond::{ActionSpec, Env, Journal, State};
+use rampart_testkit::require;
 use std::path::Path;
 
-fn is_root() -> bool {
-    // SAFETY: geteuid cannot fail.
-    unsafe { libc::geteuid() == 0 }
-}
-
 fn throwaway_root(dir: &Path) -> Env {
-    let etc = dir.join("etc");
-    std::fs::create_dir_all(etc.join("pam.d")).unwrap();
-    std::fs::write(
-        etc.join("passwd"),
+    rampart_testkit::fs::write_accounts(
+        dir,
         "root:x:0:0:root:/root:/bin/bash\nalice:x:1000:1000:Alice:/home/alice:/bin/bash\nbob:x:1001:1001::/home/bob:/bin/sh\n",
-    )
-    .unwrap();
-    std::fs::write(
-        etc.join("shadow"),
         "root:*:19000:0:99999:7:::\nalice:$6$abcdefghijklmnop$zR649rx2TbTWD6FUKFWRMZ1mqJ8nfOUWonL0TTvy/seH9/5KKhgTK/cSwi9YhSGtvlJ5DYnv1tp6JCafhMU5.1:19500:0:99999:7:::\nbob:!:19501::::::\n",
-    )
-    .unwrap();
-    std::fs::write(etc.join("group"), "root:x:0:\nalice:x:1000:\nbob:x:1001:\n").unwrap();
-    std::fs::write(etc.join("gshadow"), "root:*::\nalice:!::\nbob:!::\n").unwrap();
-    std::fs::write(
-        etc.join("pam.d/common-password"),
+        "root:x:0:\nalice:x:1000:\nbob:x:1001:\n",
+    );
+    rampart_testkit::fs::write(dir, "etc/gshadow", "root:*::\nalice:!::\nbob:!::\n");
+    rampart_testkit::fs::write(
+        dir,
+        "etc/pam.d/common-password",
         "password [success=1 default=ignore] pam_unix.so obscure yescrypt\n",
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(etc.join("shadow"), std::fs::Permissions::from_mode(0o640)).unwrap();
+    );
     Env {
         root: dir.to_path_buf(),
         journal_dir: dir.join("journal"),
@@ -63,8 +50,7 @@ fn spec(s: &str) -> ActionSpec {
 
 #[test]
 fn passwd_rotate_on_a_throwaway_root_and_undo_after_a_crash() {
-    if !is_root() {
-        eprintln!("skipped: usermod --prefix needs root");
+    if !require::root("usermod --prefix") {
         return;
     }
     let d = tempfile::tempdir().unwrap();
@@ -133,8 +119,7 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
 
 #[test]
 fn account_lock_and_exact_undo() {
-    if !is_root() {
-        eprintln!("skipped: usermod --prefix needs root");
+    if !require::root("usermod --prefix") {
         return;
     }
     let d = tempfile::tempdir().unwrap();
@@ -188,8 +173,7 @@ fn bad_input_is_refused_before_anything_changes() {
 /// The live path: `chpasswd -e` on this machine, for a user the test creates and removes.
 #[test]
 fn passwd_rotate_live_test_user() {
-    if !is_root() {
-        eprintln!("skipped: needs root to create a test user");
+    if !require::root("creates a test user") {
         return;
     }
     let user = format!("rampart-t{}", std::process::id());

@@ -8,14 +8,8 @@ use rampart_respond::engine::{self, Which};
 use rampart_respond::{ActionSpec, Env};
 use std::time::Duration;
 
-fn is_root() -> bool {
-    // SAFETY: geteuid cannot fail.
-    unsafe { libc::geteuid() == 0 }
-}
-
 fn up(engine: Engine) -> bool {
-    if !is_root() {
-        eprintln!("skipped: needs root");
+    if !rampart_testkit::require::root("database administration over the local socket") {
         return false;
     }
     match query(engine, "SELECT 1;") {

@@ -4,6 +4,7 @@
 
 use rampart_respond::engine::{self, Which};
 use rampart_respond::{ActionSpec, Env};
+use rampart_testkit::{Sshd, SshdConfig};
 use std::os::unix::process::ExitStatusExt;
 use std::process::Command;
 
@@ -27,21 +28,8 @@ fn wait_exec(pid: u32, bin: &std::path::Path) {
     }
 }
 
-/// Starts the copy. Another test thread may be forking while this one's copy was still
-/// open for writing, and the forked child then holds that descriptor until its exec:
-/// exec of the copy fails with ETXTBSY for that moment, so try again.
 fn spawn_copy(bin: &std::path::Path) -> std::process::Child {
-    let mut tries = 0;
-    loop {
-        match Command::new(bin).arg("300").spawn() {
-            Ok(child) => return child,
-            Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) && tries < 100 => {
-                tries += 1;
-                std::thread::sleep(std::time::Duration::from_millis(20));
-            }
-            Err(e) => panic!("{}: {e}", bin.display()),
-        }
-    }
+    rampart_testkit::process::spawn_fresh_copy(Command::new(bin).arg("300"))
 }
 
 fn evil_copy(dir: &std::path::Path) -> (std::path::PathBuf, Vec<u8>) {
@@ -132,41 +120,15 @@ fn refuses_init_itself_and_missing_processes() {
 /// The SSH listener is refused (a running sshd started by the test, on a loopback port).
 #[test]
 fn refuses_the_ssh_listener() {
-    // SAFETY: geteuid cannot fail.
-    if unsafe { libc::geteuid() } != 0 || rampart_core::cmd::which("sshd").is_none() {
-        eprintln!("skipped: needs root and sshd");
+    if !rampart_testkit::require::root_with(&["sshd", "ssh-keygen"], "starts sshd") {
         return;
     }
     let d = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all("/run/sshd").ok();
-    let key = d.path().join("host_key");
-    assert!(rampart_core::cmd::run(
-        "ssh-keygen",
-        ["-q", "-t", "ed25519", "-N", "", "-f", key.to_str().unwrap()]
-    )
-    .unwrap()
-    .success());
-    let conf = d.path().join("sshd_config");
-    std::fs::write(
-        &conf,
-        format!(
-            "ListenAddress 127.0.0.1:2988\nHostKey {}\nPidFile none\n",
-            key.display()
-        ),
-    )
-    .unwrap();
-    let mut sshd = Command::new("/usr/sbin/sshd")
-        .args(["-D", "-f", conf.to_str().unwrap()])
-        .spawn()
-        .unwrap();
-    let start = std::time::Instant::now();
-    while std::net::TcpStream::connect("127.0.0.1:2988").is_err() && start.elapsed().as_secs() < 5 {
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    let spec = ActionSpec::parse_str(&format!("kill-quarantine pid={}", sshd.id())).unwrap();
+    let conf = SshdConfig::write(d.path(), 2988, Some("127.0.0.1"), "");
+    let sshd = Sshd::start(conf, None, None);
+    let spec = ActionSpec::parse_str(&format!("kill-quarantine pid={}", sshd.pid())).unwrap();
     let res = engine::plan(&env(d.path()), &spec);
-    let _ = sshd.kill();
-    let _ = sshd.wait();
+    drop(sshd);
     let err = res.unwrap_err();
     assert!(err.to_string().contains("SSH server"), "{err}");
 }

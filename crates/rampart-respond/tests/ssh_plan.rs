@@ -5,28 +5,16 @@
 use rampart_respond::{engine, ActionSpec, Env};
 
 fn host(dir: &std::path::Path) -> Option<Env> {
-    // SAFETY: geteuid cannot fail.
-    if unsafe { libc::geteuid() } != 0 || rampart_core::cmd::which("sshd").is_none() {
-        eprintln!("skipped: needs root and sshd (sshd -t validates the plan)");
+    if !rampart_testkit::require::root_with(&["sshd", "ssh-keygen"], "sshd -t validates the plan") {
         return None;
     }
-    std::fs::create_dir_all("/run/sshd").ok();
-    let key = dir.join("host_key");
-    let out = rampart_core::cmd::run(
-        "ssh-keygen",
-        ["-q", "-t", "ed25519", "-N", "", "-f", key.to_str().unwrap()],
-    )
-    .unwrap();
-    assert!(out.success());
-    let conf = dir.join("sshd_config");
-    std::fs::write(&conf, format!("Port 2990\nHostKey {}\n", key.display())).unwrap();
+    let conf = rampart_testkit::SshdConfig::write(dir, 2990, None, "");
     // Planning only checks that the pid is alive (it never signals it): this process will do.
-    let pid_file = dir.join("sshd.pid");
-    std::fs::write(&pid_file, format!("{}\n", std::process::id())).unwrap();
+    std::fs::write(&conf.pid_file, format!("{}\n", std::process::id())).unwrap();
     Some(Env {
         root: dir.to_path_buf(),
-        sshd_config: conf,
-        sshd_pid_file: pid_file,
+        sshd_config: conf.path,
+        sshd_pid_file: conf.pid_file,
         journal_dir: dir.join("journal"),
         ..Env::live()
     })

@@ -5,116 +5,32 @@
 use rampart_guard::config::{GuardConfig, JournalMode, Rule, Secs, SourceConfig};
 use rampart_guard::daemon::{Daemon, Options, StopHandle};
 use rampart_guard::engine::Counters;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use rampart_testkit::{Auth, Login};
+use std::path::Path;
 
-pub fn is_root() -> bool {
-    unsafe { libc::geteuid() == 0 }
-}
-
-pub fn have(program: &str) -> bool {
-    rampart_core::cmd::which(program).is_some()
-}
+pub use rampart_testkit::wait::until as wait_for;
+pub use rampart_testkit::{Netns, Sshd};
 
 /// Skips (returns false, printing why) unless root and every program is installed.
 pub fn can_run(programs: &[&str]) -> bool {
-    if !is_root() {
-        eprintln!("skipping: needs root (network namespaces, nft, sshd)");
-        return false;
-    }
-    for p in programs {
-        if !have(p) {
-            eprintln!("skipping: {p} is not installed (scripts/install-test-deps installs it)");
-            return false;
-        }
-    }
-    true
+    rampart_testkit::require::root_with(programs, "network namespaces, nft, sshd")
 }
 
-pub struct Netns(pub String);
-
-impl Netns {
-    pub fn new(tag: &str) -> Netns {
-        let name = format!("rampart-g-{}-{tag}", std::process::id());
-        let _ = Command::new("ip").args(["netns", "del", &name]).output();
-        run("ip", &["netns", "add", &name]);
-        let ns = Netns(name);
-        run("ip", &["netns", "exec", &ns.0, "ip", "link", "set", "lo", "up"]);
-        ns
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let _ = Command::new("ip").args(["netns", "del", &self.0]).output();
-    }
-}
-
-pub fn run(program: &str, args: &[&str]) -> Output {
-    let out = Command::new(program)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("{program}: {e}"));
-    assert!(
-        out.status.success(),
-        "{program} {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
+/// sshd on 127.0.0.1:2222 inside a namespace, with password logins, logging to
+/// `dir/sshd.log` (`sshd -E`).
+pub fn start_sshd(ns: &Netns, dir: &Path) -> Sshd {
+    let cfg = rampart_testkit::SshdConfig::write(
+        dir,
+        2222,
+        Some("127.0.0.1"),
+        "UsePAM no\nPasswordAuthentication yes\nKbdInteractiveAuthentication no\nLogLevel INFO\nStrictModes no\n",
     );
-    out
+    Sshd::start(cfg, Some(ns), Some(&dir.join("sshd.log")))
 }
 
-/// sshd on 127.0.0.1:2222 inside a namespace, logging to `log` (`sshd -E`).
-pub struct Sshd {
-    child: Child,
-    pub log: PathBuf,
-}
-
-impl Sshd {
-    pub fn start(ns: &Netns, dir: &Path) -> Sshd {
-        std::fs::create_dir_all("/run/sshd").unwrap();
-        let key = dir.join("hostkey");
-        run(
-            "ssh-keygen",
-            &["-q", "-t", "ed25519", "-N", "", "-f", key.to_str().unwrap()],
-        );
-        let cfg = dir.join("sshd_config");
-        std::fs::write(
-            &cfg,
-            format!(
-                "Port 2222\nListenAddress 127.0.0.1\nHostKey {}\nPidFile {}\nUsePAM no\n\
-                 PasswordAuthentication yes\nKbdInteractiveAuthentication no\nLogLevel INFO\nStrictModes no\n",
-                key.display(),
-                dir.join("sshd.pid").display()
-            ),
-        )
-        .unwrap();
-        let log = dir.join("sshd.log");
-        let sshd = rampart_core::cmd::which("sshd").unwrap();
-        let child = Command::new("ip")
-            .args(["netns", "exec", &ns.0])
-            .arg(sshd)
-            .args(["-D", "-f", cfg.to_str().unwrap(), "-E", log.to_str().unwrap()])
-            .stdin(Stdio::null())
-            .spawn()
-            .expect("sshd");
-        let start = Instant::now();
-        while !std::fs::read_to_string(&log)
-            .unwrap_or_default()
-            .contains("Server listening")
-        {
-            assert!(start.elapsed() < Duration::from_secs(10), "sshd did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Sshd { child, log }
-    }
-}
-
-impl Drop for Sshd {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// The log of a test sshd started with one.
+pub fn log_of(sshd: &Sshd) -> &Path {
+    sshd.log.as_deref().expect("sshd started with a log")
 }
 
 /// What an ssh login attempt from `source` saw.
@@ -129,41 +45,14 @@ pub enum Attempt {
 
 /// One password login as `user` with a wrong password, from `source` (127.0.0.x).
 pub fn ssh_attempt(ns: &Netns, source: &str, user: &str) -> Attempt {
-    let out = Command::new("ip")
-        .args([
-            "netns",
-            "exec",
-            &ns.0,
-            "sshpass",
-            "-p",
-            "wrong-password",
-            "ssh",
-            "-b",
-            source,
-            "-p",
-            "2222",
-        ])
-        .args([
-            "-o",
-            "StrictHostKeyChecking=no",
-            "-o",
-            "UserKnownHostsFile=/dev/null",
-            "-o",
-            "PreferredAuthentications=password",
-            "-o",
-            "PubkeyAuthentication=no",
-            "-o",
-            "NumberOfPasswordPrompts=1",
-            "-o",
-            "ConnectTimeout=2",
-            "-o",
-            "LogLevel=ERROR",
-        ])
-        .arg(format!("{user}@127.0.0.1"))
-        .arg("true")
-        .stdin(Stdio::null())
-        .output()
-        .expect("ssh");
+    let out = Login {
+        user,
+        host: "127.0.0.1",
+        port: 2222,
+        source: Some(source),
+        auth: Auth::Password("wrong-password"),
+    }
+    .run(Some(ns), &["true"]);
     let err = String::from_utf8_lossy(&out.stderr).to_string();
     if err.contains("Permission denied") {
         Attempt::Refused
@@ -227,16 +116,4 @@ impl Drop for Guard {
             let _ = t.join();
         }
     }
-}
-
-/// Waits up to `limit` for `f` to hold.
-pub fn wait_for(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        if f() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(25));
-    }
-    f()
 }
