@@ -139,6 +139,8 @@ pub struct GuardConfig {
     /// Decide bans and report them (log, events, status) without changing the firewall
     /// or the database.
     pub dry_run: bool,
+    /// Real-time webshell detection in the web roots (`[guard.webshell]`).
+    pub webshell: crate::webshell::WebshellConfig,
 }
 
 impl Default for GuardConfig {
@@ -174,6 +176,7 @@ impl Default for GuardConfig {
             max_tracked: 20_000,
             netns: None,
             dry_run: false,
+            webshell: Default::default(),
         }
     }
 }
@@ -253,6 +256,7 @@ impl GuardConfig {
                 self.enumeration.count
             ));
         }
+        self.webshell.validate()?;
         if self.ipv6_prefix == 0 || self.ipv6_prefix > 128 {
             return Err(format!(
                 "guard.ipv6_prefix must be 1–128, not {}",

@@ -94,6 +94,7 @@ pub struct Daemon {
     started: i64,
     enforce_errors: u64,
     last_enforce_error: Option<String>,
+    webshell: Option<crate::webshell::Watcher>,
 }
 
 /// The host's addresses (`ip -j addr show`); empty if `ip` fails.
@@ -234,6 +235,18 @@ impl Daemon {
             );
         }
 
+        let webshell = if cfg.webshell.enabled {
+            let waker = stop.waker.clone();
+            let w = crate::webshell::spawn(
+                &cfg.webshell,
+                stop.flag.clone(),
+                Box::new(move || source::wake(&waker)),
+            )
+            .map_err(GuardError::Other)?;
+            Some(w)
+        } else {
+            None
+        };
         let mut d = Daemon {
             cfg,
             nft,
@@ -249,6 +262,7 @@ impl Daemon {
             started: unix_now(),
             enforce_errors: 0,
             last_enforce_error: None,
+            webshell,
         };
         d.restore()?;
         Ok(d)
@@ -302,6 +316,7 @@ impl Daemon {
                 self.enforce(decisions);
             }
             self.expire(unix_now());
+            self.webshell_events();
             if last_status.elapsed() >= Duration::from_secs(1) {
                 self.write_status();
                 last_status = Instant::now();
@@ -318,9 +333,37 @@ impl Daemon {
         if let Some((mut reader, _, _)) = self.journal.take() {
             reader.stop();
         }
+        if let Some(mut w) = self.webshell.take() {
+            w.join();
+            self.webshell = Some(w);
+            self.webshell_events();
+        }
         self.write_status();
         tracing::info!("Stopped.");
         Ok(self.counters)
+    }
+
+    /// Logs and emits what the webshell watcher found since the last round.
+    fn webshell_events(&mut self) {
+        let Some(w) = &self.webshell else { return };
+        let got: Vec<serde_json::Value> = w.events.try_iter().collect();
+        if got.is_empty() {
+            return;
+        }
+        for v in &got {
+            let path = v["path"].as_str().unwrap_or("?");
+            if v["type"] == "webshell" {
+                tracing::warn!(path, score = %v["score"], action = %v["action"], "Webshell detected: {path}.");
+            } else {
+                tracing::warn!(
+                    path,
+                    "Webshell watcher: {}.",
+                    v["message"].as_str().unwrap_or("?")
+                );
+            }
+            self.emit(v);
+        }
+        self.flush_events();
     }
 
     fn next_timeout(&self) -> Duration {

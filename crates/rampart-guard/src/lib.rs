@@ -15,6 +15,7 @@ pub mod parse;
 pub mod replay;
 pub mod source;
 pub mod status;
+pub mod webshell;
 
 use thiserror::Error;
 
