@@ -1,9 +1,12 @@
 //! The web root: sites found in nginx and Apache configs, files in their roots owned by
 //! or writable by the web server's user (a webshell can then rewrite the site), scripts
 //! in upload directories, and well-known admin paths the local server answers (probed
-//! over loopback with the site's own name). Webshell content is `rampart scan`'s job.
+//! over loopback with the site's own name). Every script walked also goes through the
+//! script analyzer `rampart scan` uses ([`scripts`], bounded); signatures and quarantine
+//! stay `rampart scan`'s job.
 
 pub mod config;
+pub mod scripts;
 
 use crate::context::{Context, Out};
 use crate::http_probe::{self, Timeouts};
@@ -109,6 +112,8 @@ pub struct RootScan {
     /// Upload directories the web user can write (legitimately).
     pub upload_dirs: BTreeSet<String>,
     pub scripts_in_uploads: Vec<(String, String)>,
+    /// (local path, size) of every script file walked, for the analyzer.
+    pub scripts: Vec<(PathBuf, u64)>,
     pub entries: usize,
     pub truncated: bool,
     /// The configured root does not exist (a stale site config).
@@ -174,6 +179,9 @@ fn scan_root(host: &HostRoot, root: &str, who: &Who) -> RootScan {
             }
             let name = entry.file_name().to_string_lossy().into_owned();
             let upload_here = in_upload || (md.is_dir() && is_upload_dir(&name));
+            if md.is_file() && is_script(&name) {
+                r.scripts.push((path.clone(), md.len()));
+            }
             if md.is_file() && in_upload && is_script(&name) {
                 r.scripts_in_uploads.push((
                     host.host_path_of(&path),
@@ -288,16 +296,7 @@ impl Check for Web {
         }
         out.finding(sites);
 
-        // Each web root once, with the user of the server that serves it.
-        let mut roots: BTreeMap<String, (Server, String)> = BTreeMap::new();
-        for s in &cfg.sites {
-            for r in &s.roots {
-                roots.entry(r.dir.clone()).or_insert((s.server, r.at.clone()));
-            }
-        }
-        // A root inside another root is walked with it.
-        let all: Vec<String> = roots.keys().cloned().collect();
-        roots.retain(|dir, _| !all.iter().any(|o| o != dir && dir.starts_with(&format!("{o}/"))));
+        let mut roots = distinct_roots(&cfg);
         // `root /var/www/$host;` names many roots, known only per request.
         roots.retain(|dir, (_, at)| {
             let templated = dir.contains('$');
@@ -308,6 +307,7 @@ impl Check for Web {
             }
             !templated
         });
+        let mut budget = scripts::Budget::default();
         for (dir, (server, at)) in &roots {
             let user = cfg.user_of(*server);
             let Some(who) = resolve_user(ctx, &user.name) else {
@@ -386,6 +386,18 @@ impl Check for Web {
                 }
                 out.finding(f);
             }
+            for (path, size) in &scan.scripts {
+                if let Some(w) = budget.analyze(path, *size) {
+                    out.finding(webshell_finding(&ctx.host.host_path_of(&w.path), &w));
+                }
+            }
+        }
+        for (path, e) in &budget.errors {
+            let hp = ctx.host.host_path_of(path);
+            out.error(hp.clone(), format!("{hp}: not analyzed: {e}"));
+        }
+        for s in budget.skipped() {
+            out.skip(s);
         }
 
         let probe = match self.probe {
@@ -403,6 +415,57 @@ impl Check for Web {
             });
         }
     }
+}
+
+/// Each configured web root once, with the server that serves it and where it was
+/// configured; a root inside another root is walked with it.
+fn distinct_roots(cfg: &WebConfig) -> BTreeMap<String, (Server, String)> {
+    let mut roots: BTreeMap<String, (Server, String)> = BTreeMap::new();
+    for s in &cfg.sites {
+        for r in &s.roots {
+            roots.entry(r.dir.clone()).or_insert((s.server, r.at.clone()));
+        }
+    }
+    let all: Vec<String> = roots.keys().cloned().collect();
+    roots.retain(|dir, _| !all.iter().any(|o| o != dir && dir.starts_with(&format!("{o}/"))));
+    roots
+}
+
+/// The web roots the nginx and Apache configurations of `host` name (host paths, one
+/// per tree, request-dependent `$host` roots left out). `rampart scan` scans these by default.
+pub fn web_roots(host: &HostRoot) -> Vec<String> {
+    distinct_roots(&WebConfig::load(host))
+        .into_keys()
+        .filter(|d| !d.contains('$'))
+        .collect()
+}
+
+fn webshell_finding(host_path: &str, w: &scripts::Webshell) -> Finding {
+    let mut f = Finding::new(
+        "web.webshell",
+        Severity::Critical,
+        Step::Malware,
+        format!("Webshell in a web root: {host_path} (analyzer score {})", w.score),
+    )
+    .remedy(
+        "Take it out of service now (`rampart scan --quarantine PATH` moves it into a restorable \
+         store), find how it got there (web server logs around its mtime, the upload path, the \
+         plugin it sits in), rotate the site's credentials and restore the site from a known-good copy.",
+    );
+    for r in &w.reasons {
+        let line = (r.layer == 0 && r.line > 0).then_some(r.line as u64);
+        let layer = if r.layer > 0 {
+            format!(" [decoded layer {}, line {}]", r.layer, r.line)
+        } else {
+            String::new()
+        };
+        f = f.evidence(Evidence::file(
+            host_path.to_string(),
+            line,
+            format!("{} (+{}): {}{layer}", r.signal, r.weight, r.detail),
+        ));
+    }
+    f
 }
 
 fn resolve_user(ctx: &Context, name: &str) -> Option<Who> {
