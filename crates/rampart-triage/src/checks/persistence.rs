@@ -4,7 +4,10 @@
 //! The SUID walk is the slow part (every inode under /usr, /home, /root…), so it runs on
 //! worker threads while the configuration files are read.
 
+mod at;
 mod cron;
+mod loader;
+mod pam;
 mod startup;
 mod suid;
 mod systemd;
@@ -44,7 +47,10 @@ impl Check for Persistence {
             }
             let owners = Owners(dpkg);
             startup::check(ctx, out);
+            loader::check(ctx, out);
             cron::check(ctx, &owners, out);
+            at::check(ctx, out);
+            pam::check(ctx, &owners, out);
             for (dir, kind) in BOOT_SCRIPTS {
                 cron::scripts_in(ctx, &owners, dir, kind, out);
             }

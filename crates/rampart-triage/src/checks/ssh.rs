@@ -66,60 +66,71 @@ impl Check for Ssh {
     }
 
     fn run(&self, ctx: &Context, out: &mut Out) {
-        let parsed = match sshd_config::load(&ctx.host, MAIN) {
-            Ok(Some((cfg, problems))) => {
-                for p in problems {
-                    out.error(p.subject, p.message);
-                }
-                Some(cfg)
+        check(ctx, MAIN, out);
+    }
+}
+
+/// Judges the SSH server configured by `config` (a host path; [`MAIN`] for the system's
+/// own): `sshd -T -f config` on a live host, the parsed files otherwise.
+pub fn check(ctx: &Context, config: &str, out: &mut Out) {
+    let parsed = match sshd_config::load(&ctx.host, config) {
+        Ok(Some((cfg, problems))) => {
+            for p in problems {
+                out.error(p.subject, p.message);
             }
-            Ok(None) => None,
-            Err(e) => {
-                out.host_error(&e);
-                None
-            }
-        };
-        let effective = if ctx.host.is_live() { sshd_t(out) } else { None };
-        if parsed.is_none() && effective.is_none() {
-            out.skip(format!("no {MAIN}: no SSH server is installed"));
-            return;
+            Some(cfg)
         }
-        let view = View {
-            effective: effective.as_ref(),
-            parsed: parsed.as_ref(),
-        };
-        judge_global(&view, out);
-        if let Some(p) = &parsed {
-            for m in &p.matches {
-                judge_match(m, out);
-            }
+        Ok(None) => None,
+        Err(e) => {
+            out.host_error(&e);
+            None
+        }
+    };
+    let effective = if ctx.host.is_live() {
+        sshd_t(config, out)
+    } else {
+        None
+    };
+    if parsed.is_none() && effective.is_none() {
+        out.skip(format!("no {config}: no SSH server is installed"));
+        return;
+    }
+    let view = View {
+        effective: effective.as_ref(),
+        parsed: parsed.as_ref(),
+    };
+    judge_global(&view, out);
+    if let Some(p) = &parsed {
+        for m in &p.matches {
+            judge_match(m, out);
         }
     }
 }
 
-/// `sshd -T` on the live host; None (with a note) when it is missing or fails.
-fn sshd_t(out: &mut Out) -> Option<SshdConfig> {
+/// `sshd -T -f config` on the live host; None (with a note) when it is missing or fails.
+fn sshd_t(config: &str, out: &mut Out) -> Option<SshdConfig> {
     cmd::which("sshd")?;
+    match effective_config(config) {
+        Ok(cfg) => Some(cfg),
+        Err(e) => {
+            out.skip(format!("{e}; the configuration was parsed from {config} instead"));
+            None
+        }
+    }
+}
+
+/// The configuration sshd itself computes from `config` (`sshd -T -f config`): every
+/// keyword with its effective value, defaults and Include files resolved.
+pub fn effective_config(config: &str) -> Result<SshdConfig, String> {
     let opts = cmd::Options {
         timeout: Duration::from_secs(5),
         max_output: 1024 * 1024,
         ..Default::default()
     };
-    match cmd::run_with("sshd", ["-T"], &opts) {
-        Ok(o) if o.success() => Some(SshdConfig::from_sshd_t(&o.stdout_text())),
-        Ok(o) => {
-            out.skip(format!(
-                "sshd -T failed ({}); the configuration was parsed from {MAIN} instead",
-                o.stderr_line()
-            ));
-            None
-        }
-        Err(e) => {
-            out.skip(format!(
-                "sshd -T could not run ({e}); the configuration was parsed from {MAIN} instead"
-            ));
-            None
-        }
+    match cmd::run_with("sshd", ["-T", "-f", config], &opts) {
+        Ok(o) if o.success() => Ok(SshdConfig::from_sshd_t(&o.stdout_text())),
+        Ok(o) => Err(format!("sshd -T failed ({})", o.stderr_line())),
+        Err(e) => Err(format!("sshd -T could not run ({e})")),
     }
 }
 

@@ -12,7 +12,6 @@ const RC_LOCAL: &str = "/etc/rc.local";
 const SYSTEM_RC: &[&str] = &[
     "/etc/profile",
     "/etc/bash.bashrc",
-    "/etc/environment",
     "/etc/zsh/zshrc",
     "/etc/zsh/zprofile",
     "/etc/zsh/zshenv",
