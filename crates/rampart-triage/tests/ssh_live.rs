@@ -2,6 +2,9 @@
 //! `sshd -T` (FakeHost tests only reach the parsing fallback). A config of the test's own
 //! with a generated host key is judged; sshd is never started.
 
+mod common;
+
+use common::{expect_id, expect_no_id};
 use rampart_core::{HostRoot, Report};
 use rampart_testkit::{require, SshdConfig};
 use rampart_triage::checks::ssh;
@@ -17,6 +20,15 @@ fn live_check(config: &str) -> Report {
         skipped: out.skipped,
         ..Report::default()
     }
+}
+
+/// The effective-configuration branch ran: no note that sshd -T failed or was missing.
+fn assert_sshd_t_ran(r: &Report) {
+    assert!(
+        !r.skipped.iter().any(|s| s.reason.contains("sshd -T")),
+        "sshd -T did not run: {:#?}",
+        r.skipped
+    );
 }
 
 fn can_run() -> bool {
@@ -40,36 +52,19 @@ fn effective_config_comes_from_sshd_t() {
     assert_eq!(eff.get("passwordauthentication").unwrap().value, "yes");
 
     let r = live_check(path);
-    assert!(
-        !r.skipped.iter().any(|s| s.reason.contains("sshd -T")),
-        "sshd -T did not run: {:#?}",
-        r.skipped
-    );
+    assert_sshd_t_ran(&r);
     assert!(r.errors.is_empty(), "{:#?}", r.errors);
-    let root = r
-        .findings
-        .iter()
-        .find(|f| f.id == "ssh.root-login")
-        .expect("root login");
     // File and line from the parsed config, value confirmed by sshd -T.
+    let root = expect_id(&r, "ssh.root-login");
     assert_eq!(root.evidence[0].location, format!("{path}:5"));
     assert!(
         root.evidence[0].detail.contains("confirmed by sshd -T"),
         "{:#?}",
         root.evidence
     );
-    let pw = r
-        .findings
-        .iter()
-        .find(|f| f.id == "ssh.password-auth")
-        .expect("password authentication (sshd's default)");
-    assert_eq!(pw.evidence[0].location, "sshd -T");
-    assert!(r.findings.iter().any(|f| f.id == "ssh.max-auth-tries"));
-    assert!(
-        !r.findings.iter().any(|f| f.id == "ssh.port-22"),
-        "{:#?}",
-        r.findings
-    );
+    assert_eq!(expect_id(&r, "ssh.password-auth").evidence[0].location, "sshd -T");
+    expect_id(&r, "ssh.max-auth-tries");
+    expect_no_id(&r, "ssh.port-22");
 }
 
 #[test]
@@ -86,11 +81,7 @@ fn hardened_config_is_quiet_under_sshd_t() {
          X11Forwarding no\n",
     );
     let r = live_check(conf.path.to_str().unwrap());
-    assert!(
-        !r.skipped.iter().any(|s| s.reason.contains("sshd -T")),
-        "{:#?}",
-        r.skipped
-    );
+    assert_sshd_t_ran(&r);
     for id in [
         "ssh.root-login",
         "ssh.password-auth",
@@ -98,11 +89,7 @@ fn hardened_config_is_quiet_under_sshd_t() {
         "ssh.port-22",
         "ssh.kbd-interactive",
     ] {
-        assert!(
-            !r.findings.iter().any(|f| f.id == id),
-            "unexpected {id}: {:#?}",
-            r.findings
-        );
+        expect_no_id(&r, id);
     }
 }
 
@@ -123,11 +110,7 @@ fn a_config_sshd_rejects_falls_back_to_parsing_and_says_so() {
         "{:#?}",
         r.skipped
     );
-    let root = r
-        .findings
-        .iter()
-        .find(|f| f.id == "ssh.root-login")
-        .expect("root login");
+    let root = expect_id(&r, "ssh.root-login");
     assert_eq!(root.evidence[0].location, format!("{path}:5"));
     assert!(
         !root.evidence[0].detail.contains("sshd -T"),

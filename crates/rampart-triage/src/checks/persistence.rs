@@ -99,6 +99,22 @@ impl Owners<'_> {
     }
 }
 
+/// The entries of a directory. A missing directory is empty; one that needs root is a
+/// skip saying which `things` were not read; any other failure is a counted error.
+fn entries(ctx: &Context, dir: &str, things: &str, out: &mut Out) -> Vec<rampart_core::host::DirEntry> {
+    match ctx.host.read_dir_opt(dir) {
+        Ok(v) => v,
+        Err(e) if e.is_permission_denied() && !ctx.is_root => {
+            out.skip(format!("{dir} needs root: the {things} in it were not read"));
+            Vec::new()
+        }
+        Err(e) => {
+            out.host_error(&e);
+            Vec::new()
+        }
+    }
+}
+
 /// A command as shown in evidence: control characters replaced, long ones cut.
 fn show(cmd: &str) -> String {
     let s = rampart_core::render::sanitize(cmd.trim());

@@ -3,7 +3,7 @@
 //! umask, environment and directory, then the submitted commands. Only those commands
 //! are judged; each queued job is listed with its owner and when it runs.
 
-use super::{is_binary, show, suspicious_finding, FILE_LIMIT};
+use super::{entries, is_binary, show, suspicious_finding, FILE_LIMIT};
 use crate::context::{Context, Out};
 use crate::suspicious;
 use rampart_core::{Evidence, Finding, Severity, Step};
@@ -110,18 +110,7 @@ fn is_preamble(line: &str) -> bool {
 
 pub fn check(ctx: &Context, out: &mut Out) {
     for spool in SPOOLS {
-        let entries = match ctx.host.read_dir_opt(spool) {
-            Ok(v) => v,
-            Err(e) if e.is_permission_denied() && !ctx.is_root => {
-                out.skip(format!("{spool} needs root: queued at jobs were not read"));
-                continue;
-            }
-            Err(e) => {
-                out.host_error(&e);
-                continue;
-            }
-        };
-        for e in entries {
+        for e in entries(ctx, spool, "queued at jobs", out) {
             let name = e.name.to_string_lossy();
             // `.SEQ` is at's job counter; a directory is RHEL's spool/ for output.
             if name.starts_with('.')

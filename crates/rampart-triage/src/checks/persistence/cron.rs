@@ -2,7 +2,7 @@
 //! /var/spool/cron/crontabs and /var/spool/cron (without), and the run-parts scripts in
 //! /etc/cron.{hourly,daily,weekly,monthly}.
 
-use super::{is_binary, show, suspicious_finding, Owners, FILE_LIMIT};
+use super::{entries, is_binary, show, suspicious_finding, Owners, FILE_LIMIT};
 use crate::context::{Context, Out};
 use crate::suspicious;
 use rampart_core::{Evidence, Finding, Severity, Step};
@@ -139,26 +139,16 @@ pub fn scripts_in(ctx: &Context, owners: &Owners, dir: &str, kind: &ScriptKind, 
     }
 }
 
-/// The regular files (and links) of a directory; a missing directory is empty.
+/// The files (and links) of a directory; a missing directory is empty.
 fn list(ctx: &Context, dir: &str, out: &mut Out) -> Vec<String> {
-    match ctx.host.read_dir_opt(dir) {
-        Ok(v) => v
-            .into_iter()
-            .filter(|e| {
-                let n = e.name.to_string_lossy();
-                !n.starts_with(".placeholder") && n != "README"
-            })
-            .map(|e| e.host_path)
-            .collect(),
-        Err(e) if e.is_permission_denied() && !ctx.is_root => {
-            out.skip(format!("{dir} needs root: the crontabs in it were not read"));
-            Vec::new()
-        }
-        Err(e) => {
-            out.host_error(&e);
-            Vec::new()
-        }
-    }
+    entries(ctx, dir, "crontabs", out)
+        .into_iter()
+        .filter(|e| {
+            let n = e.name.to_string_lossy();
+            !n.starts_with(".placeholder") && n != "README"
+        })
+        .map(|e| e.host_path)
+        .collect()
 }
 
 fn read(ctx: &Context, path: &str, out: &mut Out) -> Option<Vec<u8>> {

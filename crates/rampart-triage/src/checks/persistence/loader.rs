@@ -3,7 +3,7 @@
 //! LD_AUDIT or LD_LIBRARY_PATH set for every login session by pam_env
 //! (/etc/environment, /etc/security/pam_env.conf).
 
-use super::{is_binary, show, FILE_LIMIT};
+use super::{entries, is_binary, show, FILE_LIMIT};
 use crate::context::{Context, Out};
 use crate::sshd_config::expand_glob;
 use crate::suspicious;
@@ -22,15 +22,10 @@ pub fn check(ctx: &Context, out: &mut Out) {
     ld_so_conf(ctx, LD_SO_CONF, 0, &mut seen, out);
     // ldconfig reads ld.so.conf.d only through an include line; a file there that no
     // include names is inert, but Debian's ld.so.conf includes it all, so read it anyway.
-    match ctx.host.read_dir_opt(LD_SO_CONF_D) {
-        Ok(entries) => {
-            for e in entries {
-                if e.host_path.ends_with(".conf") {
-                    ld_so_conf(ctx, &e.host_path, 1, &mut seen, out);
-                }
-            }
+    for e in entries(ctx, LD_SO_CONF_D, "loader configuration files", out) {
+        if e.host_path.ends_with(".conf") {
+            ld_so_conf(ctx, &e.host_path, 1, &mut seen, out);
         }
-        Err(e) => out.host_error(&e),
     }
     environment(ctx, out);
     pam_env_conf(ctx, out);

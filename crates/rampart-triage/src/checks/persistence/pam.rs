@@ -8,7 +8,7 @@
 //! everything else stays out of the decision. Debian's own `auth required pam_permit.so`
 //! after `requisite pam_deny.so` is therefore fine, a `sufficient pam_permit.so` is not.
 
-use super::{show, suspicious_finding, Owners, FILE_LIMIT};
+use super::{entries, show, suspicious_finding, Owners, FILE_LIMIT};
 use crate::context::{Context, Out};
 use crate::suspicious;
 use rampart_core::{Evidence, Finding, Severity, Step};
@@ -369,13 +369,7 @@ fn evaluate(items: &[Item]) -> Result<Option<&PamLine>, ()> {
 }
 
 pub fn check(ctx: &Context, owners: &Owners, out: &mut Out) {
-    let entries = match ctx.host.read_dir_opt(PAM_D) {
-        Ok(v) => v,
-        Err(e) => {
-            out.host_error(&e);
-            return;
-        }
-    };
+    let pam_files = entries(ctx, PAM_D, "PAM files", out);
     let mut files = PamFiles {
         ctx,
         parsed: BTreeMap::new(),
@@ -405,7 +399,7 @@ pub fn check(ctx: &Context, owners: &Owners, out: &mut Out) {
         }
     }
     let mut modules: BTreeMap<String, Vec<PamLine>> = BTreeMap::new();
-    for e in &entries {
+    for e in &pam_files {
         let Some(lines) = files.get(&e.host_path, out) else {
             continue;
         };

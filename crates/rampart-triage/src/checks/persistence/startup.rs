@@ -1,6 +1,6 @@
 //! /etc/ld.so.preload, /etc/rc.local, and the shell start-up files every login reads.
 
-use super::{is_binary, show, suspicious_finding, FILE_LIMIT};
+use super::{entries, is_binary, show, suspicious_finding, FILE_LIMIT};
 use crate::context::{Context, Out};
 use crate::suspicious;
 use rampart_core::{Evidence, Finding, Severity, Step};
@@ -36,10 +36,11 @@ pub fn check(ctx: &Context, out: &mut Out) {
     ld_so_preload(ctx, out);
     rc_local(ctx, out);
     let mut files: Vec<String> = SYSTEM_RC.iter().map(|s| s.to_string()).collect();
-    match ctx.host.read_dir_opt(PROFILE_D) {
-        Ok(v) => files.extend(v.into_iter().map(|e| e.host_path)),
-        Err(e) => out.host_error(&e),
-    }
+    files.extend(
+        entries(ctx, PROFILE_D, "shell start-up files", out)
+            .into_iter()
+            .map(|e| e.host_path),
+    );
     let mut homes = BTreeSet::new();
     for p in &ctx.accounts().passwd {
         let home = p.home.trim_end_matches('/');

@@ -2,7 +2,7 @@
 //! programs in temp dirs, links to units outside the unit directories, and units no
 //! package installed.
 
-use super::{is_binary, show, suspicious_finding, Owners, FILE_LIMIT};
+use super::{entries, is_binary, show, suspicious_finding, Owners, FILE_LIMIT};
 use crate::context::{Context, Out};
 use crate::suspicious;
 use rampart_core::{Evidence, Finding, Severity, Step};
@@ -71,19 +71,7 @@ pub fn check(ctx: &Context, owners: &Owners, out: &mut Out) {
 
 /// Unit files (and links) under `dir`, links to directories not followed.
 fn collect(ctx: &Context, dir: &str, depth: usize, files: &mut Vec<String>, out: &mut Out) {
-    let entries = match ctx.host.read_dir(dir) {
-        Ok(e) => e,
-        Err(e) if e.is_not_found() => return,
-        Err(e) if e.is_permission_denied() && !ctx.is_root => {
-            out.skip(format!("{dir} needs root: the units in it were not read"));
-            return;
-        }
-        Err(e) => {
-            out.host_error(&e);
-            return;
-        }
-    };
-    for e in entries {
+    for e in entries(ctx, dir, "units", out) {
         if files.len() >= MAX_ENTRIES {
             out.error(
                 dir,
