@@ -265,6 +265,39 @@ fn module_no_package_installed_is_high() {
 }
 
 #[test]
+fn merged_usr_modules_listed_under_lib_are_owned() {
+    // Debian 12: /lib is a link to usr/lib and dpkg lists the modules under /lib.
+    let h = FakeHost::new();
+    h.symlink("usr/lib", "/lib");
+    h.write("/etc/pam.d/common-auth", COMMON_AUTH);
+    h.write("/etc/pam.d/sshd", SSHD);
+    let sec = "/usr/lib/x86_64-linux-gnu/security";
+    for m in [
+        "pam_unix.so",
+        "pam_deny.so",
+        "pam_permit.so",
+        "pam_nologin.so",
+        "pam_limits.so",
+    ] {
+        h.write(&format!("{sec}/{m}"), "\x7fELF");
+    }
+    h.write(
+        "/var/lib/dpkg/status",
+        "Package: libpam-modules\nStatus: install ok installed\nVersion: 1.5.2\nArchitecture: amd64\n",
+    );
+    h.write(
+        "/var/lib/dpkg/info/libpam-modules:amd64.list",
+        "/lib/x86_64-linux-gnu/security/pam_unix.so\n/lib/x86_64-linux-gnu/security/pam_deny.so\n\
+         /lib/x86_64-linux-gnu/security/pam_permit.so\n/lib/x86_64-linux-gnu/security/pam_nologin.so\n",
+    );
+    let r = run(&h);
+    // pam_limits.so is in no list: the one stranger.
+    let found = with_id(&r, "persistence.pam-module-unowned");
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].title.contains("pam_limits.so"), "{}", found[0].title);
+}
+
+#[test]
 fn module_loaded_from_a_temp_dir_is_critical() {
     let h = pam_host();
     h.write("/dev/shm/.pam_x.so", "\x7fELF");

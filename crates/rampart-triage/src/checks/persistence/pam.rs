@@ -446,18 +446,25 @@ fn unowned_module(
     uses: &[PamLine],
     out: &mut Out,
 ) {
-    let path = if module.starts_with('/') {
-        Some(module.to_string())
+    // Every place the module is: /lib and /usr/lib hold the same files on merged-/usr
+    // systems, and dpkg lists each file under one of the two names.
+    let found: Vec<String> = if module.starts_with('/') {
+        let twin = match module.strip_prefix("/usr") {
+            Some(rest) if rest.starts_with("/lib") => rest.to_string(),
+            _ => format!("/usr{module}"),
+        };
+        vec![module.to_string(), twin]
     } else {
-        dirs.iter()
-            .map(|d| format!("{d}/{module}"))
-            .find(|p| ctx.host.symlink_metadata(p).is_ok())
-    };
+        dirs.iter().map(|d| format!("{d}/{module}")).collect()
+    }
+    .into_iter()
+    .filter(|p| ctx.host.exists(p))
+    .collect();
     // A module that is nowhere makes PAM fail that line: broken, not a backdoor.
-    let Some(path) = path.filter(|p| ctx.host.exists(p)) else {
+    let Some(path) = found.first().cloned() else {
         return;
     };
-    if !matches!(owners.owner(&path), Some(None)) {
+    if !found.iter().all(|p| matches!(owners.owner(p), Some(None))) {
         return;
     }
     let hidden =
