@@ -77,12 +77,54 @@ impl Evaluator<'_> {
     }
 
     fn is_concat(&self, t: &Tok) -> bool {
-        matches!(t, Tok::Op(".") | Tok::Op("+") | Tok::Op("&"))
+        matches!(t, Tok::Op(".") | Tok::Op("+")) || self.idents_are_vars && matches!(t, Tok::Op("&"))
     }
 
-    /// Evaluates a concatenation starting at `i`, stopping before `end`. Returns the value
-    /// and the index after it.
+    /// Evaluates a string expression starting at `i`, stopping before `end`: concatenation
+    /// and, in PHP, the string bitwise operators obfuscators love (`'a8'^"\x12Q"`). Returns the
+    /// value and the index after it.
     pub fn concat(&self, i: usize, end: usize, depth: u8) -> Option<(Value, usize)> {
+        if self.idents_are_vars {
+            self.cat(i, end, depth)
+        } else {
+            self.bitwise(i, end, depth, 0)
+        }
+    }
+
+    /// PHP precedence: `|` binds loosest, then `^`, then `&`, then `.`.
+    fn bitwise(&self, i: usize, end: usize, depth: u8, level: u8) -> Option<(Value, usize)> {
+        const OPS: [&str; 3] = ["|", "^", "&"];
+        let operand = |k: usize| {
+            if level == 2 {
+                self.cat(k, end, depth)
+            } else {
+                self.bitwise(k, end, depth, level + 1)
+            }
+        };
+        let (mut v, mut j) = operand(i)?;
+        let op = OPS[level as usize];
+        while j + 1 < end && self.toks[j].is_op(op) {
+            let Some((v2, j2)) = operand(j + 1) else { break };
+            let (a, b) = (&v.bytes, &v2.bytes);
+            v.bytes = match op {
+                // `|` keeps the longer operand's tail; `^` and `&` stop at the shorter.
+                "|" => (0..a.len().max(b.len()))
+                    .map(|k| a.get(k).copied().unwrap_or(0) | b.get(k).copied().unwrap_or(0))
+                    .collect(),
+                "^" => a.iter().zip(b).map(|(x, y)| x ^ y).collect(),
+                _ => a.iter().zip(b).map(|(x, y)| x & y).collect(),
+            };
+            v.pieces += v2.pieces;
+            v.steps.extend(v2.steps);
+            if v.steps.last() != Some(&op) {
+                v.steps.push(op);
+            }
+            j = j2;
+        }
+        Some((v, j))
+    }
+
+    fn cat(&self, i: usize, end: usize, depth: u8) -> Option<(Value, usize)> {
         let (mut v, mut j) = self.primary(i, end, depth)?;
         while j + 1 < end && self.is_concat(&self.toks[j].tok) {
             // Java's `a.b` is member access, not concatenation: only treat `.` as concat
@@ -146,42 +188,67 @@ impl Evaluator<'_> {
                 },
                 i + 1,
             )),
+            Tok::Var(name) if name == "globals" => {
+                // `$GLOBALS['x']` is `$x`.
+                let Some(Tok::Str { val, vars }) = self.toks.get(i + 2).map(|t| &t.tok) else {
+                    return None;
+                };
+                if !vars.is_empty() || !self.toks.get(i + 1)?.is_op("[") || !self.toks.get(i + 3)?.is_op("]")
+                {
+                    return None;
+                }
+                let key = String::from_utf8_lossy(val).to_ascii_lowercase();
+                let v = self.consts.get(&key)?.as_ref()?;
+                self.var_value(v, i + 3, end, depth)
+            }
             Tok::Var(name) => {
                 let v = self.consts.get(name)?.as_ref()?;
-                // `$d($x)` where `$d` holds a decoder's name.
-                if self.toks.get(i + 1).is_some_and(|t| t.is_op("(")) {
-                    let fname =
-                        static_name(std::str::from_utf8(v).ok()?.trim().to_ascii_lowercase().as_str())?;
-                    let close = matching(self.toks, i + 1, end)?;
-                    let args = split_args(self.toks, i + 2, close);
-                    let out = self.apply(fname, &args, depth)?;
-                    return Some((out, close + 1));
-                }
-                // `$s[3]` / `$s{3}`: one byte of a constant string, the alphabet trick.
-                if let (Some(Tok::Op("[" | "{")), Some(Tok::Num(n)), Some(Tok::Op("]" | "}"))) = (
-                    self.toks.get(i + 1).map(|t| &t.tok),
-                    self.toks.get(i + 2).map(|t| &t.tok),
-                    self.toks.get(i + 3).map(|t| &t.tok),
-                ) {
-                    let b = *v.get(usize::try_from(*n).ok()?)?;
-                    return Some((
-                        Value {
-                            bytes: vec![b],
-                            steps: Vec::new(),
-                            pieces: 1,
-                        },
-                        i + 4,
-                    ));
-                }
-                Some((
-                    Value {
-                        bytes: v.clone(),
-                        steps: Vec::new(),
-                        pieces: 1,
-                    },
-                    i + 1,
-                ))
+                self.var_value(v, i, end, depth)
             }
+            _ => self.primary_rest(i, end, depth),
+        }
+    }
+
+    /// The value of a constant variable whose last token is at `i`, with the call, index or
+    /// nothing that follows it.
+    fn var_value(&self, v: &[u8], i: usize, end: usize, depth: u8) -> Option<(Value, usize)> {
+        // `$d($x)` where `$d` holds a decoder's name.
+        if self.toks.get(i + 1).is_some_and(|t| t.is_op("(")) {
+            let fname = static_name(std::str::from_utf8(v).ok()?.trim().to_ascii_lowercase().as_str())?;
+            let close = matching(self.toks, i + 1, end)?;
+            let args = split_args(self.toks, i + 2, close);
+            let out = self.apply(fname, &args, depth)?;
+            return Some((out, close + 1));
+        }
+        // `$s[3]` / `$s{3}`: one byte of a constant string, the alphabet trick.
+        if let (Some(Tok::Op("[" | "{")), Some(Tok::Num(n)), Some(Tok::Op("]" | "}"))) = (
+            self.toks.get(i + 1).map(|t| &t.tok),
+            self.toks.get(i + 2).map(|t| &t.tok),
+            self.toks.get(i + 3).map(|t| &t.tok),
+        ) {
+            let b = *v.get(usize::try_from(*n).ok()?)?;
+            return Some((
+                Value {
+                    bytes: vec![b],
+                    steps: Vec::new(),
+                    pieces: 1,
+                },
+                i + 4,
+            ));
+        }
+        Some((
+            Value {
+                bytes: v.to_vec(),
+                steps: Vec::new(),
+                pieces: 1,
+            },
+            i + 1,
+        ))
+    }
+
+    fn primary_rest(&self, i: usize, end: usize, depth: u8) -> Option<(Value, usize)> {
+        let t = &self.toks[i].tok;
+        match t {
             Tok::Op("(") => {
                 let (v, j) = self.concat(i + 1, end, depth + 1)?;
                 if j < end && self.toks[j].is_op(")") {

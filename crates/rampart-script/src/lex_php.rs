@@ -5,6 +5,23 @@ use crate::token::*;
 
 /// Lexes `src`. With `code_first` the input starts in PHP mode (an `eval`ed payload has no
 /// open tag); otherwise it starts in markup.
+/// Index of the next byte after `i` that is not whitespace or inside a comment.
+fn next_significant(s: &[u8], mut i: usize) -> Option<usize> {
+    while i < s.len() {
+        match s[i] {
+            b' ' | b'\t' | b'\r' | b'\n' => i += 1,
+            b'/' if s.get(i + 1) == Some(&b'*') => {
+                i = memchr::memmem::find(&s[i + 2..], b"*/").map(|e| i + 2 + e + 2)?;
+            }
+            b'#' | b'/' if s[i] == b'#' || s.get(i + 1) == Some(&b'/') => {
+                i = memchr::memchr(b'\n', &s[i..]).map(|e| i + e)?;
+            }
+            _ => return Some(i),
+        }
+    }
+    None
+}
+
 pub fn lex(src: &[u8], code_first: bool, max_tokens: usize) -> Vec<Token> {
     let rewritten = script_tags_to_php(src);
     let src = rewritten.as_deref().unwrap_or(src);
@@ -226,6 +243,13 @@ impl Lexer<'_> {
                             val,
                             vars: Vec::new(),
                         });
+                    } else if self.bareword_string(raw) {
+                        // PHP < 8 reads an undefined constant as its own name: obfuscators
+                        // build strings from bare words XORed / ORed with literals.
+                        self.push(Tok::Str {
+                            val: raw.to_vec(),
+                            vars: Vec::new(),
+                        });
                     } else {
                         self.push(Tok::Ident(lower(raw)));
                     }
@@ -251,6 +275,45 @@ impl Lexer<'_> {
                 }
             }
         }
+    }
+
+    /// Whether the bare word `raw` (just lexed, `self.i` after it) is an operand of a string
+    /// bitwise operator, or a mixed-case word concatenated with `.`: a constant name used as a
+    /// string, never a keyword or a call.
+    fn bareword_string(&self, raw: &[u8]) -> bool {
+        let lower_raw = raw.to_ascii_lowercase();
+        if matches!(
+            lower_raw.as_slice(),
+            b"true" | b"false" | b"null" | b"as" | b"and" | b"or" | b"xor"
+        ) || raw.starts_with(b"__")
+        {
+            return false;
+        }
+        let prev = self.out.last().map(|t| &t.tok);
+        if matches!(prev, Some(Tok::Op("->" | "::" | "?->" | "\\"))) {
+            return false;
+        }
+        let next = next_significant(self.s, self.i);
+        let after = |k: usize| self.s.get(k + 1).copied();
+        let next_op = match next {
+            Some(k) => match self.s[k] {
+                b'(' | b':' | b'\\' | b'$' => return false,
+                b'^' => Some(b'^'),
+                b'|' if after(k) != Some(b'|') => Some(b'|'),
+                b'&' if after(k) != Some(b'&') => Some(b'&'),
+                b'.' if !matches!(after(k), Some(b'=' | b'0'..=b'9')) => Some(b'.'),
+                _ => None,
+            },
+            None => None,
+        };
+        let bitwise_prev = matches!(prev, Some(Tok::Op("^" | "|" | "&" | "~")));
+        if bitwise_prev || matches!(next_op, Some(b'^' | b'|' | b'&')) {
+            return true;
+        }
+        // Random words (`vFlN`, `H0AA1`), not constant names (`PHP_EOL`, `E_ALL`).
+        let mixed = raw.iter().any(u8::is_ascii_lowercase) && raw.iter().any(u8::is_ascii_uppercase)
+            || raw.iter().any(u8::is_ascii_digit) && !raw.contains(&b'_');
+        mixed && (matches!(prev, Some(Tok::Op("."))) || next_op == Some(b'.'))
     }
 
     fn line_comment(&mut self) {

@@ -6,6 +6,25 @@ impl Ctx<'_> {
     /// Whether token `i` is request input.
     pub(super) fn is_source(&self, i: usize) -> Option<String> {
         match self.tok(i)? {
+            Tok::Var(n) if n == "$" => {
+                // `${'_PO'.'ST'}` / `$$k` naming a superglobal through a constant.
+                let name = match self.tok(i + 1)? {
+                    Tok::Op("{") => {
+                        let c = matching(self.toks, i + 1, self.toks.len().min(i + 400))?;
+                        let (v, j) = self.evaluator().concat(i + 2, c, 0)?;
+                        (j == c).then_some(v.bytes)?
+                    }
+                    Tok::Var(x) => self.consts.get(x)?.clone()?,
+                    _ => return None,
+                };
+                let name = String::from_utf8_lossy(&name)
+                    .trim()
+                    .trim_start_matches('$')
+                    .to_ascii_lowercase();
+                PHP_SUPERGLOBALS
+                    .contains(&name.as_str())
+                    .then(|| format!("${} through a variable variable", name.to_uppercase()))
+            }
             Tok::Var(n) if PHP_SUPERGLOBALS.contains(&n.as_str()) => {
                 Some(format!("$_{}", n.trim_start_matches('_').to_uppercase()))
             }
@@ -307,6 +326,17 @@ impl Ctx<'_> {
                     }
                     k = k.checked_sub(1)?;
                 }
+                Tok::Var(n) if n == "globals" => {
+                    // `$GLOBALS['x'] = …` assigns `$x`.
+                    return match (self.tok(k + 1), self.tok(k + 2), self.tok(k + 3)) {
+                        (Some(Tok::Op("[")), Some(Tok::Str { val, vars }), Some(Tok::Op("]")))
+                            if vars.is_empty() =>
+                        {
+                            Some((k, String::from_utf8_lossy(val).to_ascii_lowercase()))
+                        }
+                        _ => None,
+                    };
+                }
                 Tok::Var(n) => {
                     if k > 0 && matches!(self.tok(k - 1), Some(Tok::Op("->" | "::"))) {
                         k = k.checked_sub(2)?;
@@ -436,7 +466,14 @@ impl Ctx<'_> {
         // Constants: variables assigned exactly once from a constant expression.
         let consts_empty = HashMap::new();
         let mut hidden = Vec::new();
-        for round in 0..3 {
+        // `$s = 'ev'; $s .= 'al';`: appends after the single assignment extend the constant.
+        let mut appends: HashMap<&str, Vec<(usize, usize, usize)>> = HashMap::new();
+        for (eq, name, a, b) in &assigns {
+            if self.toks[*eq].is_op(".=") && const_count.get(name) == Some(&1) {
+                appends.entry(name.as_str()).or_default().push((*eq, *a, *b));
+            }
+        }
+        for round in 0..6 {
             let snapshot = if round == 0 {
                 &consts_empty
             } else {
@@ -453,8 +490,19 @@ impl Ctx<'_> {
                 if const_count.get(name) != Some(&1) || !self.toks[*eq].is_op("=") {
                     continue;
                 }
-                if let Some((v, j)) = ev.concat(*a, *b, 0) {
-                    if j == *b {
+                if let Some((mut v, j)) = ev.concat(*a, *b, 0) {
+                    let mut whole = j == *b;
+                    for &(at, a2, b2) in appends.get(name.as_str()).map(Vec::as_slice).unwrap_or(&[]) {
+                        match ev.concat(a2, b2, 0) {
+                            Some((more, j2)) if whole && at > *eq && j2 == b2 && v.bytes.len() < 1 << 20 => {
+                                v.bytes.extend_from_slice(&more.bytes);
+                                v.pieces += more.pieces;
+                                v.steps.extend(more.steps);
+                            }
+                            _ => whole = false,
+                        }
+                    }
+                    if whole {
                         if round == 0 || !self.consts.contains_key(name) {
                             if let Some(d) = is_dangerous_name(&v.bytes) {
                                 if v.pieces > 1 || !v.steps.is_empty() {
@@ -472,6 +520,11 @@ impl Ctx<'_> {
             }
             if self.consts.len() == before && round > 0 {
                 break;
+            }
+        }
+        if std::env::var_os("RAMPART_DEBUG_CONSTS").is_some() {
+            for (k, v) in &self.consts {
+                eprintln!("const ${k} = {:?}", v.as_ref().map(|b| String::from_utf8_lossy(&b[..b.len().min(80)]).into_owned()));
             }
         }
         for (eq, d, pieces, steps) in hidden {
