@@ -107,6 +107,26 @@ account    required     pam_nologin.so\n@include common-account\nsession    requ
 
 const SU: &str = "auth       sufficient pam_rootok.so\n@include common-auth\n@include common-account\n";
 
+/// Module files in /usr/lib/x86_64-linux-gnu/security, and a libpam-modules package
+/// whose file list names `listed` under `lib` (`/lib` or `/usr/lib`).
+fn libpam_modules(h: &FakeHost, on_disk: &[&str], lib: &str, listed: &[&str]) {
+    for m in on_disk {
+        h.write(&format!("/usr/lib/x86_64-linux-gnu/security/{m}"), "\x7fELF");
+    }
+    h.write(
+        "/var/lib/dpkg/status",
+        "Package: libpam-modules\nStatus: install ok installed\nVersion: 1.5.2\nArchitecture: amd64\n",
+    );
+    let list: String = listed
+        .iter()
+        .map(|m| format!("{lib}/x86_64-linux-gnu/security/{m}\n"))
+        .collect();
+    h.write(
+        "/var/lib/dpkg/info/libpam-modules:amd64.list",
+        format!("/.\n{list}"),
+    );
+}
+
 /// Debian's PAM layout, with a dpkg database that owns the modules.
 fn pam_host() -> FakeHost {
     let h = FakeHost::new();
@@ -119,38 +139,15 @@ fn pam_host() -> FakeHost {
         "/etc/pam.d/sudo",
         "@include common-auth\n@include common-account\n",
     );
-    let sec = "/usr/lib/x86_64-linux-gnu/security";
-    for m in [
+    let modules = [
         "pam_unix.so",
         "pam_deny.so",
         "pam_permit.so",
         "pam_rootok.so",
         "pam_nologin.so",
         "pam_limits.so",
-    ] {
-        h.write(&format!("{sec}/{m}"), "\x7fELF");
-    }
-    h.write(
-        "/var/lib/dpkg/status",
-        "Package: libpam-modules\nStatus: install ok installed\nVersion: 1.5.2\nArchitecture: amd64\n",
-    );
-    h.write(
-        "/var/lib/dpkg/info/libpam-modules:amd64.list",
-        format!(
-            "/.\n/usr/lib/x86_64-linux-gnu/security\n{}",
-            [
-                "pam_unix.so",
-                "pam_deny.so",
-                "pam_permit.so",
-                "pam_rootok.so",
-                "pam_nologin.so",
-                "pam_limits.so"
-            ]
-            .iter()
-            .map(|m| format!("{sec}/{m}\n"))
-            .collect::<String>()
-        ),
-    );
+    ];
+    libpam_modules(&h, &modules, "/usr/lib", &modules);
     h
 }
 
@@ -271,24 +268,17 @@ fn merged_usr_modules_listed_under_lib_are_owned() {
     h.symlink("usr/lib", "/lib");
     h.write("/etc/pam.d/common-auth", COMMON_AUTH);
     h.write("/etc/pam.d/sshd", SSHD);
-    let sec = "/usr/lib/x86_64-linux-gnu/security";
-    for m in [
-        "pam_unix.so",
-        "pam_deny.so",
-        "pam_permit.so",
-        "pam_nologin.so",
-        "pam_limits.so",
-    ] {
-        h.write(&format!("{sec}/{m}"), "\x7fELF");
-    }
-    h.write(
-        "/var/lib/dpkg/status",
-        "Package: libpam-modules\nStatus: install ok installed\nVersion: 1.5.2\nArchitecture: amd64\n",
-    );
-    h.write(
-        "/var/lib/dpkg/info/libpam-modules:amd64.list",
-        "/lib/x86_64-linux-gnu/security/pam_unix.so\n/lib/x86_64-linux-gnu/security/pam_deny.so\n\
-         /lib/x86_64-linux-gnu/security/pam_permit.so\n/lib/x86_64-linux-gnu/security/pam_nologin.so\n",
+    libpam_modules(
+        &h,
+        &[
+            "pam_unix.so",
+            "pam_deny.so",
+            "pam_permit.so",
+            "pam_nologin.so",
+            "pam_limits.so",
+        ],
+        "/lib",
+        &["pam_unix.so", "pam_deny.so", "pam_permit.so", "pam_nologin.so"],
     );
     let r = run(&h);
     // pam_limits.so is in no list: the one stranger.

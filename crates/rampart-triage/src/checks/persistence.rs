@@ -115,6 +115,23 @@ fn entries(ctx: &Context, dir: &str, things: &str, out: &mut Out) -> Vec<rampart
     }
 }
 
+/// A file's bytes (up to [`FILE_LIMIT`]). A missing file is None; one that needs root is
+/// a skip; any other failure is a counted error.
+fn read(ctx: &Context, path: &str, out: &mut Out) -> Option<Vec<u8>> {
+    match ctx.host.read_limited(path, FILE_LIMIT) {
+        Ok(b) => Some(b),
+        Err(e) if e.is_not_found() => None,
+        Err(e) if e.is_permission_denied() && !ctx.is_root => {
+            out.skip(format!("{path} needs root: not read"));
+            None
+        }
+        Err(e) => {
+            out.host_error(&e);
+            None
+        }
+    }
+}
+
 /// A command as shown in evidence: control characters replaced, long ones cut.
 fn show(cmd: &str) -> String {
     let s = rampart_core::render::sanitize(cmd.trim());

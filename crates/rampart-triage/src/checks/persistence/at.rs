@@ -3,7 +3,7 @@
 //! umask, environment and directory, then the submitted commands. Only those commands
 //! are judged; each queued job is listed with its owner and when it runs.
 
-use super::{entries, is_binary, show, suspicious_finding, FILE_LIMIT};
+use super::{entries, is_binary, read, show, suspicious_finding};
 use crate::context::{Context, Out};
 use crate::suspicious;
 use rampart_core::{Evidence, Finding, Severity, Step};
@@ -128,13 +128,8 @@ pub fn check(ctx: &Context, out: &mut Out) {
 }
 
 fn job_file(ctx: &Context, path: &str, name: &str, out: &mut Out) {
-    let bytes = match ctx.host.read_limited(path, FILE_LIMIT) {
-        Ok(b) => b,
-        Err(e) if e.is_not_found() => return,
-        Err(e) => {
-            out.host_error(&e);
-            return;
-        }
+    let Some(bytes) = read(ctx, path, out) else {
+        return;
     };
     if is_binary(&bytes) {
         out.error(

@@ -2,7 +2,7 @@
 //! /var/spool/cron/crontabs and /var/spool/cron (without), and the run-parts scripts in
 //! /etc/cron.{hourly,daily,weekly,monthly}.
 
-use super::{entries, is_binary, show, suspicious_finding, Owners, FILE_LIMIT};
+use super::{entries, is_binary, read, show, suspicious_finding, Owners};
 use crate::context::{Context, Out};
 use crate::suspicious;
 use rampart_core::{Evidence, Finding, Severity, Step};
@@ -149,21 +149,6 @@ fn list(ctx: &Context, dir: &str, out: &mut Out) -> Vec<String> {
         })
         .map(|e| e.host_path)
         .collect()
-}
-
-fn read(ctx: &Context, path: &str, out: &mut Out) -> Option<Vec<u8>> {
-    match ctx.host.read_limited(path, FILE_LIMIT) {
-        Ok(b) => Some(b),
-        Err(e) if e.is_not_found() => None,
-        Err(e) if e.is_permission_denied() && !ctx.is_root => {
-            out.skip(format!("{path} needs root: not read"));
-            None
-        }
-        Err(e) => {
-            out.host_error(&e);
-            None
-        }
-    }
 }
 
 fn crontab_file(ctx: &Context, owners: &Owners, path: &str, system: bool, user: &str, out: &mut Out) {

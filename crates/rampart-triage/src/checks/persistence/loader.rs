@@ -3,7 +3,7 @@
 //! LD_AUDIT or LD_LIBRARY_PATH set for every login session by pam_env
 //! (/etc/environment, /etc/security/pam_env.conf).
 
-use super::{entries, is_binary, show, FILE_LIMIT};
+use super::{entries, is_binary, read, show};
 use crate::context::{Context, Out};
 use crate::sshd_config::expand_glob;
 use crate::suspicious;
@@ -31,22 +31,16 @@ pub fn check(ctx: &Context, out: &mut Out) {
     pam_env_conf(ctx, out);
 }
 
-fn read(ctx: &Context, path: &str, out: &mut Out) -> Option<String> {
-    match ctx.host.read_limited(path, FILE_LIMIT) {
-        Ok(b) if is_binary(&b) => {
-            out.error(
-                path,
-                format!("{path}: binary data where a text configuration file belongs"),
-            );
-            None
-        }
-        Ok(b) => Some(String::from_utf8_lossy(&b).into_owned()),
-        Err(e) if e.is_not_found() => None,
-        Err(e) => {
-            out.host_error(&e);
-            None
-        }
+fn read_text(ctx: &Context, path: &str, out: &mut Out) -> Option<String> {
+    let bytes = read(ctx, path, out)?;
+    if is_binary(&bytes) {
+        out.error(
+            path,
+            format!("{path}: binary data where a text configuration file belongs"),
+        );
+        return None;
     }
+    Some(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// Reads one ld.so.conf-format file and its includes; `seen` keeps each file to one read.
@@ -62,7 +56,9 @@ fn ld_so_conf(ctx: &Context, path: &str, depth: usize, seen: &mut Vec<String>, o
         );
         return;
     }
-    let Some(text) = read(ctx, path, out) else { return };
+    let Some(text) = read_text(ctx, path, out) else {
+        return;
+    };
     for (i, raw) in text.lines().enumerate() {
         let line = i as u64 + 1;
         let l = raw.split('#').next().unwrap_or("").trim();
@@ -194,7 +190,7 @@ fn assignment(line: &str) -> Option<(&str, &str)> {
 }
 
 fn environment(ctx: &Context, out: &mut Out) {
-    let Some(text) = read(ctx, ENVIRONMENT, out) else {
+    let Some(text) = read_text(ctx, ENVIRONMENT, out) else {
         return;
     };
     for (i, raw) in text.lines().enumerate() {
@@ -209,7 +205,7 @@ fn environment(ctx: &Context, out: &mut Out) {
 
 /// pam_env.conf: `NAME [DEFAULT=value] [OVERRIDE=value]`.
 fn pam_env_conf(ctx: &Context, out: &mut Out) {
-    let Some(text) = read(ctx, PAM_ENV_CONF, out) else {
+    let Some(text) = read_text(ctx, PAM_ENV_CONF, out) else {
         return;
     };
     for (i, raw) in text.lines().enumerate() {

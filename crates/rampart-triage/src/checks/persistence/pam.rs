@@ -8,7 +8,7 @@
 //! everything else stays out of the decision. Debian's own `auth required pam_permit.so`
 //! after `requisite pam_deny.so` is therefore fine, a `sufficient pam_permit.so` is not.
 
-use super::{entries, show, suspicious_finding, Owners, FILE_LIMIT};
+use super::{entries, read, show, suspicious_finding, Owners};
 use crate::context::{Context, Out};
 use crate::suspicious;
 use rampart_core::{Evidence, Finding, Severity, Step};
@@ -222,8 +222,8 @@ struct PamFiles<'a> {
 impl PamFiles<'_> {
     fn get(&mut self, path: &str, out: &mut Out) -> Option<&[PamLine]> {
         if !self.parsed.contains_key(path) {
-            let lines = match self.ctx.host.read_limited(path, FILE_LIMIT) {
-                Ok(b) => {
+            let lines = match read(self.ctx, path, out) {
+                Some(b) => {
                     let (lines, bad) = parse(path, &String::from_utf8_lossy(&b));
                     if let Some(first) = bad.first() {
                         out.error(
@@ -236,11 +236,7 @@ impl PamFiles<'_> {
                     }
                     Some(lines)
                 }
-                Err(e) if e.is_not_found() => None,
-                Err(e) => {
-                    out.host_error(&e);
-                    None
-                }
+                None => None,
             };
             self.parsed.insert(path.to_string(), lines);
         }

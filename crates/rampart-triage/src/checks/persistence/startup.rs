@@ -1,6 +1,6 @@
 //! /etc/ld.so.preload, /etc/rc.local, and the shell start-up files every login reads.
 
-use super::{entries, is_binary, show, suspicious_finding, FILE_LIMIT};
+use super::{entries, is_binary, read, show, suspicious_finding, FILE_LIMIT};
 use crate::context::{Context, Out};
 use crate::suspicious;
 use rampart_core::{Evidence, Finding, Severity, Step};
@@ -55,17 +55,6 @@ pub fn check(ctx: &Context, out: &mut Out) {
     }
     if denied > 0 {
         out.skip(format!("{denied} shell start-up file(s) need root to read"));
-    }
-}
-
-fn read(ctx: &Context, path: &str, out: &mut Out) -> Option<Vec<u8>> {
-    match ctx.host.read_limited(path, FILE_LIMIT) {
-        Ok(b) => Some(b),
-        Err(e) if e.is_not_found() => None,
-        Err(e) => {
-            out.host_error(&e);
-            None
-        }
     }
 }
 

@@ -2,7 +2,7 @@
 //! programs in temp dirs, links to units outside the unit directories, and units no
 //! package installed.
 
-use super::{entries, is_binary, show, suspicious_finding, Owners, FILE_LIMIT};
+use super::{entries, is_binary, read, show, suspicious_finding, Owners, FILE_LIMIT};
 use crate::context::{Context, Out};
 use crate::suspicious;
 use rampart_core::{Evidence, Finding, Severity, Step};
@@ -194,13 +194,8 @@ fn read_execs(ctx: &Context, path: &str) -> Vec<(u64, &'static str, String)> {
 
 /// Judges every Exec line and Environment line of `read_path`; evidence names `shown_path`.
 fn exec_lines(ctx: &Context, read_path: &str, shown_path: &str, out: &mut Out) {
-    let bytes = match ctx.host.read_limited(read_path, FILE_LIMIT) {
-        Ok(b) => b,
-        Err(e) if e.is_not_found() => return,
-        Err(e) => {
-            out.host_error(&e);
-            return;
-        }
+    let Some(bytes) = read(ctx, read_path, out) else {
+        return;
     };
     if is_binary(&bytes) {
         out.error(read_path, format!("{read_path}: binary data, not a unit file"));
