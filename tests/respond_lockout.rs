@@ -25,6 +25,14 @@ impl Tally {
     }
 }
 
+/// Killed by the crash hook (SIGKILL) when a step was named, else completed.
+fn assert_killed_or_done(out: &std::process::Output, step: Option<&str>, what: &str) {
+    match step {
+        Some(_) => assert_eq!(out.status.signal(), Some(9), "{what}: {}", stderr(out)),
+        None => assert!(out.status.success(), "{what}: {}", stderr(out)),
+    }
+}
+
 #[test]
 fn killing_rampart_at_any_step_never_locks_the_operator_out() {
     let Some(lab) = Lab::new(2301) else { return };
@@ -66,10 +74,7 @@ fn killing_rampart_at_any_step_never_locks_the_operator_out() {
             "ssh-port killed at {}",
             step.unwrap_or("(completed, not confirmed)")
         );
-        match step {
-            Some(_) => assert_eq!(out.status.signal(), Some(9), "{what}: {}", stderr(&out)),
-            None => assert!(out.status.success(), "{what}: {}", stderr(&out)),
-        }
+        assert_killed_or_done(&out, *step, &what);
         tally.scenarios += 1;
         tally.check(&lab, &format!("{what}, right after"), &[2301, new_port]);
         assert!(
@@ -89,11 +94,7 @@ fn killing_rampart_at_any_step_never_locks_the_operator_out() {
     // A confirm killed after it removed the old port, before it recorded the
     // confirmation: the rollback must bring the old port back.
     {
-        let out = lab.rampart(
-            &["apply", "ssh-port", "port=2320", "--yes", "--timeout", "4"],
-            &[],
-        );
-        assert!(out.status.success(), "{}", stderr(&out));
+        lab.rampart_ok(&["apply", "ssh-port", "port=2320", "--yes", "--timeout", "4"]);
         let c = lab.rampart(
             &["confirm", "--force"],
             &[("RAMPART_CRASH_AT", "confirm-config-written")],
@@ -140,10 +141,7 @@ fn killing_rampart_at_any_step_never_locks_the_operator_out() {
             "firewall killed at {}",
             step.unwrap_or("(completed, not confirmed)")
         );
-        match step {
-            Some(_) => assert_eq!(out.status.signal(), Some(9), "{what}: {}", stderr(&out)),
-            None => assert!(out.status.success(), "{what}: {}", stderr(&out)),
-        }
+        assert_killed_or_done(&out, step, &what);
         tally.scenarios += 1;
         assert!(
             lab.wait_settled(Duration::from_secs(15)),
@@ -194,8 +192,7 @@ fn undo_after_a_crash_restores_byte_identical_config_and_ruleset() {
     );
     assert!(lab.wait_listening(2402, true));
 
-    let u = lab.rampart(&["undo", "--last"], &[]);
-    assert!(u.status.success(), "{}", stderr(&u));
+    lab.rampart_ok(&["undo", "--last"]);
     assert_eq!(lab.config_bytes(), original);
     assert_eq!(lab.nft_chains(), rules_before);
     assert!(lab.wait_listening(2402, false));
@@ -255,11 +252,7 @@ fn undo_after_a_crash_restores_byte_identical_shadow() {
 fn a_lost_rollback_timer_is_made_up_for_by_the_next_confirm() {
     let Some(lab) = Lab::new(2501) else { return };
     let original = lab.config_bytes();
-    let out = lab.rampart(
-        &["apply", "ssh-port", "port=2502", "--yes", "--timeout", "1"],
-        &[],
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
+    lab.rampart_ok(&["apply", "ssh-port", "port=2502", "--yes", "--timeout", "1"]);
     // "Reboot": the rollback process dies.
     let entry = std::fs::read_dir(&lab.journal)
         .unwrap()

@@ -13,19 +13,15 @@ fn firewall_baseline_admits_the_admin_source_and_drops_others() {
     assert!(lab.login(ALLOWED, 2201) && lab.login(OTHER, 2201));
     let before = lab.nft_chains();
 
-    let out = lab.rampart(
-        &[
-            "apply",
-            "firewall-baseline",
-            "admin-from=192.0.2.2/32",
-            "allow=80",
-            "--yes",
-            "--timeout",
-            "8",
-        ],
-        &[],
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
+    let out = lab.rampart_ok(&[
+        "apply",
+        "firewall-baseline",
+        "admin-from=192.0.2.2/32",
+        "allow=80",
+        "--yes",
+        "--timeout",
+        "8",
+    ]);
     assert!(
         stdout(&out).contains("rampart respond confirm"),
         "{}",
@@ -50,8 +46,7 @@ fn firewall_baseline_admits_the_admin_source_and_drops_others() {
     );
     assert!(lab.login(ALLOWED, 2201));
 
-    let u = lab.rampart(&["undo", "--last"], &[]);
-    assert!(u.status.success(), "{}", stderr(&u));
+    lab.rampart_ok(&["undo", "--last"]);
     assert!(lab.login(OTHER, 2201));
     assert_eq!(lab.nft_chains(), before, "undo must restore the previous ruleset");
 }
@@ -61,19 +56,15 @@ fn unconfirmed_firewall_rolls_back_by_itself() {
     let Some(lab) = Lab::new(2211) else { return };
     let before = lab.nft_chains();
     // A policy that locks the operator out, forced: only the rollback can save them.
-    let out = lab.rampart(
-        &[
-            "apply",
-            "firewall-baseline",
-            "admin-from=198.51.100.0/24",
-            "--yes",
-            "--force",
-            "--timeout",
-            "2",
-        ],
-        &[],
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
+    lab.rampart_ok(&[
+        "apply",
+        "firewall-baseline",
+        "admin-from=198.51.100.0/24",
+        "--yes",
+        "--force",
+        "--timeout",
+        "2",
+    ]);
     assert!(!lab.login(ALLOWED, 2211));
     assert!(lab.wait_settled(Duration::from_secs(10)), "rollback did not run");
     assert!(lab.login(ALLOWED, 2211), "locked out after the rollback window");
@@ -185,8 +176,7 @@ fn ssh_port_move_confirmed_from_the_new_port() {
         "a confirmed move must survive the timeout"
     );
 
-    let u = lab.rampart(&["undo", "--last"], &[]);
-    assert!(u.status.success(), "{}", stderr(&u));
+    lab.rampart_ok(&["undo", "--last"]);
     assert_eq!(
         lab.config_bytes(),
         original,
@@ -200,11 +190,7 @@ fn ssh_port_move_confirmed_from_the_new_port() {
 fn unconfirmed_ssh_port_move_rolls_back() {
     let Some(lab) = Lab::new(2241) else { return };
     let original = lab.config_bytes();
-    let out = lab.rampart(
-        &["apply", "ssh-port", "port=2242", "--yes", "--timeout", "2"],
-        &[],
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
+    lab.rampart_ok(&["apply", "ssh-port", "port=2242", "--yes", "--timeout", "2"]);
     assert!(lab.login(ALLOWED, 2242));
     assert!(lab.wait_settled(Duration::from_secs(10)), "rollback did not run");
     assert!(
@@ -241,29 +227,21 @@ fn ssh_harden_is_validated_confirmed_or_rolled_back() {
     assert_eq!(lab.config_bytes(), original);
 
     // Not confirmed: rolled back.
-    let out = lab.rampart(
-        &["apply", "ssh-harden", "MaxAuthTries=2", "--yes", "--timeout", "2"],
-        &[],
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
+    lab.rampart_ok(&["apply", "ssh-harden", "MaxAuthTries=2", "--yes", "--timeout", "2"]);
     assert!(String::from_utf8_lossy(&lab.config_bytes())
         .starts_with("# Set by rampart respond ssh-harden\nMaxAuthTries 2\n"));
     assert!(lab.wait_settled(Duration::from_secs(10)));
     assert_eq!(lab.config_bytes(), original);
 
     // Confirmed from a new login: kept, and verified with sshd -T.
-    let out = lab.rampart(
-        &[
-            "apply",
-            "ssh-harden",
-            "MaxAuthTries=3",
-            "--yes",
-            "--timeout",
-            "20",
-        ],
-        &[],
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
+    lab.rampart_ok(&[
+        "apply",
+        "ssh-harden",
+        "MaxAuthTries=3",
+        "--yes",
+        "--timeout",
+        "20",
+    ]);
     let c = lab.confirm_over_ssh(ALLOWED, 2251);
     assert!(c.status.success(), "{}", stderr(&c));
     let log = stdout(&lab.rampart(&["log"], &[]));

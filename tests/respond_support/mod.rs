@@ -140,6 +140,13 @@ impl Lab {
         cmd.output().unwrap()
     }
 
+    /// `rampart respond ARGS…` that must succeed (its stderr is the failure message).
+    pub fn rampart_ok(&self, args: &[&str]) -> Output {
+        let out = self.rampart(args, &[]);
+        assert!(out.status.success(), "rampart respond {args:?}: {}", stderr(&out));
+        out
+    }
+
     pub fn nft_chains(&self) -> String {
         let out = self
             .srv
