@@ -263,3 +263,69 @@ rule php_preg_replace_eval
     condition:
         $a
 }
+
+rule php_sink_through_reflection_or_callback_api
+{
+    meta:
+        description = "PHP reaches a code/command sink through reflection, SQLite user functions, YAML/XSL callbacks or image metadata"
+        score = 100
+    strings:
+        $a = /new[ \t]+ReflectionFunction[ \t]*\([ \t]*["'](assert|system|exec|passthru|shell_exec|popen|proc_open|create_function|call_user_func)["']/ nocase
+        $b = /(createFunction|sqliteCreateFunction)[ \t]*\([^,;]{1,40},[ \t]*\$_(GET|POST|REQUEST|COOKIE)\[/ nocase
+        $b2 = /(createFunction|sqliteCreateFunction)[ \t]*\([^,;]{1,40},[ \t]*["'](assert|system|exec|passthru|shell_exec|eval)["']/ nocase
+        $c = /yaml_parse[ \t]*\([^;]{0,200}=>[ \t]*["'](preg_replace|assert|system|exec|passthru|create_function)["']/ nocase
+        $d = /function[ \t]*\([ \t]*["'](assert|system|exec|passthru|shell_exec|popen|call_user_func)["'][ \t]*,/ nocase
+        $e1 = "exif_read_data" nocase
+        $e2 = /preg_replace[ \t]*\([ \t]*\$[A-Za-z_][A-Za-z0-9_]{0,30}\[/ nocase
+        $f = /registerPHPFunctions[ \t]*\([ \t]*\)/ nocase
+        $g = /(transformToXml|importStylesheet)[ \t]*\(/ nocase
+    condition:
+        $a or $b or $b2 or $c or ($d and filesize < 50KB) or ($e1 and $e2) or ($f and $g and $d)
+}
+
+rule php_upload_to_script_name
+{
+    meta:
+        description = "PHP stores an upload under a fixed script name (.php) — a dropper, not an uploader"
+        score = 100
+    strings:
+        $a = /(move_uploaded_file|copy)[ \t]*\([^,;]{1,80},[ \t]*["'][^"'\n]{0,60}\.(php[0-9]?|phtml|asp|aspx|jsp)["'][ \t]*\)/ nocase
+    condition:
+        $a
+}
+
+rule php_hex_pair_writer
+{
+    meta:
+        description = "PHP rebuilds bytes from request hex pairs (urldecode('%'.substr(…,2))) and writes them to a file (China Chopper-style uploader)"
+        score = 100
+    strings:
+        $h = /urldecode[ \t]*\([ \t]*["']%["'][ \t]*\.[ \t]*substr[ \t]*\(/ nocase
+        $w = /(fwrite|fputs|file_put_contents)[ \t]*\(/ nocase
+        $r = /\$_(POST|GET|REQUEST)\[/
+    condition:
+        $h and $w and $r
+}
+
+rule php_destructor_eval
+{
+    meta:
+        description = "PHP class whose destructor/wakeup evaluates a property (an unserialize backdoor)"
+        score = 90
+    strings:
+        $a = /function[ \t]+(__destruct|__wakeup|__toString|__call|__get)[ \t]*\([^)]{0,40}\)[ \t\r\n]*\{[^}]{0,200}(eval|assert|system|passthru|shell_exec)[ \t]*\([ \t]*\$this->/ nocase
+    condition:
+        $a
+}
+
+rule php_defacement_writer
+{
+    meta:
+        description = "PHP overwrites the site's index page with a 'hacked by' message (a defacement tool)"
+        score = 100
+    strings:
+        $h = /hacked[ \t_-]{0,3}by/ nocase
+        $w = /fopen[ \t]*\([ \t]*["'][^"'\n]{0,40}index\.(php|html?)["'][ \t]*,[ \t]*["'][wa]/ nocase
+    condition:
+        $h and $w
+}
