@@ -134,7 +134,7 @@ rule embedded_one_line_shell
         score = 100
     strings:
         $a = /<(%|\?php|\?)[^\r\n]{0,60}(eval|execute|executeglobal|assert)[ \t]*\(?[ \t]*(@[ \t]*)?(request|\$_(POST|GET|REQUEST|COOKIE)|\$\{?["']?_(POST|GET))/ nocase
-        $b = /<(%|\?php|\?)[^\r\n]{0,60}(system|passthru|shell_exec)[ \t]*\([ \t]*\$_(POST|GET|REQUEST|COOKIE)/ nocase
+        $b = /<(%|\?php|\?)[^\r\n]{0,60}(system|passthru|shell_exec|eval|assert)[ \t]*\([ \t]*\\?\$_(POST|GET|REQUEST|COOKIE)/ nocase
         $w1 = "CreateText" nocase
         $w2 = "WriteAll" nocase
         $w3 = "fwrite" nocase

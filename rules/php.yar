@@ -329,3 +329,139 @@ rule php_defacement_writer
     condition:
         $h and $w
 }
+
+rule php_mass_mailer
+{
+    meta:
+        description = "PHP mails to a request-supplied list, one message per line, in a long-running loop (a spam mailer)"
+        score = 100
+    strings:
+        $m = /\bmail[ \t]*\(/ nocase
+        $s = /explode[ \t]*\([ \t]*["'](\\r)?\\n["'][ \t]*,[ \t]*(trim\()?[ \t]*\$(_(POST|GET|REQUEST)\[|[A-Za-z_]{0,12}(mail|lista?|to|dest|emails?)[A-Za-z0-9_]{0,12}\b)/ nocase
+        $r = /\$_(POST|GET|REQUEST)\[/
+        $l1 = /set_time_limit[ \t]*\([ \t]*0[ \t]*\)/ nocase
+        $l2 = "ignore_user_abort" nocase
+        $l3 = /max_execution_time['"][ \t]*,[ \t]*['"]?0/ nocase
+    condition:
+        $m and $s and $r and any of ($l*)
+}
+
+rule php_credential_harvester
+{
+    meta:
+        description = "PHP collects posted passwords or card data into a message and mails or stores it (a phishing kit's result script)"
+        score = 100
+    strings:
+        $c = /\.=[ \t]*["'][^"'\n]{0,40}(pass(word|wd)?|card ?(number|no)|cvv2?|ccv|ssn|pin|expir[a-z]*|security code)[^"'\n]{0,20}["'][ \t]*\.[ \t]*\$_(POST|GET|REQUEST)\[/ nocase
+        $o1 = /\bmail[ \t]*\(/ nocase
+        $o2 = /(fwrite|fputs|file_put_contents)[ \t]*\(/ nocase
+        $ip = /REMOTE_ADDR|HTTP_USER_AGENT|gethostbyaddr/ nocase
+    condition:
+        #c > 1 and any of ($o*) and $ip
+}
+
+rule php_payload_base64_php_written
+{
+    meta:
+        description = "PHP writes a base64 blob that decodes to PHP code into a file (a dropper)"
+        score = 100
+    strings:
+        $a = /base64_decode[ \t]*\([ \t]*["']PD9(waH|=|\+|ICR|IGV|IEBl|Cg|DQ)/
+        $w1 = /(fwrite|fputs|file_put_contents)[ \t]*\(/ nocase
+    condition:
+        $a and $w1
+}
+
+rule php_remote_script_dropper
+{
+    meta:
+        description = "PHP downloads code from a paste/raw URL and saves it as a .php file in the web root"
+        score = 100
+    strings:
+        $t1 = /DOCUMENT_ROOT['"]?\][ \t]*\.[ \t]*["']\/[^"'\n]{1,60}\.(php[0-9]?|phtml)["']/ nocase
+        $t2 = /(fopen|file_put_contents)[ \t]*\([ \t]*["'][^"'\n$]{1,60}\.(php[0-9]?|phtml)["'][ \t]*,/ nocase
+        $u1 = /["']https?:\/\/[^"'\n]{4,160}(\.txt|\/raw|\/raw\/[^"'\n]{1,40}|\.jpg|\.gif|\.png)["']/ nocase
+        $u2 = /pastebin\.com|ghostbin|hastebin|paste\.ee|raw\.githubusercontent|pastie\.org/ nocase
+        $g1 = "curl_exec" nocase
+        $g2 = /file_get_contents[ \t]*\([ \t]*["']https?:/ nocase
+        $g3 = /(fopen|copy)[ \t]*\([ \t]*["']https?:/ nocase
+    condition:
+        any of ($t*) and any of ($u*) and any of ($g*)
+}
+
+rule php_sql_outfile_shell
+{
+    meta:
+        description = "PHP builds SQL that writes PHP code INTO OUTFILE (plants a shell through the database)"
+        score = 100
+    strings:
+        $a = /<\?(php)?[^'"\n]{0,30}(system|eval|passthru|shell_exec|assert)[ \t]*\([^\n]{0,80}INTO[ \t]+(OUT|DUMP)FILE/ nocase
+    condition:
+        $a
+}
+
+rule php_mof_command
+{
+    meta:
+        description = "PHP drops a WMI MOF file to run commands on Windows (wbem\\mof autoload)"
+        score = 100
+    strings:
+        $a = /wbem[\\\/]{1,2}mof/ nocase
+        $b = /ActiveScriptEventConsumer|CommandLineEventConsumer|#pragma namespace/ nocase
+    condition:
+        $a and $b
+}
+
+rule php_bare_sink_constant
+{
+    meta:
+        description = "PHP assigns a sink's bare name (undefined constant used as a string) to a variable to call it"
+        score = 70
+    strings:
+        $a = /\$[A-Za-z_][A-Za-z0-9_]{0,30}[ \t]*=[ \t]*(passthru|system|shell_exec|assert|popen|proc_open)[ \t]*;/
+    condition:
+        $a
+}
+
+rule php_exec_enabling_htaccess
+{
+    meta:
+        description = "PHP writes an .htaccess that makes other file types executable (CGI or PHP handlers)"
+        score = 90
+    strings:
+        $h = ".htaccess" nocase
+        $a1 = /Options[ \t]+\+?ExecCGI/ nocase
+        $a2 = /AddHandler[ \t]+(cgi-script|application\/x-httpd-php|php[0-9]?-script)/ nocase
+        $a3 = /AddType[ \t]+application\/x-httpd-php/ nocase
+        $a4 = /SetHandler[ \t]+(cgi-script|application\/x-httpd-php)/ nocase
+        $w = /(fwrite|fputs|file_put_contents|fopen)[ \t]*\(/ nocase
+    condition:
+        $h and any of ($a*) and $w
+}
+
+rule php_root_symlink
+{
+    meta:
+        description = "PHP links the filesystem root (or /etc/passwd, other users' homes) into the web root to read other sites (symlink bypass)"
+        score = 100
+    strings:
+        $a = /symlink[ \t]*\([ \t]*["']\/["']/ nocase
+        $b = /ln[ \t]+-s[ \t]+\/[ \t]/
+        $c = /symlink[ \t]*\([ \t]*["']\/home\/["'][ \t]*\./ nocase
+        $d = /symlink[ \t]*\([^;\n]{0,80}(wp-config|configuration|config\.inc)\.php/ nocase
+    condition:
+        any of them
+}
+
+rule html_title_names_a_shell
+{
+    meta:
+        description = "The page's title names a shell, backdoor, bypass or hacker tool"
+        score = 50
+    strings:
+        $t = /<title>[^<\n]{0,80}\b(shell|backdoor|bypass|hack(ed|er|ers)?|r00t|spy|uploader|defacer|mailer)\b[^<\n]{0,80}<\/title>/ nocase
+        $code1 = /<\?(php|=|[ \t\r\n])/ nocase
+        $code2 = /<%[ \t\r\n=@!]/
+    condition:
+        $t and any of ($code*)
+}
