@@ -12,20 +12,53 @@ use std::sync::atomic::Ordering;
 use std::sync::Mutex;
 use std::time::Duration;
 
-/// Scanned when no path is given.
-pub const DEFAULT_ROOTS: &[&str] = &[
-    "/var/www",
-    "/srv/www",
-    "/usr/share/nginx/html",
-    "/tmp",
-    "/var/tmp",
-    "/dev/shm",
-];
+/// Always scanned when no path is given: where droppers and tools land.
+pub const TEMP_ROOTS: &[&str] = &["/tmp", "/var/tmp", "/dev/shm"];
+/// Scanned when no path is given and no nginx/Apache configuration names a web root.
+pub const USUAL_WEB_ROOTS: &[&str] = &["/var/www", "/srv/www", "/usr/share/nginx/html"];
+
+/// The roots of a scan without paths: the web roots triage finds in the nginx and Apache
+/// configs of `host` (or the usual locations when none is configured), plus the temporary
+/// directories — those that exist — and a sentence saying where they came from.
+pub fn default_roots(host: &rampart_core::HostRoot) -> (Vec<PathBuf>, String) {
+    let configured = rampart_triage::checks::web::web_roots(host);
+    let (web, from): (Vec<String>, &str) = if configured.is_empty() {
+        (
+            USUAL_WEB_ROOTS.iter().map(|s| s.to_string()).collect(),
+            "no web root in nginx/Apache configs; usual locations",
+        )
+    } else {
+        (configured, "web roots from nginx/Apache configs")
+    };
+    let exists = |p: &String| host.resolve(p).map(|l| l.exists()).unwrap_or(false);
+    let web: Vec<String> = web.into_iter().filter(exists).collect();
+    let tmp: Vec<String> = TEMP_ROOTS.iter().map(|s| s.to_string()).filter(exists).collect();
+    let note = format!(
+        "Scanning {from}: {}; temporary directories: {}.",
+        if web.is_empty() {
+            "(none exist)".to_string()
+        } else {
+            web.join(", ")
+        },
+        if tmp.is_empty() {
+            "(none exist)".to_string()
+        } else {
+            tmp.join(", ")
+        }
+    );
+    let roots = web
+        .iter()
+        .chain(tmp.iter())
+        .filter_map(|p| host.resolve(p).ok())
+        .collect();
+    (roots, note)
+}
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Files or directories to scan (default: /var/www, /srv/www, /usr/share/nginx/html,
-    /// /tmp, /var/tmp, /dev/shm — those that exist).
+    /// Files or directories to scan (default: the web roots named by the nginx and Apache
+    /// configs — or /var/www, /srv/www, /usr/share/nginx/html when none is — plus /tmp,
+    /// /var/tmp, /dev/shm; those that exist).
     paths: Vec<PathBuf>,
     /// JSON lines: one finding per detection, skipped counts, errors, then a summary.
     #[arg(long)]
@@ -143,11 +176,9 @@ fn build_engine(args: &Args) -> anyhow::Result<Engine> {
 
 pub fn run(args: Args) -> anyhow::Result<i32> {
     let roots: Vec<PathBuf> = if args.paths.is_empty() {
-        DEFAULT_ROOTS
-            .iter()
-            .map(PathBuf::from)
-            .filter(|p| p.exists())
-            .collect()
+        let (roots, note) = default_roots(&rampart_core::HostRoot::live());
+        eprintln!("{note}");
+        roots
     } else {
         args.paths.clone()
     };
@@ -371,5 +402,40 @@ mod watch_cmd {
         } else {
             eprintln!("rampart: {line}");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_roots_are_the_configured_web_roots_and_temp_dirs() {
+        let dir = tempfile::tempdir().unwrap();
+        let w = |p: &str, s: &str| {
+            let path = dir.path().join(p);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, s).unwrap();
+        };
+        w("etc/nginx/nginx.conf", "http {\n  include sites-enabled/*;\n}\n");
+        w(
+            "etc/nginx/sites-enabled/a",
+            "server {\n  listen 80;\n  root /srv/shop;\n}\n",
+        );
+        w("srv/shop/index.php", "<?php echo 1;\n");
+        w("var/www/html/index.html", "hi");
+        std::fs::create_dir_all(dir.path().join("tmp")).unwrap();
+        let host = rampart_core::HostRoot::at(dir.path()).unwrap();
+        let (roots, note) = default_roots(&host);
+        let local = |p: &str| host.resolve(p).unwrap();
+        assert_eq!(roots, vec![local("/srv/shop"), local("/tmp")], "{note}");
+        assert!(note.contains("nginx/Apache configs: /srv/shop"), "{note}");
+        assert!(note.contains("temporary directories: /tmp"), "{note}");
+
+        // No configured site: the usual locations.
+        std::fs::remove_dir_all(dir.path().join("etc/nginx")).unwrap();
+        let (roots, note) = default_roots(&host);
+        assert_eq!(roots, vec![local("/var/www"), local("/tmp")], "{note}");
+        assert!(note.contains("usual locations"), "{note}");
     }
 }
