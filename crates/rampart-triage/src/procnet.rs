@@ -7,10 +7,11 @@
 //! `/proc` directory is injectable so that a missing or unreadable one can be tested.
 
 use rampart_core::HostRoot;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 use thiserror::Error;
@@ -194,36 +195,37 @@ impl ProcFs {
 
     /// Sockets, their owners and the per-process fd map from one pass over `/proc`.
     pub fn scan(&self) -> Result<Scan, ProcNetError> {
+        self.scan_set(SocketSet::All)
+    }
+
+    /// Like [`ProcFs::scan`], but on the live host the kernel is asked only for listening
+    /// TCP sockets (and all UDP ones), as `ss -tulpn` does: dumping the other TCP states
+    /// walks the whole established hash table (a quarter million buckets per family on a
+    /// machine with a few GB of RAM) even when it is empty. [`Scan::complete`] says whether
+    /// connected TCP sockets are in; [`ProcFs::connected_sockets`] fetches them.
+    pub fn scan_listening(&self) -> Result<Scan, ProcNetError> {
+        self.scan_set(SocketSet::Listening)
+    }
+
+    fn scan_set(&self, set: SocketSet) -> Result<Scan, ProcNetError> {
         self.ensure_mounted()?;
         let mut errors = Vec::new();
         // The kernel filters out TIME_WAIT sockets over netlink; the /proc text tables
         // list them all (tens of thousands on a busy server), so netlink is preferred on
         // the live /proc and the tables are the fallback (and what tests plant).
-        let mut sockets = match self.dir == Path::new("/proc") {
-            true => diag::dump_all().unwrap_or_default(),
-            false => Vec::new(),
-        };
-        let tables: &[(&str, Proto)] = if sockets.is_empty() {
-            &[
-                ("net/tcp", Proto::Tcp),
-                ("net/tcp6", Proto::Tcp),
-                ("net/udp", Proto::Udp),
-                ("net/udp6", Proto::Udp),
-            ]
-        } else {
-            &[]
-        };
-        for &(file, proto) in tables {
-            match read_limited(&self.path(file), NET_TABLE_LIMIT) {
-                Ok(text) => parse_net_table(&self.shown(file), &text, proto, &mut sockets, &mut errors),
-                // IPv6 disabled: no tcp6/udp6 table.
-                Err(e) if e.kind() == io::ErrorKind::NotFound && file.ends_with('6') => {}
-                Err(source) => errors.push(ProcNetError::Io {
-                    path: self.shown(file),
-                    source,
-                }),
+        let netlink = match self.is_live() {
+            true => match set {
+                SocketSet::All => diag::dump_all(),
+                SocketSet::Listening => diag::dump_listening(),
             }
-        }
+            .ok(),
+            false => None,
+        };
+        let complete = set == SocketSet::All || netlink.is_none();
+        let mut sockets = match netlink {
+            Some(v) => v,
+            None => self.text_tables(&mut errors),
+        };
         let owners = self.socket_owners();
         for s in &mut sockets {
             if let Some(p) = owners.by_inode.get(&s.inode) {
@@ -234,7 +236,59 @@ impl ProcFs {
             sockets,
             owners,
             errors,
+            complete,
         })
+    }
+
+    fn is_live(&self) -> bool {
+        self.dir == Path::new("/proc")
+    }
+
+    /// Every socket of the text tables `/proc/net/{tcp,tcp6,udp,udp6}`.
+    fn text_tables(&self, errors: &mut Vec<ProcNetError>) -> Vec<Socket> {
+        let mut sockets = Vec::new();
+        for (file, proto) in [
+            ("net/tcp", Proto::Tcp),
+            ("net/tcp6", Proto::Tcp),
+            ("net/udp", Proto::Udp),
+            ("net/udp6", Proto::Udp),
+        ] {
+            match read_limited(&self.path(file), NET_TABLE_LIMIT) {
+                Ok(text) => parse_net_table(&self.shown(file), &text, proto, &mut sockets, errors),
+                // IPv6 disabled: no tcp6/udp6 table.
+                Err(e) if e.kind() == io::ErrorKind::NotFound && file.ends_with('6') => {}
+                Err(source) => errors.push(ProcNetError::Io {
+                    path: self.shown(file),
+                    source,
+                }),
+            }
+        }
+        sockets
+    }
+
+    /// The TCP sockets a listening-only scan left out (connected, closing, connecting),
+    /// with their owners from `owners`.
+    pub fn connected_sockets(&self, owners: &SocketOwners) -> Result<Vec<Socket>, ProcNetError> {
+        let mut v = diag::dump_connected().map_err(|source| ProcNetError::Io {
+            path: "NETLINK_SOCK_DIAG".into(),
+            source,
+        })?;
+        for s in &mut v {
+            if let Some(p) = owners.by_inode.get(&s.inode) {
+                s.pids = p.clone();
+            }
+        }
+        Ok(v)
+    }
+
+    /// The inodes of every Unix-domain socket (none when they cannot be listed): the
+    /// sockets a process holds that are neither these nor known inet ones are the
+    /// only ones worth a full TCP dump.
+    pub fn unix_socket_inodes(&self) -> HashSet<u64> {
+        match self.is_live() {
+            true => diag::unix_inodes().unwrap_or_default(),
+            false => HashSet::new(),
+        }
     }
 
     /// Listening TCP and unconnected UDP sockets, as `ss -tulpn` lists them.
@@ -292,26 +346,16 @@ impl ProcFs {
 
     fn scan_fds(&self, pids: &[u32]) -> FdScan {
         let mut r = FdScan::default();
+        let mut path = Vec::with_capacity(self.dir.as_os_str().len() + 16);
         for &pid in pids {
-            let fd_dir = self.dir.join(pid.to_string()).join("fd");
-            let rd = match fs::read_dir(&fd_dir) {
-                Ok(rd) => rd,
-                Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
-                    r.unreadable.push(pid);
-                    continue;
-                }
+            path.clear();
+            path.extend_from_slice(self.dir.as_os_str().as_bytes());
+            path.extend_from_slice(format!("/{pid}/fd").as_bytes());
+            match fd_links::socket_fds(&path, |fd, inode| r.sockets.push((pid, fd, inode))) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::PermissionDenied => r.unreadable.push(pid),
                 // Gone since the listing.
-                Err(_) => continue,
-            };
-            for entry in rd.flatten() {
-                let Ok(target) = fs::read_link(entry.path()) else {
-                    continue;
-                };
-                let Some(inode) = socket_inode(&target) else {
-                    continue;
-                };
-                let fd: Option<u32> = entry.file_name().to_str().and_then(|s| s.parse().ok());
-                r.sockets.push((pid, fd.unwrap_or(u32::MAX), inode));
+                Err(_) => {}
             }
         }
         r
@@ -355,6 +399,13 @@ impl ProcFs {
         })
     }
 
+    /// The `comm` name of a process, without reading anything else.
+    pub fn comm(&self, pid: u32) -> Option<String> {
+        read_limited(&self.dir.join(pid.to_string()).join("comm"), SMALL_FILE_LIMIT)
+            .ok()
+            .map(|s| s.trim_end_matches('\n').to_string())
+    }
+
     /// The executable of a process (the `exe` link), without reading anything else.
     pub fn exe(&self, pid: u32) -> io::Result<Exe> {
         let p = fs::read_link(self.dir.join(pid.to_string()).join("exe"))?;
@@ -392,6 +443,7 @@ impl ProcFs {
 /// NETLINK_SOCK_DIAG: the socket dump `ss` uses, filtered by state in the kernel.
 mod diag {
     use super::{Proto, Socket};
+    use std::collections::HashSet;
     use std::io;
     use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
     use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -405,23 +457,70 @@ mod diag {
     /// Every TCP state but TIME_WAIT (6) and SYN_RECV (3): those have no owner.
     const TCP_STATES: u32 = 0xfff & !(1 << 6) & !(1 << 3);
     const ALL_STATES: u32 = 0xfff;
+    const LISTEN: u32 = super::tcp_state::LISTEN as u32;
 
     /// TCP and UDP, IPv4 and IPv6. An error (no netlink here, a seccomp filter) means
     /// the caller falls back to the text tables.
     pub fn dump_all() -> io::Result<Vec<Socket>> {
+        dump_states(TCP_STATES, ALL_STATES)
+    }
+
+    /// Listening TCP and every UDP socket (the UDP table has no separate listening hash).
+    pub fn dump_listening() -> io::Result<Vec<Socket>> {
+        dump_states(1 << LISTEN, ALL_STATES)
+    }
+
+    /// TCP sockets in every state but listening (and TIME_WAIT / SYN_RECV).
+    pub fn dump_connected() -> io::Result<Vec<Socket>> {
+        dump_states(TCP_STATES & !(1 << LISTEN), 0)
+    }
+
+    fn dump_states(tcp: u32, udp: u32) -> io::Result<Vec<Socket>> {
         let mut out = Vec::new();
         for (family, proto, states) in [
-            (libc::AF_INET, Proto::Tcp, TCP_STATES),
-            (libc::AF_INET6, Proto::Tcp, TCP_STATES),
-            (libc::AF_INET, Proto::Udp, ALL_STATES),
-            (libc::AF_INET6, Proto::Udp, ALL_STATES),
+            (libc::AF_INET, Proto::Tcp, tcp),
+            (libc::AF_INET6, Proto::Tcp, tcp),
+            (libc::AF_INET, Proto::Udp, udp),
+            (libc::AF_INET6, Proto::Udp, udp),
         ] {
-            dump(family as u8, proto, states, &mut out)?;
+            if states != 0 {
+                let protocol = match proto {
+                    Proto::Tcp => libc::IPPROTO_TCP,
+                    Proto::Udp => libc::IPPROTO_UDP,
+                } as u8;
+                // inet_diag_req_v2: family, protocol, ext, pad, states, sockid (48): no filter.
+                let mut req = vec![family as u8, protocol, 0, 0];
+                req.extend_from_slice(&states.to_ne_bytes());
+                req.extend_from_slice(&[0u8; 48]);
+                dump(&req, &mut |m| {
+                    if let Some(s) = parse_msg(m, proto) {
+                        out.push(s);
+                    }
+                })?;
+            }
         }
         Ok(out)
     }
 
-    fn dump(family: u8, proto: Proto, states: u32, out: &mut Vec<Socket>) -> io::Result<()> {
+    /// Inodes of all Unix-domain sockets (unix_diag: family, protocol, pad, states,
+    /// ino, show, cookie).
+    pub fn unix_inodes() -> io::Result<HashSet<u64>> {
+        let mut req = vec![libc::AF_UNIX as u8, 0, 0, 0];
+        req.extend_from_slice(&u32::MAX.to_ne_bytes());
+        req.extend_from_slice(&[0u8; 16]);
+        let mut out = HashSet::new();
+        // unix_diag_msg: family, type, state, pad, ino, cookie.
+        dump(&req, &mut |m| {
+            if let Some(b) = m.get(4..8) {
+                out.insert(u32::from_ne_bytes(b.try_into().unwrap_or_default()) as u64);
+            }
+        })?;
+        Ok(out)
+    }
+
+    /// Sends one SOCK_DIAG_BY_FAMILY dump request with `body` and hands each reply
+    /// message's payload to `each`.
+    fn dump(body: &[u8], each: &mut dyn FnMut(&[u8])) -> io::Result<()> {
         // SAFETY: plain socket(2) call; the result is checked and owned below.
         let raw = unsafe {
             libc::socket(
@@ -449,21 +548,16 @@ mod diag {
                 std::mem::size_of::<libc::timeval>() as u32,
             )
         };
-        // nlmsghdr (16) + inet_diag_req_v2 (56)
-        let mut req = Vec::with_capacity(72);
-        req.extend_from_slice(&72u32.to_ne_bytes());
+        // nlmsghdr (16) + the request body
+        let len = 16 + body.len() as u32;
+        let mut req = Vec::with_capacity(len as usize);
+        req.extend_from_slice(&len.to_ne_bytes());
         req.extend_from_slice(&SOCK_DIAG_BY_FAMILY.to_ne_bytes());
         req.extend_from_slice(&(NLM_F_REQUEST | NLM_F_DUMP).to_ne_bytes());
         req.extend_from_slice(&1u32.to_ne_bytes()); // seq
         req.extend_from_slice(&0u32.to_ne_bytes()); // pid
-        let protocol = match proto {
-            Proto::Tcp => libc::IPPROTO_TCP,
-            Proto::Udp => libc::IPPROTO_UDP,
-        } as u8;
-        req.extend_from_slice(&[family, protocol, 0, 0]);
-        req.extend_from_slice(&states.to_ne_bytes());
-        req.extend_from_slice(&[0u8; 48]); // inet_diag_sockid: no filter
-                                           // SAFETY: sockaddr_nl is plain data; zeroed is its valid "kernel" address.
+        req.extend_from_slice(body);
+        // SAFETY: sockaddr_nl is plain data; zeroed is its valid "kernel" address.
         let mut addr: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
         addr.nl_family = libc::AF_NETLINK as u16;
         // SAFETY: req and addr are valid for the lengths passed.
@@ -520,11 +614,7 @@ mod diag {
                             .unwrap_or(0);
                         return Err(io::Error::from_raw_os_error(-errno));
                     }
-                    _ => {
-                        if let Some(s) = parse_msg(&msgs[16..len], proto) {
-                            out.push(s);
-                        }
-                    }
+                    _ => each(&msgs[16..len]),
                 }
                 msgs = &msgs[((len + 3) & !3).min(msgs.len())..];
             }
@@ -586,6 +676,15 @@ pub struct Scan {
     pub owners: SocketOwners,
     /// Unreadable or malformed socket tables.
     pub errors: Vec<ProcNetError>,
+    /// Connected TCP sockets are in `sockets` (false after a listening-only netlink dump).
+    pub complete: bool,
+}
+
+/// The sockets a scan asks the kernel for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SocketSet {
+    All,
+    Listening,
 }
 
 #[derive(Debug, Default)]
@@ -631,9 +730,73 @@ fn parse_stat(s: &str) -> Option<Stat> {
     })
 }
 
-fn socket_inode(target: &Path) -> Option<u64> {
-    let s = target.to_str()?;
-    s.strip_prefix("socket:[")?.strip_suffix(']')?.parse().ok()
+/// The socket links of one `/proc/[pid]/fd` directory, read relative to the open
+/// directory (`readlinkat`): a few hundred thousand links on a busy server, and a full
+/// path walk through `/proc/[pid]` for each would cost as much again.
+mod fd_links {
+    use std::ffi::CString;
+    use std::io;
+
+    /// Calls `each(fd, inode)` for every `socket:[inode]` link in the directory `dir`.
+    pub fn socket_fds(dir: &[u8], mut each: impl FnMut(u32, u64)) -> io::Result<()> {
+        let c = CString::new(dir).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+        // SAFETY: c is a valid NUL-terminated path; the result is checked.
+        let fd = unsafe { libc::open(c.as_ptr(), libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC) };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: fd is a fresh directory descriptor; fdopendir takes ownership of it
+        // (closedir below closes it), or it is closed here when fdopendir fails.
+        let d = unsafe { libc::fdopendir(fd) };
+        if d.is_null() {
+            let e = io::Error::last_os_error();
+            // SAFETY: fd is still ours when fdopendir failed.
+            unsafe { libc::close(fd) };
+            return Err(e);
+        }
+        let mut buf = [0u8; 64];
+        loop {
+            // SAFETY: d is a valid DIR* until closedir; readdir's entry lives until the
+            // next readdir on the same stream, and is only read before that.
+            let ent = unsafe { libc::readdir(d) };
+            if ent.is_null() {
+                break;
+            }
+            // SAFETY: d_name is NUL-terminated within the entry.
+            let name = unsafe { std::ffi::CStr::from_ptr((*ent).d_name.as_ptr()) };
+            let Some(num) = std::str::from_utf8(name.to_bytes())
+                .ok()
+                .and_then(|s| s.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            // SAFETY: the directory fd is valid, name is NUL-terminated, buf's length is passed.
+            let n = unsafe {
+                libc::readlinkat(
+                    libc::dirfd(d),
+                    name.as_ptr(),
+                    buf.as_mut_ptr() as *mut libc::c_char,
+                    buf.len(),
+                )
+            };
+            if n > 0 {
+                if let Some(inode) = inode_of(&buf[..n as usize]) {
+                    each(num, inode);
+                }
+            }
+        }
+        // SAFETY: d came from fdopendir and is closed once.
+        unsafe { libc::closedir(d) };
+        Ok(())
+    }
+
+    /// `socket:[12345]` → 12345.
+    pub fn inode_of(link: &[u8]) -> Option<u64> {
+        std::str::from_utf8(link.strip_prefix(b"socket:[")?.strip_suffix(b"]")?)
+            .ok()?
+            .parse()
+            .ok()
+    }
 }
 
 fn read_limited(path: &Path, limit: u64) -> io::Result<String> {
@@ -737,6 +900,50 @@ mod tests {
         assert_eq!(st.ppid, 1);
         assert_eq!(st.start_ticks, 12345);
         assert_eq!(st.flags, 4194560);
+    }
+
+    #[test]
+    fn listening_scan_leaves_connections_to_the_on_demand_dump() {
+        use std::os::fd::AsRawFd;
+        let procfs = ProcFs::new("/proc");
+        if diag::dump_listening().is_err() {
+            eprintln!("skipped: no NETLINK_SOCK_DIAG here");
+            return;
+        }
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap();
+        let (server, _) = l.accept().unwrap();
+        let (u1, _u2) = std::os::unix::net::UnixStream::pair().unwrap();
+        let inode = |fd: i32| {
+            let mut st: libc::stat = unsafe { std::mem::zeroed() };
+            // SAFETY: fd is open for the whole test and st is a valid out pointer.
+            assert_eq!(unsafe { libc::fstat(fd, &mut st) }, 0);
+            st.st_ino
+        };
+        let (li, ci, si, ui) = (
+            inode(l.as_raw_fd()),
+            inode(client.as_raw_fd()),
+            inode(server.as_raw_fd()),
+            inode(u1.as_raw_fd()),
+        );
+        let scan = procfs.scan_listening().unwrap();
+        assert!(!scan.complete);
+        let has = |v: &[Socket], i: u64| v.iter().any(|s| s.inode == i);
+        assert!(has(&scan.sockets, li), "listener missing from the listening scan");
+        assert!(!has(&scan.sockets, ci) && !has(&scan.sockets, si));
+        let me = std::process::id();
+        let held: Vec<u64> = scan.owners.fds[&me].iter().map(|(_, i)| *i).collect();
+        assert!(
+            [li, ci, si, ui].iter().all(|i| held.contains(i)),
+            "fd scan missed one of ours"
+        );
+        let more = procfs.connected_sockets(&scan.owners).unwrap();
+        let conn = more.iter().find(|s| s.inode == ci).expect("client connection");
+        assert_eq!(conn.pids, vec![me]);
+        assert!(has(&more, si) && !has(&more, li));
+        assert!(procfs.unix_socket_inodes().contains(&ui));
+        let full = procfs.scan().unwrap();
+        assert!(full.complete && [li, ci, si].iter().all(|&i| has(&full.sockets, i)));
     }
 
     #[test]

@@ -4,10 +4,10 @@
 //! from a temp dir; shells holding network sockets (reverse shells).
 
 use crate::context::{Context, Out};
-use crate::procnet::{ProcFs, ProcNetError, ProcessInfo, Proto, Socket};
+use crate::procnet::{ProcFs, ProcNetError, ProcessInfo, Proto, Socket, SocketOwners};
 use crate::runner::Check;
 use rampart_core::{Evidence, Finding, Severity, Step};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 use std::time::SystemTime;
 
@@ -135,10 +135,11 @@ impl Check for Network {
             None => ProcFs::of(&ctx.host),
         };
         let crate::procnet::Scan {
-            sockets,
+            mut sockets,
             owners,
             errors,
-        } = match procfs.scan() {
+            complete,
+        } = match procfs.scan_listening() {
             Ok(v) => v,
             Err(e) => {
                 out.error(e.subject(), e.to_string());
@@ -266,7 +267,20 @@ impl Check for Network {
         }
 
         // Reverse shells: a shell holding any network socket, or an interpreter whose
-        // stdin/stdout is one.
+        // stdin/stdout is one. The connected TCP sockets are fetched only when such a
+        // process holds a socket that is neither a listener nor a Unix socket.
+        let listener_labels: HashMap<u32, Vec<String>> = listeners.iter().fold(HashMap::new(), |mut m, s| {
+            for &pid in &s.pids {
+                m.entry(pid).or_default().push(s.label());
+            }
+            m
+        });
+        if !complete && may_hold_reverse_shell(&procfs, &sockets, &owners) {
+            match procfs.connected_sockets(&owners) {
+                Ok(more) => sockets.extend(more),
+                Err(e) => report_error(out, &e),
+            }
+        }
         let by_inode: HashMap<u64, &Socket> = sockets.iter().map(|s| (s.inode, s)).collect();
         let mut pids_with_sockets: Vec<&u32> = owners.fds.keys().collect();
         pids_with_sockets.sort();
@@ -344,11 +358,7 @@ impl Check for Network {
                 // After a package upgrade a daemon runs the old, replaced binary: the
                 // path exists again and is not in a temp dir.
                 let replaced = exe.deleted && !temp && ctx.host.resolve(&exe.path).is_ok_and(|l| l.exists());
-                let listens: Vec<String> = listeners
-                    .iter()
-                    .filter(|s| s.pids.contains(&pid))
-                    .map(|s| s.label())
-                    .collect();
+                let listens: &[String] = listener_labels.get(&pid).map(Vec::as_slice).unwrap_or_default();
                 let mut ev = strip_pid(describe(&p));
                 if !listens.is_empty() {
                     ev.push_str(&format!("; listens on {}", listens.join(", ")));
@@ -406,6 +416,40 @@ impl Check for Network {
             ));
         }
     }
+}
+
+/// Whether some shell or interpreter holds a socket that a listening-only scan cannot
+/// place (neither a listener nor a Unix socket): only then are the connected TCP sockets
+/// worth their dump.
+fn may_hold_reverse_shell(procfs: &ProcFs, sockets: &[Socket], owners: &SocketOwners) -> bool {
+    let known: HashSet<u64> = sockets.iter().map(|s| s.inode).collect();
+    let mut unix: Option<HashSet<u64>> = None;
+    for (&pid, fds) in &owners.fds {
+        if fds.iter().all(|(_, inode)| known.contains(inode)) {
+            continue;
+        }
+        let unix = unix.get_or_insert_with(|| procfs.unix_socket_inodes());
+        let unplaced: Vec<u32> = fds
+            .iter()
+            .filter(|(_, inode)| !known.contains(inode) && !unix.contains(inode))
+            .map(|(fd, _)| *fd)
+            .collect();
+        if unplaced.is_empty() {
+            continue;
+        }
+        let exe = procfs
+            .exe(pid)
+            .map(|e| base_name(&e.path).to_string())
+            .unwrap_or_default();
+        let comm = procfs.comm(pid).unwrap_or_default();
+        let names = [comm.as_str(), exe.as_str()];
+        if names.iter().any(|n| is_shell(n))
+            || (unplaced.iter().any(|fd| *fd <= 2) && names.iter().any(|n| is_interpreter(n)))
+        {
+            return true;
+        }
+    }
+    false
 }
 
 fn memfd_finding(out: &mut Out, p: &ProcessInfo, detail: String) {
