@@ -271,7 +271,8 @@ rule php_sink_through_reflection_or_callback_api
         score = 100
     strings:
         $a = /new[ \t]+ReflectionFunction[ \t]*\([ \t]*["'](assert|system|exec|passthru|shell_exec|popen|proc_open|create_function|call_user_func)["']/ nocase
-        $b = /(createFunction|sqliteCreateFunction)[ \t]*\([^,;]{1,40},[ \t]*\$_(GET|POST|REQUEST|COOKIE)\[/ nocase
+        $b = /(createFunction|sqliteCreateFunction)[ \t]*\([^,;]{1,40},[ \t]*\$(_(GET|POST|REQUEST|COOKIE)\[|[A-Za-z_][A-Za-z0-9_]{0,20}[ \t]*[,)])/ nocase
+        $req = /\$_(GET|POST|REQUEST|COOKIE)\[/
         $b2 = /(createFunction|sqliteCreateFunction)[ \t]*\([^,;]{1,40},[ \t]*["'](assert|system|exec|passthru|shell_exec|eval)["']/ nocase
         $c = /yaml_parse[ \t]*\([^;]{0,200}=>[ \t]*["'](preg_replace|assert|system|exec|passthru|create_function)["']/ nocase
         $d = /function[ \t]*\([ \t]*["'](assert|system|exec|passthru|shell_exec|popen|call_user_func)["'][ \t]*,/ nocase
@@ -280,7 +281,7 @@ rule php_sink_through_reflection_or_callback_api
         $f = /registerPHPFunctions[ \t]*\([ \t]*\)/ nocase
         $g = /(transformToXml|importStylesheet)[ \t]*\(/ nocase
     condition:
-        $a or $b or $b2 or $c or ($d and filesize < 50KB) or ($e1 and $e2) or ($f and $g and $d)
+        $a or ($b and $req and filesize < 4KB) or $b2 or $c or ($d and filesize < 50KB) or ($e1 and $e2) or ($f and $g and $d)
 }
 
 rule php_upload_to_script_name
@@ -464,4 +465,146 @@ rule html_title_names_a_shell
         $code2 = /<%[ \t\r\n=@!]/
     condition:
         $t and any of ($code*)
+}
+
+rule php_exec_fallback_chain
+{
+    meta:
+        description = "PHP probes for several command-execution functions in turn to run a command with whichever works"
+        score = 70
+    strings:
+        $f1 = /(function_exists|is_callable)[ \t]*\([ \t]*["']system["']/ nocase
+        $f2 = /(function_exists|is_callable)[ \t]*\([ \t]*["']shell_exec["']/ nocase
+        $f3 = /(function_exists|is_callable)[ \t]*\([ \t]*["']passthru["']/ nocase
+        $f4 = /(function_exists|is_callable)[ \t]*\([ \t]*["']exec["']/ nocase
+        $f5 = /(function_exists|is_callable)[ \t]*\([ \t]*["']popen["']/ nocase
+        $f6 = /(function_exists|is_callable)[ \t]*\([ \t]*["']proc_open["']/ nocase
+        $x = /(system|shell_exec|passthru|exec|popen|proc_open)[ \t]*\([ \t]*\$[A-Za-z_]/ nocase
+    condition:
+        3 of ($f*) and $x
+}
+
+rule php_irc_bot
+{
+    meta:
+        description = "PHP IRC bot: connects to an IRC server and takes commands from a channel"
+        score = 100
+    strings:
+        $s = /fsockopen|socket_create|stream_socket_client/ nocase
+        $i1 = /["']PRIVMSG[ \t]/
+        $i2 = /["']JOIN[ \t]/
+        $i3 = /["']NICK[ \t]/
+        $i4 = /["']USER[ \t]/
+        $i5 = /["']PONG[ \t]/
+    condition:
+        $s and 3 of ($i*)
+}
+
+rule php_char_map_decoder
+{
+    meta:
+        description = "PHP decodes a payload through a table that maps each base64 character to another, then evaluates it"
+        score = 100
+    strings:
+        $m = /(['"][A-Za-z0-9+\/=]['"][ \t]*=>[ \t]*['"][A-Za-z0-9+\/=]['"][ \t]*,[ \t\r\n]*){24}/
+        $e = /\b(eval|assert|create_function)[ \t]*\(/ nocase
+        $d = /base64_decode|strtr|str_replace/ nocase
+    condition:
+        $m and $e and $d
+}
+
+rule php_utf16_code
+{
+    meta:
+        description = "PHP code stored as UTF-16 (NUL-interleaved) around eval/decoders, to slip past byte-oriented scanners"
+        score = 100
+    strings:
+        $p = "<?php" wide
+        $e1 = "eval(" wide
+        $e2 = "base64_decode(" wide
+        $e3 = "gzinflate(" wide
+        $e4 = "assert(" wide
+        $e5 = "$_POST" wide
+    condition:
+        $p and 2 of ($e*) and uint8(1) == 0 or (uint16(0) == 0xfeff and $p and 2 of ($e*))
+}
+
+rule php_request_db_client
+{
+    meta:
+        description = "PHP connects to a database server with request-supplied host/user/password (a database webshell or client)"
+        score = 50
+    strings:
+        $a = /(mysql_connect|mysqli_connect|mysql_pconnect|pg_connect|mssql_connect|new[ \t]+mysqli)[ \t]*\([ \t]*\$_(POST|GET|REQUEST|COOKIE)\[/ nocase
+        $b = /(mysql_connect|mysqli_connect|mysql_pconnect|mssql_connect)[ \t]*\([^;\n]{0,60}\$_(POST|GET|REQUEST|COOKIE)\[[^\]]{1,20}\][^;\n]{0,10},[^;\n]{0,60}\$_(POST|GET|REQUEST|COOKIE)\[/ nocase
+    condition:
+        any of them
+}
+
+rule php_variable_function_on_request
+{
+    meta:
+        description = "PHP calls a variable as a function with request input as the argument ($f($_POST[…]))"
+        score = 100
+    strings:
+        $a = /(^|[^A-Za-z0-9_>:$])\$[A-Za-z_][A-Za-z0-9_]{0,30}[ \t]*\([ \t]*\$_(POST|GET|REQUEST|COOKIE)\[/
+    condition:
+        $a
+}
+
+rule php_name_from_tiny_pieces
+{
+    meta:
+        description = "PHP spells a name from one- or two-letter string pieces (\"c\".\"o\".\"p\".\"y\") to hide it"
+        score = 100
+    strings:
+        $a = /(["'][A-Za-z_]{1,2}["'][ \t]*\.[ \t]*){3,}["'][A-Za-z_]{1,2}["']/
+    condition:
+        $a
+}
+
+rule php_sink_name_with_separators
+{
+    meta:
+        description = "A sink name written with separators between its letters (s,y,s,t,e,m / e.v.a.l) to be reassembled"
+        score = 100
+    strings:
+        $a = /(s[^a-z\n"']{1,3}y[^a-z\n"']{1,3}s[^a-z\n"']{1,3}t[^a-z\n"']{1,3}e[^a-z\n"']{1,3}m|a[^a-z\n"']{1,3}s[^a-z\n"']{1,3}s[^a-z\n"']{1,3}e[^a-z\n"']{1,3}r[^a-z\n"']{1,3}t|e[^a-z\n"']{1,3}v[^a-z\n"']{1,3}a[^a-z\n"']{1,3}l[^a-z\n"']{0,3}\(|p[^a-z\n"']{1,3}a[^a-z\n"']{1,3}s[^a-z\n"']{1,3}s[^a-z\n"']{1,3}t[^a-z\n"']{1,3}h[^a-z\n"']{1,3}r[^a-z\n"']{1,3}u)/ nocase
+        $php = /<\?(php|[ \t\r\n=])/ nocase
+    condition:
+        $a and $php
+}
+
+rule php_code_pushed_off_screen
+{
+    meta:
+        description = "PHP opening tag followed by a long run of blanks so the code starts off-screen in an editor"
+        score = 60
+    strings:
+        $a = /<\?php[ \t]{80,}[^ \t\r\n]/ nocase
+    condition:
+        $a
+}
+
+rule php_inverted_bareword
+{
+    meta:
+        description = "PHP assigns the bitwise NOT of a raw byte string (~'…') to a variable: a name hidden as inverted bytes"
+        score = 80
+    strings:
+        $a = /\$[A-Za-z_][A-Za-z0-9_]{0,20}[ \t]*=[ \t]*~[^ \t\r\n0-9$(\-+!~'"\/]/
+        $php = /<\?(php|[ \t\r\n=])/ nocase
+    condition:
+        $a and $php
+}
+
+rule php_pack_char_codes
+{
+    meta:
+        description = "PHP builds a string from character codes with pack('c*', …)"
+        score = 60
+    strings:
+        $a = /pack[ \t]*\([ \t]*["'][cC]\*["'][ \t]*,[ \t]*(0x[0-9a-fA-F]{2}|[0-9]{2,3})([ \t]*,[ \t]*(0x[0-9a-fA-F]{2}|[0-9]{2,3})){3}/
+    condition:
+        $a
 }
