@@ -62,7 +62,7 @@ rule asp_reversed_or_split_sink
         $r1 = /tseuqer|etucexe|[^a-z]lave[ \t]*["(]/ nocase
         $r2 = /e[^a-z\n]{1,3}x[^a-z\n]{0,3}e[^a-z\n]{0,3}c[^a-z\n]{0,3}u[^a-z\n]{0,3}t[^a-z\n]{0,3}e[^a-z\n]{1,3}r[^a-z\n]{0,3}e[^a-z\n]{0,3}q/ nocase
         $r3 = /e[^a-z\n]{1,3}v[^a-z\n]{0,3}a[^a-z\n]{0,3}l[^a-z\n]{0,4}r[^a-z\n]{0,3}e[^a-z\n]{0,3}q[^a-z\n]{0,3}u/ nocase
-        $asp1 = /<%[ \t\r\n=@!]/
+        $asp1 = /<%([ \t\r\n=@!]|[A-Za-z]{3})/
         $asp2 = /runat[ \t]*=[ \t]*["']?server/ nocase
         $f1 = "StrReverse" nocase
         $f2 = "Replace" nocase
@@ -79,7 +79,7 @@ rule asp_eval_request_in_string
         score = 100
     strings:
         $a = /["'(&][ \t]*(eval|execute|executeglobal)[ \t]*\(?[ \t]*request[ \t]*(\(|\.item|\.form|\.querystring)/ nocase
-        $asp1 = /<%[ \t\r\n=@!]/
+        $asp1 = /<%([ \t\r\n=@!]|[A-Za-z]{3})/
         $asp2 = /runat[ \t]*=[ \t]*["']?server/ nocase
     condition:
         $a and any of ($asp*)
@@ -89,7 +89,7 @@ rule asp_execute_decoded
 {
     meta:
         description = "ASP executes the output of a decoding function (Chr/Asc/StrReverse/Replace/Mid loops)"
-        score = 80
+        score = 100
     strings:
         $x = /\b(execute|executeglobal|eval)[ \t]*\(?[ \t]*[A-Za-z_][A-Za-z0-9_]{1,30}[ \t]*\(/ nocase
         $d1 = /\bchr[wb]?[ \t]*\(/ nocase
@@ -98,7 +98,7 @@ rule asp_execute_decoded
         $d4 = /\bmid[b]?[ \t]*\(/ nocase
         $d5 = /\breplace[ \t]*\(/ nocase
         $d6 = /\bsplit[ \t]*\(/ nocase
-        $asp1 = /<%[ \t\r\n=@!]/
+        $asp1 = /<%([ \t\r\n=@!]|[A-Za-z]{3})/
         $asp2 = /runat[ \t]*=[ \t]*["']?server/ nocase
     condition:
         filesize < 200KB and any of ($asp*) and $x and 2 of ($d*)
@@ -159,7 +159,7 @@ rule asp_xsl_command
 {
     meta:
         description = "ASP runs script inside an XSL transform (msxsl:script) or puts a command line in XML"
-        score = 70
+        score = 100
     strings:
         $a = "msxsl:script" nocase
         $b = /<root[^>]{0,10}>[ \t]*cmd(\.exe)?[ \t]+\/c/ nocase
@@ -172,7 +172,7 @@ rule asp_remote_download_to_file
 {
     meta:
         description = "ASP fetches a URL and saves the response to a file (XMLHTTP + ADODB.Stream SaveToFile)"
-        score = 80
+        score = 100
     strings:
         $h1 = "XMLHTTP" nocase
         $h2 = "ServerXMLHTTP" nocase
@@ -187,7 +187,7 @@ rule asp_request_file_writer
 {
     meta:
         description = "ASP writes request-supplied text to a request-named file (FileSystemObject / ADODB.Stream)"
-        score = 60
+        score = 90
     strings:
         $fso = /scripting\.filesystemobject|ADODB\.Stream/ nocase
         $w1 = /CreateTextFile[ \t]*\([^)\n]{0,80}request/ nocase
@@ -231,4 +231,28 @@ rule asp_request_database_tool
         $r = /\.execute[ \t]*\(?[ \t]*(request|sql|str)/ nocase
     condition:
         $c and $p and $r
+}
+
+rule asp_progid_split_in_pieces
+{
+    meta:
+        description = "ASP spells a dangerous COM ProgID (FileSystemObject, WScript.Shell, ADODB.Stream, XMLHTTP…) in concatenated pieces to hide it"
+        score = 100
+    strings:
+        $s0 = /s(["\'][ \t]*[&+][ \t]*["\'])?c(["\'][ \t]*[&+][ \t]*["\'])?r(["\'][ \t]*[&+][ \t]*["\'])?i(["\'][ \t]*[&+][ \t]*["\'])?p(["\'][ \t]*[&+][ \t]*["\'])?t(["\'][ \t]*[&+][ \t]*["\'])?i(["\'][ \t]*[&+][ \t]*["\'])?n(["\'][ \t]*[&+][ \t]*["\'])?g(["\'][ \t]*[&+][ \t]*["\'])?\.(["\'][ \t]*[&+][ \t]*["\'])?f(["\'][ \t]*[&+][ \t]*["\'])?i(["\'][ \t]*[&+][ \t]*["\'])?l(["\'][ \t]*[&+][ \t]*["\'])?e(["\'][ \t]*[&+][ \t]*["\'])?s(["\'][ \t]*[&+][ \t]*["\'])?y(["\'][ \t]*[&+][ \t]*["\'])?s(["\'][ \t]*[&+][ \t]*["\'])?t(["\'][ \t]*[&+][ \t]*["\'])?e(["\'][ \t]*[&+][ \t]*["\'])?m(["\'][ \t]*[&+][ \t]*["\'])?o(["\'][ \t]*[&+][ \t]*["\'])?b(["\'][ \t]*[&+][ \t]*["\'])?j(["\'][ \t]*[&+][ \t]*["\'])?e(["\'][ \t]*[&+][ \t]*["\'])?c(["\'][ \t]*[&+][ \t]*["\'])?t/ nocase
+        $p0 = /scripting\.filesystemobject/ nocase
+        $s1 = /w(["\'][ \t]*[&+][ \t]*["\'])?s(["\'][ \t]*[&+][ \t]*["\'])?c(["\'][ \t]*[&+][ \t]*["\'])?r(["\'][ \t]*[&+][ \t]*["\'])?i(["\'][ \t]*[&+][ \t]*["\'])?p(["\'][ \t]*[&+][ \t]*["\'])?t(["\'][ \t]*[&+][ \t]*["\'])?\.(["\'][ \t]*[&+][ \t]*["\'])?s(["\'][ \t]*[&+][ \t]*["\'])?h(["\'][ \t]*[&+][ \t]*["\'])?e(["\'][ \t]*[&+][ \t]*["\'])?l(["\'][ \t]*[&+][ \t]*["\'])?l/ nocase
+        $p1 = /wscript\.shell/ nocase
+        $s2 = /s(["\'][ \t]*[&+][ \t]*["\'])?h(["\'][ \t]*[&+][ \t]*["\'])?e(["\'][ \t]*[&+][ \t]*["\'])?l(["\'][ \t]*[&+][ \t]*["\'])?l(["\'][ \t]*[&+][ \t]*["\'])?\.(["\'][ \t]*[&+][ \t]*["\'])?a(["\'][ \t]*[&+][ \t]*["\'])?p(["\'][ \t]*[&+][ \t]*["\'])?p(["\'][ \t]*[&+][ \t]*["\'])?l(["\'][ \t]*[&+][ \t]*["\'])?i(["\'][ \t]*[&+][ \t]*["\'])?c(["\'][ \t]*[&+][ \t]*["\'])?a(["\'][ \t]*[&+][ \t]*["\'])?t(["\'][ \t]*[&+][ \t]*["\'])?i(["\'][ \t]*[&+][ \t]*["\'])?o(["\'][ \t]*[&+][ \t]*["\'])?n/ nocase
+        $p2 = /shell\.application/ nocase
+        $s3 = /a(["\'][ \t]*[&+][ \t]*["\'])?d(["\'][ \t]*[&+][ \t]*["\'])?o(["\'][ \t]*[&+][ \t]*["\'])?d(["\'][ \t]*[&+][ \t]*["\'])?b(["\'][ \t]*[&+][ \t]*["\'])?\.(["\'][ \t]*[&+][ \t]*["\'])?s(["\'][ \t]*[&+][ \t]*["\'])?t(["\'][ \t]*[&+][ \t]*["\'])?r(["\'][ \t]*[&+][ \t]*["\'])?e(["\'][ \t]*[&+][ \t]*["\'])?a(["\'][ \t]*[&+][ \t]*["\'])?m/ nocase
+        $p3 = /adodb\.stream/ nocase
+        $s4 = /m(["\'][ \t]*[&+][ \t]*["\'])?i(["\'][ \t]*[&+][ \t]*["\'])?c(["\'][ \t]*[&+][ \t]*["\'])?r(["\'][ \t]*[&+][ \t]*["\'])?o(["\'][ \t]*[&+][ \t]*["\'])?s(["\'][ \t]*[&+][ \t]*["\'])?o(["\'][ \t]*[&+][ \t]*["\'])?f(["\'][ \t]*[&+][ \t]*["\'])?t(["\'][ \t]*[&+][ \t]*["\'])?\.(["\'][ \t]*[&+][ \t]*["\'])?x(["\'][ \t]*[&+][ \t]*["\'])?m(["\'][ \t]*[&+][ \t]*["\'])?l(["\'][ \t]*[&+][ \t]*["\'])?h(["\'][ \t]*[&+][ \t]*["\'])?t(["\'][ \t]*[&+][ \t]*["\'])?t(["\'][ \t]*[&+][ \t]*["\'])?p/ nocase
+        $p4 = /microsoft\.xmlhttp/ nocase
+        $s5 = /w(["\'][ \t]*[&+][ \t]*["\'])?s(["\'][ \t]*[&+][ \t]*["\'])?c(["\'][ \t]*[&+][ \t]*["\'])?r(["\'][ \t]*[&+][ \t]*["\'])?i(["\'][ \t]*[&+][ \t]*["\'])?p(["\'][ \t]*[&+][ \t]*["\'])?t(["\'][ \t]*[&+][ \t]*["\'])?\.(["\'][ \t]*[&+][ \t]*["\'])?n(["\'][ \t]*[&+][ \t]*["\'])?e(["\'][ \t]*[&+][ \t]*["\'])?t(["\'][ \t]*[&+][ \t]*["\'])?w(["\'][ \t]*[&+][ \t]*["\'])?o(["\'][ \t]*[&+][ \t]*["\'])?r(["\'][ \t]*[&+][ \t]*["\'])?k/ nocase
+        $p5 = /wscript\.network/ nocase
+        $s6 = /m(["\'][ \t]*[&+][ \t]*["\'])?s(["\'][ \t]*[&+][ \t]*["\'])?s(["\'][ \t]*[&+][ \t]*["\'])?c(["\'][ \t]*[&+][ \t]*["\'])?r(["\'][ \t]*[&+][ \t]*["\'])?i(["\'][ \t]*[&+][ \t]*["\'])?p(["\'][ \t]*[&+][ \t]*["\'])?t(["\'][ \t]*[&+][ \t]*["\'])?c(["\'][ \t]*[&+][ \t]*["\'])?o(["\'][ \t]*[&+][ \t]*["\'])?n(["\'][ \t]*[&+][ \t]*["\'])?t(["\'][ \t]*[&+][ \t]*["\'])?r(["\'][ \t]*[&+][ \t]*["\'])?o(["\'][ \t]*[&+][ \t]*["\'])?l/ nocase
+        $p6 = /msscriptcontrol/ nocase
+    condition:
+        #s0 > #p0 or #s1 > #p1 or #s2 > #p2 or #s3 > #p3 or #s4 > #p4 or #s5 > #p5 or #s6 > #p6
 }

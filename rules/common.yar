@@ -70,7 +70,7 @@ rule webshell_family_name
         $s2 = /\b(JspSpy|JFolder|ASPXSpy|AspxSpy2?|reGeorg|reDuh|Tunna|Behinder|rebeyond|antSword|AntSword|caidao|Cknife|pwnshell|WebAdmin2Y|Ani-Shell|N3tshell|FaTaLisTiCz|PHP_KIT|JSP_KIT|CmdAsp|wso_version|WebShellOrb|php-reverse-shell|PhpSpy|WebShell|Web-Shell)\b/
         $s3 = /\b(Godzilla|Dive Shell|Mister Spy|Dark Raver|WSO [0-9]\.[0-9])\b/
         $code1 = /<\?(php|=|[ \t\r\n])/ nocase
-        $code2 = /<%[ \t\r\n=@!]/
+        $code2 = /<%([ \t\r\n=@!]|[A-Za-z]{3})/
         $code3 = /runat[ \t]*=[ \t]*["']?server/ nocase
         $code4 = /^#![ \t]*\//
     condition:
@@ -88,7 +88,7 @@ rule shell_reverse_connect_string
         $c = /\bnc(at)?[ \t]+(-[a-z]{1,4}[ \t]+)*-e[ \t]+\/bin\/(ba)?sh/
         $d = /mkfifo[ \t]+\/tmp\/[^ \n]{1,20};[ \t]*(cat|nc)/
         $code1 = /<\?(php|=|[ \t\r\n])/ nocase
-        $code2 = /<%[ \t\r\n=@!]/
+        $code2 = /<%([ \t\r\n=@!]|[A-Za-z]{3})/
         $code3 = /runat[ \t]*=[ \t]*["']?server/ nocase
     condition:
         any of ($a, $b, $c, $d) and any of ($code*)
