@@ -29,15 +29,19 @@ impl LoadError {
     }
 }
 
-pub(crate) enum Entry {
-    Rule(Box<Rule>),
-    Marker(Arc<str>),
+/// A rule of a phase's list, with where its `skipAfter` resumes.
+pub(crate) struct Entry {
+    pub rule: Box<Rule>,
+    /// Index (in the same phase's list) of the first rule after the `skipAfter` marker: the list's
+    /// length when the marker does not follow in this phase (the rest of the phase is skipped).
+    pub skip_to: usize,
 }
 
 /// Compiled rules and configuration; `Send + Sync`, share it as `Arc<Engine>`.
 pub struct Engine {
     config: EngineConfig,
-    /// Index 0 is phase 1 … index 4 is phase 5, each in load order, markers in every phase.
+    /// Index 0 is phase 1 … index 4 is phase 5, each in load order. Markers are resolved into
+    /// [`Entry::skip_to`], so skipping costs nothing per skipped rule.
     pub(crate) phases: [Vec<Entry>; 5],
     rule_count: usize,
 }
@@ -248,6 +252,8 @@ impl Loader {
 
     fn finish(self) -> Engine {
         let mut phases: [Vec<Entry>; 5] = Default::default();
+        // Per phase: (marker name, index of the first rule after it).
+        let mut markers: [Vec<(Arc<str>, usize)>; 5] = Default::default();
         let mut rule_count = 0;
         let mut chains: HashMap<Vec<usize>, u32> = HashMap::new();
         for item in self.items {
@@ -263,13 +269,25 @@ impl Loader {
                     }
                     rule_count += 1;
                     let idx = (r.phase.clamp(1, 5) - 1) as usize;
-                    phases[idx].push(Entry::Rule(r));
+                    phases[idx].push(Entry { rule: r, skip_to: 0 });
                 }
                 Item::Marker(m) => {
-                    for p in phases.iter_mut() {
-                        p.push(Entry::Marker(m.clone()));
+                    for (p, list) in markers.iter_mut().enumerate() {
+                        list.push((m.clone(), phases[p].len()));
                     }
                 }
+            }
+        }
+        for (list, marks) in phases.iter_mut().zip(&markers) {
+            let len = list.len();
+            for (i, e) in list.iter_mut().enumerate() {
+                e.skip_to = match &e.rule.skip_after {
+                    Some(name) => marks
+                        .iter()
+                        .find(|(m, at)| *at > i && **m == **name)
+                        .map_or(len, |(_, at)| *at),
+                    None => len,
+                };
             }
         }
         Engine {

@@ -5,7 +5,6 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use rampart_seclang::IdRange;
@@ -16,7 +15,7 @@ use crate::actions::setvar::SetOp;
 use crate::actions::{severity, DisruptiveAction};
 use crate::body::{self, multipart::Multipart, xml::XmlDoc, BodyProcessor, Pairs};
 use crate::config::{ConnInfo, LimitAction, RuleEngineMode};
-use crate::engine::{Engine, Entry};
+use crate::engine::Engine;
 use crate::macros::{Macro, Part};
 use crate::operators::{atoi, Captures};
 use crate::rule::Rule;
@@ -112,7 +111,7 @@ pub struct Transaction<'e> {
     tcache: RefCell<TransformCache>,
 }
 
-type TransformCache = HashMap<(usize, usize, u32), Option<Arc<[u8]>>, BuildHasherDefault<KeyHasher>>;
+type TransformCache = HashMap<(usize, usize, u32), Option<Vec<u8>>, BuildHasherDefault<KeyHasher>>;
 
 /// TX and the other collections: lower-cased name → value.
 /// Names and constant values borrow from the rules, so most setvars allocate nothing.
@@ -611,21 +610,11 @@ impl<'e> Transaction<'e> {
         }
         let engine = self.engine;
         let rules = &engine.phases[(phase - 1) as usize];
-        let mut skip_after: Option<&str> = None;
         let mut skip = 0u32;
-        for entry in rules {
-            let rule = match entry {
-                Entry::Marker(name) => {
-                    if skip_after == Some(&**name) {
-                        skip_after = None;
-                    }
-                    continue;
-                }
-                Entry::Rule(r) => r,
-            };
-            if skip_after.is_some() {
-                continue;
-            }
+        let mut i = 0;
+        while let Some(entry) = rules.get(i) {
+            i += 1;
+            let rule = &*entry.rule;
             if skip > 0 {
                 skip -= 1;
                 continue;
@@ -639,8 +628,8 @@ impl<'e> Transaction<'e> {
             if !self.eval_rule(rule) {
                 continue;
             }
-            if let Some(m) = &rule.skip_after {
-                skip_after = Some(m);
+            if rule.skip_after.is_some() {
+                i = entry.skip_to;
             }
             skip = rule.skip;
             if phase < 5 && self.intervention.is_some() {
@@ -744,9 +733,18 @@ impl<'e> Transaction<'e> {
                     } else {
                         cur.saturating_sub(d)
                     };
-                    let mut buf = Vec::with_capacity(8);
-                    let _ = std::io::Write::write_fmt(&mut buf, format_args!("{n}"));
-                    map.insert(name, Cow::Owned(buf));
+                    // Anomaly scores are added to over and over: rewrite an owned value in place.
+                    match map.get_mut(name.as_ref()) {
+                        Some(Cow::Owned(buf)) => {
+                            buf.clear();
+                            let _ = std::io::Write::write_fmt(buf, format_args!("{n}"));
+                        }
+                        _ => {
+                            let mut buf = Vec::with_capacity(8);
+                            let _ = std::io::Write::write_fmt(&mut buf, format_args!("{n}"));
+                            map.insert(name, Cow::Owned(buf));
+                        }
+                    }
                 }
                 SetOp::Delete => {
                     map.remove(name.as_ref());
@@ -944,21 +942,17 @@ impl<'e> Transaction<'e> {
                     // The same values go through the same transformation chains in many rules:
                     // transform each once per phase.
                     let key = (item.value.as_ptr() as usize, item.value.len(), rule.chain_id);
-                    let cached = this.tcache.borrow().get(&key).cloned();
-                    let transformed = match cached {
-                        Some(t) => t,
-                        None => {
-                            let mut cur: Option<Vec<u8>> = None;
-                            for t in &rule.transforms {
-                                if let Some(next) = t(cur.as_deref().unwrap_or(&item.value)) {
-                                    cur = Some(next);
-                                }
+                    let mut cache = this.tcache.borrow_mut();
+                    let transformed = cache.entry(key).or_insert_with(|| {
+                        let mut cur: Option<Vec<u8>> = None;
+                        for t in &rule.transforms {
+                            if let Some(next) = t(cur.as_deref().unwrap_or(&item.value)) {
+                                cur = Some(next);
                             }
-                            let t: Option<Arc<[u8]>> = cur.map(Arc::from);
-                            this.tcache.borrow_mut().insert(key, t.clone());
-                            t
                         }
-                    };
+                        cur
+                    });
+                    // Operators read TX and the request data, never this cache: the borrow is safe.
                     let v: &[u8] = transformed.as_deref().unwrap_or(&item.value);
                     if check(v, &mut caps) {
                         push_hit(&mut pool, &mut n, &item, v, want(&caps).then_some(&caps));

@@ -16,6 +16,7 @@ mod lt;
 mod no_match;
 mod pm;
 mod pm_from_file;
+mod required_literals;
 mod rx;
 mod streq;
 mod strmatch;

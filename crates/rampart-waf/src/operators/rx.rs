@@ -4,23 +4,32 @@
 //! (`\xhh` is a byte, `\w` is ASCII) and `.` matches newlines. PCRE-only syntax that has the same
 //! matching result is rewritten: possessive quantifiers and atomic groups become plain ones.
 
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use regex::bytes::{Regex, RegexBuilder};
 
-use super::Captures;
+use super::{required_literals, Captures};
 
 #[derive(Debug)]
 pub(crate) struct Rx {
     re: Regex,
+    /// Literals one of which every match contains (see [`required_literals`]).
+    prefilter: Option<AhoCorasick>,
 }
 
 impl Rx {
     pub(crate) fn new(pattern: &str) -> Result<Rx, String> {
         Ok(Rx {
             re: compile_regex(pattern, true)?,
+            prefilter: prefilter(pattern, true),
         })
     }
 
     pub(crate) fn matches(&self, input: &[u8], caps: Option<&mut Captures>) -> bool {
+        if let Some(p) = &self.prefilter {
+            if !p.is_match(input) {
+                return false;
+            }
+        }
         match caps {
             None => self.re.is_match(input),
             Some(caps) => {
@@ -51,6 +60,25 @@ pub(crate) fn compile_regex(pattern: &str, dotall: bool) -> Result<Regex, String
         .dfa_size_limit(64 << 20)
         .build()
         .map_err(|e| format!("regular expression does not compile: {e}"))
+}
+
+/// An ASCII case-insensitive automaton of the pattern's required literals, when it has some.
+fn prefilter(pattern: &str, dotall: bool) -> Option<AhoCorasick> {
+    let hir = regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(false)
+        .dot_matches_new_line(dotall)
+        .build()
+        .parse(&translate(pattern))
+        .ok()?;
+    let lits = required_literals::required(&hir)?;
+    // A full DFA: these automata are small and run on nearly every value of a request.
+    AhoCorasickBuilder::new()
+        .ascii_case_insensitive(true)
+        .match_kind(MatchKind::LeftmostFirst)
+        .kind(Some(AhoCorasickKind::DFA))
+        .build(&lits)
+        .ok()
 }
 
 /// Rewrites PCRE-only constructs that `regex` lacks into equivalents.
@@ -171,5 +199,11 @@ mod tests {
         assert!(r.matches(b"SELECT 42", Some(&mut caps)));
         assert_eq!(caps, vec![b"SELECT 42".to_vec(), b"SEL".to_vec(), b"42".to_vec()]);
         assert!(Rx::new("(").is_err());
+        // The required-literal prefilter must not change results.
+        let r = Rx::new(r"(?i)\bunion\s+select\b").unwrap();
+        assert!(r.prefilter.is_some());
+        assert!(r.matches(b"1 UNION  SeLeCt 2", None));
+        assert!(!r.matches(b"union of selected", None));
+        assert!(!r.matches(b"nothing here", None));
     }
 }
