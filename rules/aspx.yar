@@ -52,7 +52,7 @@ rule aspx_socket_tunnel
         $s1 = "System.Net.Sockets" nocase
         $s2 = "new Socket(" nocase
         $s3 = "TcpClient" nocase
-        $c1 = /Request\.Headers\[/ nocase
+        $c1 = /Request\.Headers(\[|\.Get\()/ nocase
         $c2 = "Request.InputStream" nocase
         $c3 = /\.Connect[ \t]*\([^)\n]{0,80}(Request|IPAddress\.Parse)/ nocase
         $c4 = /(Request\.Form|Request\.QueryString|Request)\[["'][^"'\n]{1,20}["']\][^\n]{0,80}(Port|Connect|IPAddress)/ nocase
@@ -137,4 +137,81 @@ rule aspx_precompiled_shell_stub
         $a = /runat[ \t]*=[ \t]*["']?server["']?[ \t]*>[ \t\r\n]{0,10}[A-Za-z0-9_.]{3,40}[ \t]+[A-Za-z0-9_]{1,20}[ \t]*=[ \t]*new[ \t]+[A-Za-z0-9_.]{3,40}\(["'][0-9a-f]{16,32}["']\)/ nocase
     condition:
         filesize < 2KB and $a
+}
+
+rule aspx_jscript_eval
+{
+    meta:
+        description = "ASP.NET JScript page or web service that calls eval (with the 'unsafe' flag or on request/parameter data)"
+        score = 100
+    strings:
+        $l = /<%@[^>]{0,80}Language[ \t]*=[ \t]*["']?J(ava)?Script/ nocase
+        $e = /\beval[ \t]*\(/
+        $u = "unsafe"
+        $r = /\beval[ \t]*\([ \t]*(Request|[A-Za-z_][A-Za-z0-9_]{0,20}[ \t]*\))/
+    condition:
+        $l and $e and ($u or $r)
+}
+
+rule aspx_textbox_file_writer
+{
+    meta:
+        description = "ASP.NET page that writes a text box's content to a path typed into another text box (an uploader)"
+        score = 100
+    strings:
+        $a = /StreamWriter[ \t]*\([ \t]*(this\.)?[A-Za-z_][A-Za-z0-9_]{0,30}\.Text/ nocase
+        $b = /\.Write(Line)?[ \t]*\([ \t]*(this\.)?[A-Za-z_][A-Za-z0-9_]{0,30}\.Text[ \t]*\)/ nocase
+        $c = /File\.WriteAll(Text|Bytes)[ \t]*\([ \t]*(this\.)?[A-Za-z_][A-Za-z0-9_]{0,30}\.Text[ \t]*,[^;\n]{0,80}\.Text/ nocase
+    condition:
+        ($a and $b) or $c
+}
+
+rule aspx_request_file_transfer
+{
+    meta:
+        description = "ASP.NET page that serves or stores arbitrary files chosen by request parameters behind a key (a file-transfer webshell)"
+        score = 70
+    strings:
+        $d = /<%@[ \t]*(Page|WebHandler|WebService)/ nocase
+        $p = /Request(\.Params|\.QueryString|\.Form)?\[["'](file|path|dir|directory|operation|cmd|action)["']\]/ nocase
+        $o1 = "Response.WriteFile" nocase
+        $o2 = "Response.TransmitFile" nocase
+        $o3 = "File.ReadAllBytes" nocase
+        $o4 = "Request.Files" nocase
+        $o5 = "FileMode.Create" nocase
+        $o6 = "Directory.GetFiles" nocase
+        $o7 = "GetDirectories" nocase
+        $k = /!=[ \t]*[A-Z_]{4,20}\)|==[ \t]*"[^"\n]{3,40}"\)/
+    condition:
+        $d and $p and 2 of ($o*) and $k
+}
+
+rule aspx_request_database_tool
+{
+    meta:
+        description = "ASP.NET page that opens a database connection string typed by the user and runs their SQL"
+        score = 60
+    strings:
+        $c = /new[ \t]+(SqlConnection|OleDbConnection|OdbcConnection|MySqlConnection)[ \t]*\([ \t]*[A-Za-z_][A-Za-z0-9_.]{0,40}\)/ nocase
+        $q = /(SqlDataAdapter|OleDbDataAdapter|ExecuteReader|ExecuteNonQuery|SqlCommand|OleDbCommand)/ nocase
+        $i1 = /(Request(\.Form|\.Params|\.QueryString)?\[|\.Text\b)/ nocase
+        $i2 = /ConnStr|ConnectionString|connstr/ nocase
+    condition:
+        $c and $q and $i1 and $i2
+}
+
+rule aspx_directory_rights_scanner
+{
+    meta:
+        description = "ASP.NET page that walks directories testing where it can write (post-exploitation writable-directory scan)"
+        score = 60
+    strings:
+        $d = "DirectoryInfo" nocase
+        $g = "GetDirectories" nocase
+        $t1 = /File\.(Create|WriteAllText)[ \t]*\(/ nocase
+        $t2 = "Directory.CreateDirectory" nocase
+        $x = /\.Delete[ \t]*\(/ nocase
+        $r = /rights|writable|writeable|canwrite/ nocase
+    condition:
+        $d and $g and any of ($t*) and $x and $r
 }

@@ -73,8 +73,11 @@ rule webshell_family_name
         $code2 = /<%([ \t\r\n=@!]|[A-Za-z]{3})/
         $code3 = /runat[ \t]*=[ \t]*["']?server/ nocase
         $code4 = /^#![ \t]*\//
+        $u = /WebAdmin2Y\.x\.y/
+        $g1 = /["']X-CMD["']/ nocase
+        $g2 = /["']X-(TARGET|STATUS|ERROR|PORT)["']/ nocase
     condition:
-        (any of ($s*) and any of ($code*)) or $t
+        (any of ($s*) and any of ($code*)) or $t or $u or ($g1 and $g2)
 }
 
 rule shell_reverse_connect_string
@@ -110,7 +113,7 @@ rule base64_of_request_access
 {
     meta:
         description = "A base64 string that decodes to request access or a code sink (Request.Item, $_POST, eval(…)), hidden from plain-text matching"
-        score = 70
+        score = 100
     strings:
         $a1 = "UmVxdWVzdC5JdGVt"
         $a2 = "UmVxdWVzdC5Gb3Jt"
