@@ -29,7 +29,7 @@ rule aspx_registry_browser
 {
     meta:
         description = "ASP.NET page that opens registry hives on request (a webshell's registry browser)"
-        score = 80
+        score = 100
     strings:
         $d = /<%@[ \t]*(Page|WebHandler|WebService|Control)/ nocase
         $w = "Microsoft.Win32" nocase
@@ -118,14 +118,14 @@ rule aspx_xslt_script
 {
     meta:
         description = "ASP.NET runs an XSLT with embedded script enabled (code execution through msxsl:script)"
-        score = 70
+        score = 100
     strings:
         $x = "XslCompiledTransform" nocase
         $s = /XsltSettings[ \t]*\([ \t]*true[ \t]*,[ \t]*true/ nocase
         $m = "msxsl:script" nocase
         $e = "EnableScript" nocase
     condition:
-        $x and ($s or $m or $e)
+        $x and (($m and ($s or $e)) or ($s and $e))
 }
 
 rule aspx_precompiled_shell_stub
@@ -170,7 +170,7 @@ rule aspx_request_file_transfer
 {
     meta:
         description = "ASP.NET page that serves or stores arbitrary files chosen by request parameters behind a key (a file-transfer webshell)"
-        score = 70
+        score = 100
     strings:
         $d = /<%@[ \t]*(Page|WebHandler|WebService)/ nocase
         $p = /Request(\.Params|\.QueryString|\.Form)?\[["'](file|path|dir|directory|operation|cmd|action)["']\]/ nocase
@@ -204,14 +204,52 @@ rule aspx_directory_rights_scanner
 {
     meta:
         description = "ASP.NET page that walks directories testing where it can write (post-exploitation writable-directory scan)"
-        score = 60
+        score = 100
     strings:
         $d = "DirectoryInfo" nocase
         $g = "GetDirectories" nocase
         $t1 = /File\.(Create|WriteAllText)[ \t]*\(/ nocase
         $t2 = "Directory.CreateDirectory" nocase
-        $x = /\.Delete[ \t]*\(/ nocase
         $r = /rights|writable|writeable|canwrite/ nocase
     condition:
-        $d and $g and any of ($t*) and $x and $r
+        $d and $g and any of ($t*) and $r
+}
+
+rule aspx_admin_toolkit_assemblies
+{
+    meta:
+        description = "ASP.NET page that loads the directory-services, WMI, service-control and registry assemblies together (the ASPXSpy-style all-in-one shell header)"
+        score = 100
+    strings:
+        $a1 = /<%@[ \t]*(Assembly|Import)[ \t]+(Name|Namespace)[ \t]*=[ \t]*["']System\.DirectoryServices/ nocase
+        $a2 = /<%@[ \t]*(Assembly|Import)[ \t]+(Name|Namespace)[ \t]*=[ \t]*["']System\.Management/ nocase
+        $a3 = /<%@[ \t]*(Assembly|Import)[ \t]+(Name|Namespace)[ \t]*=[ \t]*["']System\.ServiceProcess/ nocase
+        $a4 = /<%@[ \t]*(Assembly|Import)[ \t]+(Name|Namespace)[ \t]*=[ \t]*["']Microsoft\.Win32/ nocase
+        $a5 = /<%@[ \t]*(Assembly|Import)[ \t]+(Name|Namespace)[ \t]*=[ \t]*["']System\.Net\.Sockets/ nocase
+    condition:
+        $a1 and $a2 and $a3 and ($a4 or $a5)
+}
+
+rule aspx_packet_sniffer
+{
+    meta:
+        description = "ASP.NET page that opens a raw socket in receive-all mode (a packet sniffer)"
+        score = 100
+    strings:
+        $a = "SocketType.Raw" nocase
+        $b = /IOControlCode\.ReceiveAll|SIO_RCVALL|0x98000001/ nocase
+    condition:
+        $a and $b
+}
+
+rule script_comment_chopped_code
+{
+    meta:
+        description = "Code chopped into single tokens by inline comments (/*-/*-*/x/*-/*-*/) around eval, to defeat token matching"
+        score = 100
+    strings:
+        $c = /\/\*[^*\n]{0,10}\*\/[^\/\n]{1,8}\/\*[^*\n]{0,10}\*\//
+        $e = /eval[ \t]*\(/ nocase
+    condition:
+        #c > 8 and $e
 }
