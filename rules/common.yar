@@ -154,3 +154,27 @@ rule embedded_one_line_shell
     condition:
         any of ($a, $b) and any of ($w*)
 }
+
+rule sink_name_list
+{
+    meta:
+        description = "A list of command-execution function names to try in turn (shells and their clients)"
+        score = 100
+    strings:
+        $a = /["'](system|passthru|exec|shell_exec|popen|proc_open)["'][ \t]*,[ \t]*["'](system|passthru|exec|shell_exec|popen|proc_open)["'][ \t]*,[ \t]*["'](system|passthru|exec|shell_exec|popen|proc_open)["']/
+    condition:
+        $a
+}
+
+rule setuid_shell_dropper
+{
+    meta:
+        description = "A script writes or builds a setuid-root shell (setuid(0) + /bin/sh, compiled with gcc)"
+        score = 100
+    strings:
+        $a = /setuid[ \t]*\([ \t]*0[ \t]*\)/
+        $b = "/bin/sh"
+        $c = /gcc[ \t]|\.c["' \t]/
+    condition:
+        all of them
+}

@@ -105,3 +105,27 @@ rule jsp_script_engine_eval
     condition:
         $a and ($b or $c) and filesize < 100KB
 }
+
+rule jsp_database_dumper
+{
+    meta:
+        description = "JSP that connects to a database and dumps its tables into files (data theft tool)"
+        score = 100
+    strings:
+        $c = "DriverManager.getConnection"
+        $q = /SHOW CREATE TABLE|SHOW TABLES|"SELECT \* FROM "[ \t]*\+/ nocase
+        $w = /FileOutputStream|FileWriter/
+    condition:
+        all of them
+}
+
+rule jsp_chopper_server
+{
+    meta:
+        description = "JSP server side of China Chopper / Cknife: its short helper functions (EC, GC, AA…NN) dispatching on a password parameter"
+        score = 100
+    strings:
+        $a = /(String|void|Connection)[ \t]+(AA|BB|CC|DD|EE|FF|GG|HH|II|JJ|KK|LL|MM|NN|EC|GC)[ \t]*\(/
+    condition:
+        #a > 3
+}
