@@ -72,7 +72,7 @@ impl SshdConfig {
 
 /// A running sshd; killed and reaped on drop.
 pub struct Sshd {
-    _child: KillOnDrop,
+    child: KillOnDrop,
     pub config: SshdConfig,
     /// sshd's log (`-E`), when one was asked for.
     pub log: Option<PathBuf>,
@@ -111,13 +111,13 @@ impl Sshd {
             log_text()
         );
         Sshd {
-            _child: child,
+            child,
             config,
             log: log.map(Path::to_path_buf),
         }
     }
 
     pub fn pid(&self) -> u32 {
-        self._child.id()
+        self.child.id()
     }
 }
