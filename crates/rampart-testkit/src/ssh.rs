@@ -69,3 +69,45 @@ impl Login<'_> {
             .expect("ssh runs")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(v: Vec<OsString>) -> Vec<String> {
+        v.into_iter().map(|s| s.into_string().unwrap()).collect()
+    }
+
+    #[test]
+    fn key_login_never_prompts() {
+        let key = Path::new("/k");
+        let login = Login {
+            user: "root",
+            host: "192.0.2.1",
+            port: 2201,
+            source: Some("192.0.2.2"),
+            auth: Auth::Key(key),
+        };
+        let v = words(login.argv(&["true"]));
+        assert_eq!(&v[..7], ["ssh", "-i", "/k", "-b", "192.0.2.2", "-p", "2201"]);
+        assert!(v.contains(&"BatchMode=yes".to_string()));
+        assert_eq!(&v[v.len() - 2..], ["root@192.0.2.1", "true"]);
+    }
+
+    #[test]
+    fn password_login_goes_through_sshpass_once() {
+        let login = Login {
+            user: "nobody",
+            host: "127.0.0.1",
+            port: 2222,
+            source: None,
+            auth: Auth::Password("wrong"),
+        };
+        let v = words(login.argv(&[]));
+        assert_eq!(&v[..4], ["sshpass", "-p", "wrong", "ssh"]);
+        assert!(v.contains(&"NumberOfPasswordPrompts=1".to_string()));
+        assert!(v.contains(&"PubkeyAuthentication=no".to_string()));
+        assert!(!v.contains(&"-b".to_string()));
+        assert_eq!(v.last().unwrap(), "nobody@127.0.0.1");
+    }
+}
