@@ -334,17 +334,17 @@ rule php_defacement_writer
 rule php_mass_mailer
 {
     meta:
-        description = "PHP mails to a request-supplied list, one message per line, in a long-running loop (a spam mailer)"
+        description = "Small PHP page that splits a pasted address list into lines and mails each one in a loop (a spam mailer)"
         score = 100
     strings:
         $m = /\bmail[ \t]*\(/ nocase
-        $s = /explode[ \t]*\([ \t]*["'](\\r)?\\n["'][ \t]*,[ \t]*(trim\()?[ \t]*\$(_(POST|GET|REQUEST)\[|[A-Za-z_]{0,12}(mail|lista?|to|dest|emails?)[A-Za-z0-9_]{0,12}\b)/ nocase
-        $r = /\$_(POST|GET|REQUEST)\[/
-        $l1 = /set_time_limit[ \t]*\([ \t]*0[ \t]*\)/ nocase
-        $l2 = "ignore_user_abort" nocase
-        $l3 = /max_execution_time['"][ \t]*,[ \t]*['"]?0/ nocase
+        $s = /(explode|split|preg_split)[ \t]*\([ \t]*["'](\\r)?\\n["'][ \t]*,[ \t]*(trim\()?[ \t]*\$/ nocase
+        $loop = /\b(for|while|foreach)[ \t]*\(/ nocase
+        $ui1 = "<textarea" nocase
+        $ui2 = /\$_(POST|GET|REQUEST)\[/
+        $ui3 = "<form" nocase
     condition:
-        $m and $s and $r and any of ($l*)
+        filesize < 64KB and $m and $s and $loop and 2 of ($ui*)
 }
 
 rule php_credential_harvester
@@ -645,4 +645,27 @@ rule php_sink_name_split_in_pieces
         $p13 = /["']move_uploaded_file["']/ nocase
     condition:
         #s0 > #p0 or #s1 > #p1 or #s2 > #p2 or #s3 > #p3 or #s4 > #p4 or #s5 > #p5 or #s6 > #p6 or #s7 > #p7 or #s8 > #p8 or #s9 > #p9 or #s10 > #p10 or #s11 > #p11 or #s12 > #p12 or #s13 > #p13
+}
+
+rule php_eval_of_decoder_call
+{
+    meta:
+        description = "PHP evaluates what a function returns for a long encoded literal (eval(decode(\"…blob…\")))"
+        score = 100
+    strings:
+        $a = /\b(eval|assert)[ \t]*\([ \t]*[A-Za-z_][A-Za-z0-9_]{0,30}[ \t]*\([ \t]*["'][A-Za-z0-9+\/=\\]{200}/ nocase
+    condition:
+        $a
+}
+
+rule php_numbered_globals_obfuscator
+{
+    meta:
+        description = "PHP obfuscator shape: numbered $GLOBALS['_123456_'] tables and _123456() accessor functions"
+        score = 100
+    strings:
+        $a = /\$GLOBALS\[['"]_{1,2}[0-9]{5,}_{0,2}['"]\]/
+        $b = /function[ \t]+_[0-9]{5,}[ \t]*\(/
+    condition:
+        $a or $b
 }
