@@ -178,3 +178,31 @@ rule setuid_shell_dropper
     condition:
         all of them
 }
+
+rule tool_self_description
+{
+    meta:
+        description = "A script describes itself as a backdoor or a web shell (more than once)"
+        score = 50
+    strings:
+        $b = /\b(back[ -]?door|web[ -]?shell|php[ -]?shell|asp[ -]?shell|jsp[ -]?shell|shell[ -]?uploader|r00t[ -]?kit)\b/ nocase
+        $code1 = /<\?(php|=|[ \t\r\n])/ nocase
+        $code2 = /<%([ \t\r\n=@!]|[A-Za-z]{3})/
+        $code3 = /^#![^\n]{0,40}(perl|python|sh|bash)/
+    condition:
+        any of ($code*) and #b > 1
+}
+
+rule tool_mass_defacer
+{
+    meta:
+        description = "A script that calls itself a mass-defacement tool"
+        score = 100
+    strings:
+        $d = /mass[ \t_-]?deface(r|ment)?/ nocase
+        $code1 = /<\?(php|=|[ \t\r\n])/ nocase
+        $code2 = /<%([ \t\r\n=@!]|[A-Za-z]{3})/
+        $code3 = /^#![^\n]{0,40}(perl|python|sh|bash)/
+    condition:
+        $d and any of ($code*)
+}
