@@ -669,3 +669,42 @@ rule php_numbered_globals_obfuscator
     condition:
         $a or $b
 }
+
+rule php_seo_cloaker
+{
+    meta:
+        description = "Small PHP that checks for search-engine crawlers' user agents and serves them content fetched from elsewhere (SEO spam injection)"
+        score = 100
+    strings:
+        $ua = "HTTP_USER_AGENT" nocase
+        $bot = /googlebot|bingbot|slurp|baiduspider|yandex/ nocase
+        $f = /curl_exec|file_get_contents[ \t]*\([ \t]*["']?https?:|fsockopen/ nocase
+    condition:
+        filesize < 30KB and $ua and $bot and $f
+}
+
+rule php_reverse_ip_lookup
+{
+    meta:
+        description = "PHP asks a search engine for every site on an IP address (a reverse-IP tool used to find neighbour sites to attack)"
+        score = 100
+    strings:
+        $a = /bing\.com\/search\?q=(ip(%3A|:)|["']?[ \t]*\.)/ nocase
+        $b = "ip:" nocase
+    condition:
+        $a and $b
+}
+
+rule php_request_directory_lister
+{
+    meta:
+        description = "PHP lists any directory the request names (a drive-letter path box feeding opendir/scandir)"
+        score = 100
+    strings:
+        $a = /(opendir|scandir|glob)[ \t]*\([ \t]*\$_(GET|POST|REQUEST)\[/ nocase
+        $b = /(opendir|scandir)[ \t]*\([ \t]*\$[A-Za-z_]+/
+        $c = /\$_(GET|POST|REQUEST)\[["'](dir|path|d)["']\]/ nocase
+        $d = /value[ \t]*=[ \t]*\\?["']?[cC]:[\/\\]/
+    condition:
+        $a or ($b and $c and $d)
+}
