@@ -256,3 +256,17 @@ rule asp_progid_split_in_pieces
     condition:
         #s0 > #p0 or #s1 > #p1 or #s2 > #p2 or #s3 > #p3 or #s4 > #p4 or #s5 > #p5 or #s6 > #p6
 }
+
+rule asp_request_reaches_sink_on_one_line
+{
+    meta:
+        description = "ASP passes request input into Execute/Eval or a shell's Run/Exec on one line"
+        score = 100
+    strings:
+        $e = /\b(eval|execute|executeglobal)\b[ \t]*\(?[^\r\n]{0,60}\brequest[ \t]*(\(|\.form|\.querystring|\.item)/ nocase
+        $x = /\.(run|exec)[ \t]*\(?[^\r\n]{0,60}\brequest[ \t]*(\(|\.form|\.querystring|\.item)/ nocase
+        $asp1 = /<%([ \t\r\n=@!]|[A-Za-z]{3})/
+        $asp2 = /runat[ \t]*=[ \t]*["']?server/ nocase
+    condition:
+        ($e or $x) and any of ($asp*)
+}

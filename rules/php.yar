@@ -708,3 +708,15 @@ rule php_request_directory_lister
     condition:
         $a or ($b and $c and $d)
 }
+
+rule php_request_reaches_sink_on_one_line
+{
+    meta:
+        description = "PHP passes request input (possibly wrapped in other calls) straight into eval/assert or a command function on one line"
+        score = 100
+    strings:
+        $e = /\b(eval|assert|create_function)[ \t]*\([^;\n]{0,100}\$_(POST|GET|REQUEST|COOKIE|SERVER\[["']HTTP_)/ nocase
+        $x = /\b(system|passthru|shell_exec|exec|popen|proc_open|pcntl_exec)[ \t]*\([^;\n]{0,100}\$_(POST|GET|REQUEST|COOKIE|SERVER\[["']HTTP_)/ nocase
+    condition:
+        $e or $x
+}
