@@ -187,7 +187,7 @@ rule asp_request_file_writer
 {
     meta:
         description = "ASP writes request-supplied text to a request-named file (FileSystemObject / ADODB.Stream)"
-        score = 90
+        score = 100
     strings:
         $fso = /scripting\.filesystemobject|ADODB\.Stream/ nocase
         $w1 = /CreateTextFile[ \t]*\([^)\n]{0,80}request/ nocase
@@ -224,7 +224,7 @@ rule asp_request_database_tool
 {
     meta:
         description = "ASP connects to a database server named by the request and runs request SQL (a database webshell)"
-        score = 50
+        score = 100
     strings:
         $c = "ADODB.Connection" nocase
         $p = /(Provider|Driver|Server|Data Source|uid|pwd)[ \t]*=[ \t]*["&]{0,3}[ \t]*&?[ \t]*(Trim\()?[ \t]*(request|sql_|[A-Za-z_]{1,20}(ip|user|pass))/ nocase

@@ -83,7 +83,7 @@ rule jsp_request_database_tool
 {
     meta:
         description = "JSP connects to a database named by the request and runs request SQL"
-        score = 60
+        score = 100
     strings:
         $c = /DriverManager\.getConnection[ \t]*\([^;\n]{0,100}(request\.getParameter|url|conn)/ nocase
         $r = "request.getParameter" nocase
