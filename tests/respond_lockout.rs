@@ -125,18 +125,7 @@ fn killing_rampart_at_any_step_never_locks_the_operator_out() {
         None,
     ] {
         let envs: Vec<(&str, &str)> = step.map(|s| vec![("RAMPART_CRASH_AT", s)]).unwrap_or_default();
-        let out = lab.rampart(
-            &[
-                "apply",
-                "firewall-baseline",
-                "admin-from=198.51.100.0/24",
-                "--yes",
-                "--force",
-                "--timeout",
-                timeout,
-            ],
-            &envs,
-        );
+        let out = lab.rampart(&locking_firewall(timeout), &envs);
         let what = format!(
             "firewall killed at {}",
             step.unwrap_or("(completed, not confirmed)")

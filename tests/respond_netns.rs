@@ -56,15 +56,7 @@ fn unconfirmed_firewall_rolls_back_by_itself() {
     let Some(lab) = Lab::new(2211) else { return };
     let before = lab.nft_chains();
     // A policy that locks the operator out, forced: only the rollback can save them.
-    lab.rampart_ok(&[
-        "apply",
-        "firewall-baseline",
-        "admin-from=198.51.100.0/24",
-        "--yes",
-        "--force",
-        "--timeout",
-        "2",
-    ]);
+    lab.rampart_ok(&locking_firewall("2"));
     assert!(!lab.login(ALLOWED, 2211));
     assert!(lab.wait_settled(Duration::from_secs(10)), "rollback did not run");
     assert!(lab.login(ALLOWED, 2211), "locked out after the rollback window");

@@ -16,6 +16,20 @@ pub const SERVER: &str = "192.0.2.1";
 pub const ALLOWED: &str = "192.0.2.2";
 pub const OTHER: &str = "192.0.2.3";
 
+/// `apply firewall-baseline` admitting only 198.51.100.0/24 (not the lab's client),
+/// forced: it shuts the operator out, so only the rollback can let them back in.
+pub fn locking_firewall(timeout: &str) -> [&str; 7] {
+    [
+        "apply",
+        "firewall-baseline",
+        "admin-from=198.51.100.0/24",
+        "--yes",
+        "--force",
+        "--timeout",
+        timeout,
+    ]
+}
+
 pub struct Lab {
     // Dropped in this order: sshd first, then the namespaces, then the files.
     sshd: Sshd,
