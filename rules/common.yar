@@ -73,6 +73,7 @@ rule webshell_family_name
         $code2 = /<%([ \t\r\n=@!]|[A-Za-z]{3})/
         $code3 = /runat[ \t]*=[ \t]*["']?server/ nocase
         $code4 = /^#![ \t]*\//
+        $s5 = /\b(IndoXploit|AnonymousFox|ALFA_DATA|alfacgiapi|Alfa[ _-]Shell|p0wny|SimAttacker|DxShell|Dx Shell|nstview|zehir4?|ctt_sh|Safe0ver|NetworkFileManagerPHP|w4ck1ng|SnIpEr_SA|Ajax_PHP_Command_Shell|PHPJackal|aZRaiLPhp|KAdot|Cyber Shell|GFS Web-Shell|NIX REMOTE WEB-SHELL|CasuS|Crystal ?Shell|JspWebshell|jsp File Browser|KJ021320|aspydrv|ntdaddy|EFSO_2|RHTools|ASPXTool|wsoEx|wsoHeader|actionFilesMan|Sadrazam|Ayyildiz|MulCiShell|Locus7s|PHANTASMA|Rootshell|Pouya_Server|NCC-Shell|SyRiAn Sh3ll|Storm7Shell|Mini Shell|Priv8|Bypass Shell|Shell Uploader|Jack Shell|lostDC|Worse Linux Shell|Cmd\.jsp|cmdjsp|jspshell|JspSpyWeb)\b/ nocase
         $u = /WebAdmin2Y\.x\.y/
         $g1 = /["']X-CMD["']/ nocase
         $g2 = /["']X-(TARGET|STATUS|ERROR|PORT)["']/ nocase
