@@ -157,6 +157,7 @@ fn stock_debian_pam_is_quiet() {
     let r = run(&h);
     for id in [
         "persistence.pam-permit",
+        "persistence.pam-exec-auth",
         "persistence.pam-exec",
         "persistence.pam-module-unowned",
     ] {
@@ -223,6 +224,25 @@ fn pam_exec_with_expose_authtok_is_critical() {
     // pam_exec.so has no file on this host: PAM would fail that line, nothing to own.
     expect_no_id(&r, "persistence.pam-module-unowned");
     expect_no_id(&r, "persistence.pam-permit");
+}
+
+#[test]
+fn sufficient_pam_exec_in_su_lets_its_program_decide() {
+    let h = pam_host();
+    h.write_mode("/usr/local/sbin/gate", "#!/bin/sh\nexit 0\n", 0o755);
+    h.write(
+        "/etc/pam.d/su",
+        format!("auth sufficient pam_exec.so quiet /usr/local/sbin/gate\n{SU}"),
+    );
+    let r = run(&h);
+    let found = with_id(&r, "persistence.pam-exec-auth");
+    assert_eq!(found.len(), 1, "only su: {found:#?}");
+    assert_eq!(found[0].severity, Severity::Critical);
+    assert!(found[0].title.contains(" su "), "{}", found[0].title);
+    assert_eq!(found[0].evidence[0].location, "/etc/pam.d/su:1");
+    expect_no_id(&r, "persistence.pam-permit");
+    // The line itself is reported as a pam_exec line too.
+    expect_id(&r, "persistence.pam-exec");
 }
 
 #[test]

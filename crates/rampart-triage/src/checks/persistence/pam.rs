@@ -1,12 +1,14 @@
 //! PAM backdoors: modules in /etc/pam.d that no package installed, pam_exec lines (a
 //! program run at every login, with the password if `expose_authtok`), and auth stacks
-//! of sshd, login, su and sudo that pam_permit.so lets anyone through.
+//! of sshd, login, su and sudo that pam_permit.so (or a pam_exec program) lets anyone
+//! through.
 //!
 //! "Lets anyone through" is decided by running the auth stack the way Linux-PAM does
 //! (controls, jumps, include and substack) with the outcome an intruder who knows no
-//! password gets: every module that checks a credential fails, pam_permit succeeds, and
-//! everything else stays out of the decision. Debian's own `auth required pam_permit.so`
-//! after `requisite pam_deny.so` is therefore fine, a `sufficient pam_permit.so` is not.
+//! password gets: every module that checks a credential fails, pam_permit and pam_exec
+//! (whose program may answer yes) succeed, and everything else stays out of the decision.
+//! Debian's own `auth required pam_permit.so` after `requisite pam_deny.so` is therefore
+//! fine, a `sufficient pam_permit.so` is not.
 
 use super::{entries, read, show, suspicious_finding, Owners};
 use crate::context::{Context, Out};
@@ -289,7 +291,8 @@ fn stack(files: &mut PamFiles, path: &str, kind: &str, depth: usize, out: &mut O
 /// What a module returns to someone who knows no password.
 fn intruder_outcome(module: &str) -> Ret {
     match module {
-        "pam_permit.so" => Ret::Success,
+        // pam_exec succeeds whenever its program exits 0: an intruder's program will.
+        "pam_permit.so" | "pam_exec.so" => Ret::Success,
         m if AUTHENTICATORS.contains(&m) => Ret::AuthErr,
         _ => Ret::Ignore,
     }
@@ -374,24 +377,7 @@ pub fn check(ctx: &Context, owners: &Owners, out: &mut Out) {
         let path = format!("{PAM_D}/{service}");
         let auth = stack(&mut files, &path, "auth", 0, out);
         if let Ok(granted) = evaluate(&auth) {
-            let mut f = Finding::new(
-                "persistence.pam-permit",
-                Severity::Critical,
-                Step::Persistence,
-                format!(
-                    "PAM lets anyone authenticate to {service} without a password (pam_permit.so decides the \
-                     auth stack)"
-                ),
-            )
-            .remedy(format!(
-                "Restore {path} and the files it includes from the packages (`apt-get install --reinstall \
-                 libpam-runtime` and the package of {service}), or remove the pam_permit.so line; then look for \
-                 logins since the change and treat the host as compromised."
-            ));
-            if let Some(l) = granted {
-                f = f.evidence(l.evidence());
-            }
-            out.finding(f);
+            out.finding(bypass_finding(service, &path, granted));
         }
     }
     let mut modules: BTreeMap<String, Vec<PamLine>> = BTreeMap::new();
@@ -416,6 +402,36 @@ pub fn check(ctx: &Context, owners: &Owners, out: &mut Out) {
     for (module, uses) in modules {
         unowned_module(ctx, owners, &dirs, &module, &uses, out);
     }
+}
+
+/// The auth stack of `service` lets someone without a password in; `granted` is the line
+/// whose success decided it.
+fn bypass_finding(service: &str, path: &str, granted: Option<&PamLine>) -> Finding {
+    let by_exec = granted.is_some_and(|l| l.name() == "pam_exec.so");
+    let (id, title, line_kind) = if by_exec {
+        (
+            "persistence.pam-exec-auth",
+            format!(
+                "PAM lets anyone authenticate to {service} whom a pam_exec program approves (pam_exec.so                  decides the auth stack)"
+            ),
+            "pam_exec.so",
+        )
+    } else {
+        (
+            "persistence.pam-permit",
+            format!(
+                "PAM lets anyone authenticate to {service} without a password (pam_permit.so decides the                  auth stack)"
+            ),
+            "pam_permit.so",
+        )
+    };
+    let mut f = Finding::new(id, Severity::Critical, Step::Persistence, title).remedy(format!(
+        "Restore {path} and the files it includes from the packages (`apt-get install --reinstall          libpam-runtime` and the package of {service}), or remove the {line_kind} line; then look for logins          since the change and treat the host as compromised."
+    ));
+    if let Some(l) = granted {
+        f = f.evidence(l.evidence());
+    }
+    f
 }
 
 /// The directories a module name is looked up in, multiarch ones included.
@@ -581,6 +597,18 @@ mod tests {
         let s = auth("auth [success=ok default=1] pam_unix.so\nauth requisite pam_deny.so\nauth required pam_permit.so\n");
         assert!(evaluate(&s).is_ok());
         let s = auth("auth [success=1 default=ignore] pam_unix.so\nauth requisite pam_deny.so\nauth required pam_permit.so\n");
+        assert!(evaluate(&s).is_err());
+    }
+
+    #[test]
+    fn pam_exec_deciding_auth_is_a_bypass_but_an_optional_one_is_not() {
+        let s = auth(&format!(
+            "auth sufficient pam_exec.so /usr/local/bin/ok\n{DEBIAN_COMMON_AUTH}"
+        ));
+        assert_eq!(evaluate(&s).unwrap().unwrap().name(), "pam_exec.so");
+        let s = auth(&format!(
+            "auth optional pam_exec.so /usr/local/bin/log\n{DEBIAN_COMMON_AUTH}"
+        ));
         assert!(evaluate(&s).is_err());
     }
 
