@@ -270,3 +270,21 @@ rule asp_request_reaches_sink_on_one_line
     condition:
         ($e or $x) and any of ($asp*)
 }
+
+rule asp_shell_object_runs_commands
+{
+    meta:
+        description = "ASP creates WScript.Shell / Shell.Application and runs commands, reading their output (a command shell)"
+        score = 100
+    strings:
+        $o1 = "wscript.shell" nocase
+        $o2 = "shell.application" nocase
+        $x1 = /\.exec[ \t]*\(/ nocase
+        $x2 = /\.run[ \t]*\(?/ nocase
+        $x3 = /\.ShellExecute[ \t]*\(?/ nocase
+        $out1 = "stdout.readall" nocase
+        $out2 = /cmd(\.exe)?[ \t]+\/c/ nocase
+        $req = /request[ \t]*(\(|\.form|\.querystring|\.item)/ nocase
+    condition:
+        any of ($o*) and any of ($x*) and (any of ($out*)) and $req
+}

@@ -720,3 +720,17 @@ rule php_request_reaches_sink_on_one_line
     condition:
         $e or $x
 }
+
+rule php_other_request_channels_into_sinks
+{
+    meta:
+        description = "PHP feeds php://input, request headers, the session or an uploaded file straight into code execution"
+        score = 100
+    strings:
+        $a = /\b(eval|assert|system|passthru|shell_exec|create_function)[ \t]*\([^;\n]{0,80}(php:\/\/input|getallheaders[ \t]*\(|apache_request_headers[ \t]*\(|\$_SESSION\[)/ nocase
+        $b = /\b(include|require)(_once)?[ \t]*\(?[ \t]*\$_FILES\[[^\]]{1,30}\]\[["']?tmp_name/ nocase
+        $c = /\b(ob_start|set_error_handler|set_exception_handler|spl_autoload_register|header_register_callback|register_tick_function)[ \t]*\([ \t]*["'](assert|system|eval|passthru|shell_exec|exec)["']/ nocase
+        $d = /\b(mb_ereg_replace|mb_eregi_replace)[ \t]*\([^;\n]{0,120},[ \t]*["'][a-z]{0,4}e[a-z]{0,4}["'][ \t]*\)/ nocase
+    condition:
+        any of them
+}
