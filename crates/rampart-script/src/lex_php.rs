@@ -306,14 +306,29 @@ impl Lexer<'_> {
             },
             None => None,
         };
-        let bitwise_prev = matches!(prev, Some(Tok::Op("^" | "|" | "&" | "~")));
-        if bitwise_prev || matches!(next_op, Some(b'^' | b'|' | b'&')) {
-            return true;
-        }
-        // Random words (`vFlN`, `H0AA1`), not constant names (`PHP_EOL`, `E_ALL`).
-        let mixed = raw.iter().any(u8::is_ascii_lowercase) && raw.iter().any(u8::is_ascii_uppercase)
+        // Random words (`vFlN`, `H0AA1`) are strings next to `.` or a bitwise operator; words
+        // shaped like constants or types (`E_ALL`, `PHP_EOL`, `array|string`) only when the
+        // other operand is a quoted literal.
+        let random = raw.iter().any(u8::is_ascii_lowercase) && raw.iter().any(u8::is_ascii_uppercase)
             || raw.iter().any(u8::is_ascii_digit) && !raw.contains(&b'_');
-        mixed && (matches!(prev, Some(Tok::Op("."))) || next_op == Some(b'.'))
+        let prev_op = matches!(prev, Some(Tok::Op("^" | "|" | "&" | "~" | ".")));
+        let literal_before = prev_op
+            && (matches!(prev, Some(Tok::Op("~")))
+                || matches!(
+                    self.out.len().checked_sub(2).map(|k| &self.out[k].tok),
+                    Some(Tok::Str { .. })
+                ));
+        let literal_after = match (next_op, next) {
+            (Some(_), Some(k)) => {
+                next_significant(self.s, k + 1).is_some_and(|q| matches!(self.s[q], b'\'' | b'"'))
+            }
+            _ => false,
+        };
+        if random {
+            prev_op || next_op.is_some()
+        } else {
+            literal_before || literal_after
+        }
     }
 
     fn line_comment(&mut self) {

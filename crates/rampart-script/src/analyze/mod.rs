@@ -9,6 +9,7 @@ use crate::token::{Tok, Token};
 use crate::{Lang, Reason, Verdict};
 use std::collections::{HashMap, HashSet};
 
+mod capabilities;
 mod other_calls;
 mod php_calls;
 mod raw;
@@ -34,14 +35,19 @@ enum Flavor {
 pub fn run(src: &[u8], hint: Lang) -> Verdict {
     let mut budget = Budget {
         payload: MAX_PAYLOAD_TOTAL,
+        binary: memchr::memchr(0, &src[..src.len().min(64 << 10)]).is_some(),
     };
     let mut reasons = Vec::new();
     let lang = file_layer(src, hint, 0, &mut budget, &mut reasons);
     finish(lang, reasons)
 }
 
+/// Per-file limits and facts shared by every layer.
 struct Budget {
     payload: usize,
+    /// The file holds NUL bytes (an image or archive with a PHP tag somewhere): byte-pattern
+    /// signals would fire on noise.
+    binary: bool,
 }
 
 fn finish(lang: Lang, mut reasons: Vec<Reason>) -> Verdict {
@@ -192,6 +198,7 @@ struct Ctx<'a> {
     scope: Vec<u32>,
     /// An ASP.NET page with server-side input controls: their `.Text` is request input.
     web_controls: bool,
+    binary: bool,
     /// A PHP string literal names an exec function outside of feature checks.
     exec_literal: bool,
     /// Variables assigned straight from request input (one hop).
@@ -204,6 +211,8 @@ struct Ctx<'a> {
     assigned: HashSet<String>,
     /// File operations (unlink, rmdir, chmod …) whose arguments carry request input.
     fs_ops: HashSet<String>,
+    /// Variables appended to with chr()/ord()/bitwise pieces: the output of a decoding loop.
+    decoder_vars: HashSet<String>,
     consts: HashMap<String, Option<Vec<u8>>>,
     funcs: HashMap<String, (u32, Vec<String>)>,
     reasons: Vec<Reason>,
@@ -386,12 +395,14 @@ fn analyze_tokens(
         tainted: HashSet::new(),
         scope: Vec::new(),
         web_controls,
+        binary: budget.binary,
         exec_literal: false,
         assigned: HashSet::new(),
         db: (false, false),
         direct: HashSet::new(),
         db_reported: false,
         fs_ops: HashSet::new(),
+        decoder_vars: HashSet::new(),
         consts: HashMap::new(),
         funcs: HashMap::new(),
         reasons: Vec::new(),

@@ -3,6 +3,49 @@
 use super::*;
 
 impl Ctx<'_> {
+    /// What makes the code evaluated in `[a, b)` computed by the file itself: the result of a
+    /// function called through a variable, of a function of this file fed a long constant
+    /// (a custom decoder), or a variable assembled byte by byte in a decoding loop.
+    pub(super) fn dynamic_code(&self, a: usize, b: usize) -> Option<String> {
+        for k in a..b.min(self.toks.len()) {
+            let after_member = k > 0 && matches!(self.tok(k - 1), Some(Tok::Op("->" | "::")));
+            match self.tok(k)? {
+                Tok::Var(v) if !after_member => {
+                    let mut j = k + 1;
+                    while matches!(self.tok(j), Some(Tok::Op("[" | "{"))) {
+                        j = matching(self.toks, j, b)? + 1;
+                    }
+                    if matches!(self.tok(j), Some(Tok::Op("("))) && v != "this" {
+                        return Some(format!("the result of a function called through ${v}"));
+                    }
+                    if self.decoder_vars.contains(v) {
+                        return Some(format!("${v}, assembled byte by byte in a decoding loop"));
+                    }
+                }
+                Tok::Ident(f) if !after_member && self.funcs.contains_key(f) => {
+                    if !matches!(self.tok(k + 1), Some(Tok::Op("("))) {
+                        continue;
+                    }
+                    let (_, args) = self.args(k + 1)?;
+                    let long = args.iter().any(|&(x, y)| {
+                        (x..y).any(|t| match self.tok(t) {
+                            Some(Tok::Str { val, .. }) => val.len() >= 64,
+                            Some(Tok::Var(v)) => {
+                                matches!(self.consts.get(v), Some(Some(c)) if c.len() >= 64)
+                            }
+                            _ => false,
+                        })
+                    });
+                    if long {
+                        return Some(format!("{f}() of this file applied to a long constant"));
+                    }
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
     #[allow(clippy::too_many_arguments)]
     pub(super) fn php_call(
         &mut self,
@@ -129,6 +172,10 @@ impl Ctx<'_> {
                     let has_decoder = (arg.0..arg.1).any(|k| matches!(self.tok(k), Some(Tok::Ident(f)) if is_decoder(f) && !matches!(f.as_str(), "trim" | "strtolower")));
                     if has_decoder {
                         self.reason("deobf.eval-decoded", 100, i, format!("{name}() of decoded data"));
+                    } else if name != "assert" || self.has_any_source() {
+                        if let Some(what) = self.dynamic_code(arg.0, arg.1) {
+                            self.reason("deobf.eval-dynamic", 100, i, format!("{name}() of {what}"));
+                        }
                     }
                     if (arg.0..arg.1).any(|k| matches!(self.tok(k), Some(Tok::Var(_)))) {
                         *code_sink_var = true;

@@ -243,6 +243,9 @@ impl Ctx<'_> {
                 _ => {}
             }
         }
+        if self.flavor == Flavor::Php {
+            self.php_profile(has_source);
+        }
         if self.fs_ops.len() >= 4 {
             let mut ops: Vec<_> = self.fs_ops.iter().cloned().collect();
             ops.sort();

@@ -418,6 +418,16 @@ impl Ctx<'_> {
             }
         }
         self.assigned.extend(assigns.iter().map(|a| a.1.clone()));
+        for (eq, name, a, b) in &assigns {
+            if self.toks[*eq].is_op(".=")
+                && (*a..*b).any(|k| {
+                    matches!(self.tok(k), Some(Tok::Ident(f)) if f == "chr" || f == "ord")
+                        || matches!(self.tok(k), Some(Tok::Op("^" | "<<")))
+                })
+            {
+                self.decoder_vars.insert(name.clone());
+            }
+        }
         // foreach (EXPR as $k => $v)
         let mut foreach: Vec<(usize, usize, Vec<String>)> = Vec::new();
         for i in 0..n {
@@ -524,7 +534,11 @@ impl Ctx<'_> {
         }
         if std::env::var_os("RAMPART_DEBUG_CONSTS").is_some() {
             for (k, v) in &self.consts {
-                eprintln!("const ${k} = {:?}", v.as_ref().map(|b| String::from_utf8_lossy(&b[..b.len().min(80)]).into_owned()));
+                eprintln!(
+                    "const ${k} = {:?}",
+                    v.as_ref()
+                        .map(|b| String::from_utf8_lossy(&b[..b.len().min(80)]).into_owned())
+                );
             }
         }
         for (eq, d, pieces, steps) in hidden {
