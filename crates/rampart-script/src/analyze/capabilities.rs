@@ -91,11 +91,7 @@ impl Ctx<'_> {
                         }
                     }
                 }
-                Some(Tok::Shell { .. }) => {
-                    if seen.insert("commands") {
-                        caps.push("commands");
-                    }
-                }
+                Some(Tok::Shell { .. }) if seen.insert("commands") => caps.push("commands"),
                 Some(Tok::Str { val, .. }) => {
                     if val.len() < 200 {
                         for (label, s) in SHELL_STRINGS {
