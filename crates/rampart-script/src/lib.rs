@@ -30,6 +30,8 @@ pub enum Lang {
     Asp,
     /// ASP.NET pages and handlers: C# (or JScript/VB by directive).
     Aspx,
+    /// Perl CGI scripts (`.pl`, `.cgi`).
+    Perl,
     /// Anything else: sniffed from content.
     Unknown,
 }
@@ -46,6 +48,7 @@ impl Lang {
             "aspx" | "ashx" | "asmx" | "ascx" | "asax" | "svc" | "cshtml" | "vbhtml" | "cs" | "soap" => {
                 Lang::Aspx
             }
+            "pl" | "cgi" => Lang::Perl,
             _ => return None,
         })
     }
@@ -56,6 +59,7 @@ impl Lang {
             Lang::Jsp => "jsp",
             Lang::Asp => "asp",
             Lang::Aspx => "aspx",
+            Lang::Perl => "perl",
             Lang::Unknown => "unknown",
         }
     }

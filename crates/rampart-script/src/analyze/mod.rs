@@ -11,6 +11,7 @@ use std::collections::{HashMap, HashSet};
 
 mod capabilities;
 mod other_calls;
+mod perl;
 mod php_calls;
 mod raw;
 mod sinks;
@@ -93,6 +94,10 @@ fn file_layer(src: &[u8], hint: Lang, layer: u8, budget: &mut Budget, reasons: &
             let hint = if hint == Lang::Unknown { Lang::Asp } else { hint };
             return file_layer(&plain, hint, layer + 1, budget, reasons);
         }
+    }
+    if hint == Lang::Perl {
+        perl::perl_layer(src, layer, reasons);
+        return lang;
     }
     let php = hint == Lang::Php || lex_php::has_open_tag(src);
     if php {
