@@ -7,7 +7,7 @@ use rampart_seclang::{RuleSpec, Selector, VariableSpec};
 
 use crate::actions::{Actions, Ctl, DisruptiveAction, SetVar};
 use crate::macros::Macro;
-use crate::operators::{compile_regex, Operator};
+use crate::operators::{Operator, Rx};
 use crate::transformations::Transform;
 use crate::variables::{Exclusion, KeySel, Target, Var};
 
@@ -119,7 +119,7 @@ fn selector(var: Var, s: Option<&Selector>) -> Result<Option<KeySel>, String> {
         } else {
             k.to_ascii_lowercase()
         })),
-        Some(Selector::Regex(r)) => Some(KeySel::Regex(compile_regex(&format!("(?i){r}"), true)?)),
+        Some(Selector::Regex(r)) => Some(KeySel::Regex(Box::new(Rx::new(&format!("(?i){r}"))?))),
     })
 }
 

@@ -1007,7 +1007,7 @@ impl<'e> Transaction<'e> {
             out(Item {
                 var: t.var,
                 key: Cow::Borrowed(b""),
-                value: Cow::Owned(n.to_string().into_bytes()),
+                value: number(n),
             });
         } else {
             self.gather_values(t, head, rule, out);
@@ -1043,7 +1043,7 @@ impl<'e> Transaction<'e> {
                 });
             }
         };
-        let num = |n: usize| Cow::Owned(n.to_string().into_bytes());
+        let num = number;
         let map_items = |m: Option<&'s VarMap<'e>>, out: &mut dyn FnMut(Item<'s>)| {
             let Some(m) = m else { return };
             match sel {
@@ -1427,6 +1427,15 @@ fn push_hit(pool: &mut Vec<Hit>, n: &mut usize, item: &Item<'_>, value: &[u8], c
     h.value.extend_from_slice(value);
     h.caps = caps.cloned();
     *n += 1;
+}
+
+/// A count or size as a value; the small ones (most `&` counts) without allocating.
+fn number(n: usize) -> Cow<'static, [u8]> {
+    const DIGITS: [&[u8]; 10] = [b"0", b"1", b"2", b"3", b"4", b"5", b"6", b"7", b"8", b"9"];
+    match DIGITS.get(n) {
+        Some(d) => Cow::Borrowed(d),
+        None => Cow::Owned(n.to_string().into_bytes()),
+    }
 }
 
 /// `%XX` decoding only (no `+`); invalid escapes stay as they are.

@@ -32,7 +32,9 @@ use std::path::Path;
 use crate::macros::Macro;
 use crate::transaction::Transaction;
 
+#[cfg(test)]
 pub(crate) use rx::compile_regex;
+pub(crate) use rx::Rx;
 
 /// Up to ten capture groups, for `capture` (TX.0–TX.9).
 pub(crate) type Captures = Vec<Vec<u8>>;

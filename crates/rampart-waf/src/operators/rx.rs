@@ -9,7 +9,7 @@ use regex::bytes::{Regex, RegexBuilder};
 
 use super::{required_literals, Captures};
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Rx {
     re: Regex,
     /// Literals one of which every match contains (see [`required_literals`]).

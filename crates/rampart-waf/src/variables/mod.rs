@@ -1,6 +1,6 @@
 //! Variables and collections a rule can target.
 
-use regex::bytes::Regex;
+use crate::operators::Rx;
 
 /// Every variable the engine knows. Collections take selectors; the rest are single values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -328,14 +328,16 @@ impl Var {
 pub(crate) enum KeySel {
     /// Case-insensitive literal key (stored lower-cased).
     Key(String),
-    Regex(Regex),
+    /// Case-insensitive, with the required-literal prefilter: CRS excludes e.g. `/__utm/` cookies
+    /// from a hundred rules, so this runs for every cookie of every such rule.
+    Regex(Box<Rx>),
 }
 
 impl KeySel {
     pub(crate) fn matches(&self, key: &[u8]) -> bool {
         match self {
             KeySel::Key(k) => k.as_bytes().eq_ignore_ascii_case(key),
-            KeySel::Regex(r) => r.is_match(key),
+            KeySel::Regex(r) => r.matches(key, None),
         }
     }
 }
