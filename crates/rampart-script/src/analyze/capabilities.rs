@@ -79,6 +79,7 @@ impl Ctx<'_> {
         let mut caps: Vec<&'static str> = Vec::new();
         let mut seen = HashSet::new();
         let mut shell_literal = false;
+        let mut reverse_literal = false;
         let mut bitwise_literals = 0u32;
         for k in 0..self.toks.len() {
             match self.tok(k) {
@@ -100,6 +101,9 @@ impl Ctx<'_> {
                             }
                         }
                         let l = val.to_ascii_lowercase();
+                        if super::other_calls::is_reverse_shell_command(val) {
+                            reverse_literal = true;
+                        }
                         if lex_php::find(&l, b"/bin/sh").is_some()
                             || lex_php::find(&l, b"/bin/bash").is_some()
                             || lex_php::find(&l, b"cmd.exe").is_some()
@@ -125,7 +129,7 @@ impl Ctx<'_> {
                 format!("{bitwise_literals} strings computed by XOR/AND/OR of literals"),
             );
         }
-        if shell_literal && seen.contains("sockets") && seen.contains("commands") {
+        if seen.contains("commands") && (reverse_literal || shell_literal && seen.contains("sockets")) {
             self.reason(
                 "capability.reverse-shell",
                 100,

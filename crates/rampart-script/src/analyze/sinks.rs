@@ -62,6 +62,18 @@ impl Ctx<'_> {
                                         | "convert_uudecode"
                                 )
                             });
+                            if decoded && v.bytes.len() < 200 && names_request_input(&v.bytes) {
+                                self.reason(
+                                    "deobf.hidden-source",
+                                    80,
+                                    i,
+                                    format!(
+                                        "request input `{}` hidden by {}",
+                                        String::from_utf8_lossy(&v.bytes).trim(),
+                                        v.steps.join(" ← ")
+                                    ),
+                                );
+                            }
                             if decoded && decode::looks_like_code(&v.bytes) && payloads.len() < 64 {
                                 payloads.push((self.line(i), v.steps.clone(), v.bytes));
                             } else if let Some(d) = is_dangerous_name(&v.bytes) {
@@ -461,4 +473,20 @@ impl Ctx<'_> {
             }
         }
     }
+}
+
+/// A short decoded string that is itself a request access: `Request.Item["z"]`, `$_POST[x]`.
+fn names_request_input(v: &[u8]) -> bool {
+    let l = v.to_ascii_lowercase();
+    let has = |p: &[u8]| lex_php::find(&l, p).is_some();
+    has(b"request.item")
+        || has(b"request.form")
+        || has(b"request.querystring")
+        || has(b"request[")
+        || has(b"request(")
+        || has(b"getparameter(")
+        || has(b"$_post[")
+        || has(b"$_get[")
+        || has(b"$_request[")
+        || has(b"$_cookie[")
 }
