@@ -65,7 +65,7 @@ impl Ctx<'_> {
                             if decoded && v.bytes.len() < 200 && names_request_input(&v.bytes) {
                                 self.reason(
                                     "deobf.hidden-source",
-                                    80,
+                                    100,
                                     i,
                                     format!(
                                         "request input `{}` hidden by {}",
