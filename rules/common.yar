@@ -37,7 +37,7 @@ rule shell_ui_strings
         $s19 = "bash -i" nocase
         $s20 = "nc -e" nocase
     condition:
-        filesize < 2MB and 4 of them
+        filesize < 2MB and 5 of them
 }
 
 rule python_cgi_shell
