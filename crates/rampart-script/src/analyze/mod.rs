@@ -218,6 +218,11 @@ struct Ctx<'a> {
     fs_ops: HashSet<String>,
     /// Variables appended to with chr()/ord()/bitwise pieces: the output of a decoding loop.
     decoder_vars: HashSet<String>,
+    /// Variables assigned a string built from pieces (`'c'.'o'.'py'`, chr(), substr(),
+    /// strrev()…): when called as functions, a name hidden from signatures.
+    computed_names: HashSet<String>,
+    /// Variables assigned content fetched from a URL.
+    remote_vars: HashSet<String>,
     consts: HashMap<String, Option<Vec<u8>>>,
     funcs: HashMap<String, (u32, Vec<String>)>,
     reasons: Vec<Reason>,
@@ -408,6 +413,8 @@ fn analyze_tokens(
         db_reported: false,
         fs_ops: HashSet::new(),
         decoder_vars: HashSet::new(),
+        computed_names: HashSet::new(),
+        remote_vars: HashSet::new(),
         consts: HashMap::new(),
         funcs: HashMap::new(),
         reasons: Vec::new(),

@@ -18,6 +18,9 @@ impl Ctx<'_> {
                     if matches!(self.tok(j), Some(Tok::Op("("))) && v != "this" {
                         return Some(format!("the result of a function called through ${v}"));
                     }
+                    if self.remote_vars.contains(v) {
+                        return Some(format!("${v}, fetched from a URL"));
+                    }
                     if self.decoder_vars.contains(v) {
                         return Some(format!("${v}, assembled byte by byte in a decoding loop"));
                     }
@@ -415,6 +418,22 @@ impl Ctx<'_> {
                 }
             }
             "move_uploaded_file" | "copy" => {
+                let dest_php = args.get(1).is_some_and(|a| {
+                    let ev = self.evaluator();
+                    matches!(ev.concat(a.0, a.1, 0), Some((v, j)) if j == a.1 && is_php_path(&v.bytes))
+                });
+                let uploaded = name == "move_uploaded_file"
+                    || args.first().is_some_and(|a| {
+                        (a.0..a.1).any(|k| matches!(self.tok(k), Some(Tok::Var(v)) if v == "_files"))
+                    });
+                if dest_php && uploaded {
+                    self.reason(
+                        "php.dropper",
+                        100,
+                        i,
+                        format!("{name}() stores an uploaded file as a fixed PHP script"),
+                    );
+                }
                 if let Some(d) = args.get(1).and_then(|a| self.tainted_in(a.0, a.1)) {
                     // The request names the destination itself (`$_FILES[f]['name']`, `$_POST[path]`).
                     // The request names the destination itself, or one assignment away.
@@ -485,4 +504,20 @@ pub(super) fn regex_has_e(p: &[u8]) -> bool {
         Some(end) if end > 0 => p[end + 1..].contains(&b'e'),
         _ => false,
     }
+}
+
+/// A path whose name PHP would execute: `x.php`, `shell.phtml`, `a.php5`.
+fn is_php_path(p: &[u8]) -> bool {
+    let l = p.trim_ascii().to_ascii_lowercase();
+    [
+        &b".php"[..],
+        b".phtml",
+        b".php3",
+        b".php4",
+        b".php5",
+        b".php7",
+        b".phar",
+    ]
+    .iter()
+    .any(|e| l.ends_with(e))
 }

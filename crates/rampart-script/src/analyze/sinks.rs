@@ -213,6 +213,18 @@ impl Ctx<'_> {
                         payloads.push((self.line(i), vec!["string literal"], val.clone()));
                     }
                 }
+                Tok::Str { val, vars }
+                    if vars.is_empty()
+                        && (16..2048).contains(&val.len())
+                        && i >= covered_until
+                        && payloads.len() < 64 =>
+                {
+                    // A short encoded literal that decodes to a one-line shell, to be written
+                    // somewhere or evaluated later (`<?php @eval($_POST[x]);?>` in base64 or hex).
+                    if let Some((step, plain)) = decode_small_literal(val) {
+                        payloads.push((self.line(i), vec![step], plain));
+                    }
+                }
                 Tok::Str { val, vars } if vars.is_empty() && val.len() >= 2048 => {
                     let trimmed = val.trim_ascii();
                     if decode::base64_share(trimmed) > 0.98 && !trimmed.contains(&b' ') {
@@ -433,6 +445,17 @@ impl Ctx<'_> {
         let Some((_close, args)) = self.args(open) else {
             return;
         };
+        if self.computed_names.contains(&v) {
+            if let Some(src) = args.iter().find_map(|a| self.tainted_in(a.0, a.1)) {
+                self.reason(
+                    "php.flow.computed-call",
+                    100,
+                    i,
+                    format!("${v}, a function name computed piece by piece, called with request input {src}"),
+                );
+                return;
+            }
+        }
         if self.is_tainted(i, &v) {
             self.reason(
                 "php.flow.dynamic-call",
@@ -489,4 +512,28 @@ fn names_request_input(v: &[u8]) -> bool {
         || has(b"$_get[")
         || has(b"$_request[")
         || has(b"$_cookie[")
+}
+
+/// Base64 or hex text that decodes to something with a PHP tag or a request superglobal.
+fn decode_small_literal(val: &[u8]) -> Option<(&'static str, Vec<u8>)> {
+    let t = val.trim_ascii();
+    if t.contains(&b' ') {
+        return None;
+    }
+    let (step, plain) = if t.len() % 2 == 0 && t.iter().all(u8::is_ascii_hexdigit) {
+        ("hex2bin", decode::hex(t)?)
+    } else if decode::base64_share(t) > 0.98 {
+        ("base64_decode", decode::base64(t))
+    } else {
+        return None;
+    };
+    let l = plain.to_ascii_lowercase();
+    let has = |p: &[u8]| lex_php::find(&l, p).is_some();
+    (has(b"<?php")
+        || has(b"$_post")
+        || has(b"$_get[")
+        || has(b"$_request")
+        || has(b"eval(")
+        || has(b"assert("))
+    .then_some((step, plain))
 }
