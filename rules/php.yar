@@ -98,11 +98,13 @@ rule php_char_table_assembly
         description = "PHP assembles names by indexing characters out of a table string ($t[12].$t[3].…)"
         score = 80
     strings:
-        $idx = /\$[A-Za-z_][A-Za-z0-9_]{0,30}(\[[0-9]{1,3}\]|\{[0-9]{1,3}\})[ \t]*\.[ \t]*\$[A-Za-z_][A-Za-z0-9_]{0,30}(\[[0-9]{1,3}\]|\{[0-9]{1,3}\})[ \t]*\.[ \t]*\$[A-Za-z_][A-Za-z0-9_]{0,30}(\[[0-9]{1,3}\]|\{[0-9]{1,3}\})[ \t]*\.[ \t]*\$/
+        $idx1 = /\]\.\$[A-Za-z_][A-Za-z0-9_]{0,30}\[[0-9]{1,3}\]\.\$[A-Za-z_][A-Za-z0-9_]{0,30}\[[0-9]{1,3}\]\.\$/
+        $idx2 = /\}\.\$[A-Za-z_][A-Za-z0-9_]{0,30}\{[0-9]{1,3}\}\.\$[A-Za-z_][A-Za-z0-9_]{0,30}\{[0-9]{1,3}\}\.\$/
+        $idx3 = /\] \. \$[A-Za-z_][A-Za-z0-9_]{0,30}\[[0-9]{1,3}\] \. \$[A-Za-z_][A-Za-z0-9_]{0,30}\[[0-9]{1,3}\] \. \$/
         $g = "$GLOBALS[" nocase
-        $c = /\$[A-Za-z_][A-Za-z0-9_]{0,30}\(/
+        $c = /\)[ \t]*;[ \t]*\$[A-Za-z_][A-Za-z0-9_]{0,30}\(\$/
     condition:
-        #idx > 2 and ($g or $c)
+        (#idx1 + #idx2 + #idx3) > 2 and ($g or $c)
 }
 
 rule php_substitution_decoder
@@ -132,13 +134,12 @@ rule php_hidden_sink_name
 rule php_sink_name_in_string
 {
     meta:
-        description = "PHP keeps a code/command sink's name in a string and calls a variable as a function"
-        score = 40
+        description = "PHP keeps a code/command sink's name in a string variable (to call it indirectly)"
+        score = 30
     strings:
         $s = /=[ \t]*["'](assert|eval|system|shell_exec|passthru|exec|popen|proc_open|create_function|base64_decode|gzinflate|str_rot13|call_user_func|array_map|preg_replace)["'][ \t]*;/ nocase
-        $call = /\$[A-Za-z_][A-Za-z0-9_]{0,30}[ \t]*\([ \t]*\$/
     condition:
-        $s and $call
+        $s
 }
 
 rule php_underscore_only_code
@@ -557,10 +558,14 @@ rule php_sink_name_with_separators
         description = "A sink name written with separators between its letters (s,y,s,t,e,m / e.v.a.l) to be reassembled"
         score = 100
     strings:
-        $a = /(s[,.|_ -]y[,.|_ -]s[,.|_ -]t[,.|_ -]e[,.|_ -]m|a[,.|_ -]s[,.|_ -]s[,.|_ -]e[,.|_ -]r[,.|_ -]t|p[,.|_ -]a[,.|_ -]s[,.|_ -]s[,.|_ -]t[,.|_ -]h[,.|_ -]r[,.|_ -]u|s[,.|_ -]h[,.|_ -]e[,.|_ -]l[,.|_ -]l[,.|_ -]_[,.|_ -]e[,.|_ -]x[,.|_ -]e[,.|_ -]c|e[,.|_ -]v[,.|_ -]a[,.|_ -]l[ \t]{0,2}\()/ nocase
+        $a1 = "s,y,s,t,e,m" nocase
+        $a2 = "a,s,s,e,r,t" nocase
+        $a3 = "p,a,s,s,t,h,r,u" nocase
+        $a4 = "s,h,e,l,l,_,e,x,e,c" nocase
+        $a5 = "e,v,a,l" nocase
         $php = /<\?(php|[ \t\r\n=])/ nocase
     condition:
-        $a and $php
+        any of ($a*) and $php
 }
 
 rule php_code_pushed_off_screen
