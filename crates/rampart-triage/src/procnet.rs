@@ -317,19 +317,24 @@ impl ProcFs {
     pub fn socket_owners(&self) -> SocketOwners {
         let mut o = SocketOwners::default();
         let Ok(pids) = self.pids() else { return o };
-        // Two threads halve the wall time of the readlink storm on a 2-core server.
-        let threads = if pids.len() > 64 { 2 } else { 1 };
+        // Two threads halve the wall time of the readlink storm on a busy 2-core server;
+        // for a few hundred processes a thread costs more than it saves.
+        let threads = if pids.len() > 256 { 2 } else { 1 };
         let chunk = pids.len().div_ceil(threads).max(1);
-        let parts: Vec<FdScan> = std::thread::scope(|s| {
-            let handles: Vec<_> = pids
-                .chunks(chunk)
-                .map(|c| s.spawn(move || self.scan_fds(c)))
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_default())
-                .collect()
-        });
+        let parts: Vec<FdScan> = if threads == 1 {
+            vec![self.scan_fds(&pids)]
+        } else {
+            std::thread::scope(|s| {
+                let handles: Vec<_> = pids
+                    .chunks(chunk)
+                    .map(|c| s.spawn(move || self.scan_fds(c)))
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_default())
+                    .collect()
+            })
+        };
         for part in parts {
             o.unreadable.extend(part.unreadable);
             for (pid, fd, inode) in part.sockets {
@@ -734,8 +739,9 @@ fn parse_stat(s: &str) -> Option<Stat> {
 /// directory (`readlinkat`): a few hundred thousand links on a busy server, and a full
 /// path walk through `/proc/[pid]` for each would cost as much again.
 mod fd_links {
-    use std::ffi::CString;
+    use std::ffi::{CStr, CString};
     use std::io;
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
     /// Calls `each(fd, inode)` for every `socket:[inode]` link in the directory `dir`.
     pub fn socket_fds(dir: &[u8], mut each: impl FnMut(u32, u64)) -> io::Result<()> {
@@ -745,49 +751,67 @@ mod fd_links {
         if fd < 0 {
             return Err(io::Error::last_os_error());
         }
-        // SAFETY: fd is a fresh directory descriptor; fdopendir takes ownership of it
-        // (closedir below closes it), or it is closed here when fdopendir fails.
-        let d = unsafe { libc::fdopendir(fd) };
-        if d.is_null() {
-            let e = io::Error::last_os_error();
-            // SAFETY: fd is still ours when fdopendir failed.
-            unsafe { libc::close(fd) };
-            return Err(e);
-        }
-        let mut buf = [0u8; 64];
+        // SAFETY: fd is a fresh descriptor that nothing else owns; OwnedFd closes it.
+        let dir = unsafe { OwnedFd::from_raw_fd(fd) };
+        // getdents64 straight into a buffer: fdopendir/readdir would add an fstat and two
+        // fcntl calls per directory.
+        let mut ents = [0u64; 512];
+        let mut link = [0u8; 64];
         loop {
-            // SAFETY: d is a valid DIR* until closedir; readdir's entry lives until the
-            // next readdir on the same stream, and is only read before that.
-            let ent = unsafe { libc::readdir(d) };
-            if ent.is_null() {
-                break;
-            }
-            // SAFETY: d_name is NUL-terminated within the entry.
-            let name = unsafe { std::ffi::CStr::from_ptr((*ent).d_name.as_ptr()) };
-            let Some(num) = std::str::from_utf8(name.to_bytes())
-                .ok()
-                .and_then(|s| s.parse::<u32>().ok())
-            else {
-                continue;
-            };
-            // SAFETY: the directory fd is valid, name is NUL-terminated, buf's length is passed.
+            // SAFETY: the buffer is valid for writes of its size in bytes.
             let n = unsafe {
-                libc::readlinkat(
-                    libc::dirfd(d),
-                    name.as_ptr(),
-                    buf.as_mut_ptr() as *mut libc::c_char,
-                    buf.len(),
+                libc::syscall(
+                    libc::SYS_getdents64,
+                    dir.as_raw_fd(),
+                    ents.as_mut_ptr() as *mut libc::c_void,
+                    std::mem::size_of_val(&ents),
                 )
             };
-            if n > 0 {
-                if let Some(inode) = inode_of(&buf[..n as usize]) {
-                    each(num, inode);
+            if n < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            if n == 0 {
+                return Ok(());
+            }
+            // SAFETY: the kernel wrote n bytes; u64s viewed as bytes are always valid.
+            let bytes = unsafe { std::slice::from_raw_parts(ents.as_ptr() as *const u8, n as usize) };
+            // linux_dirent64: ino (8), off (8), reclen (2), type (1), NUL-terminated name.
+            let mut at = 0;
+            while at + 19 < bytes.len() {
+                let reclen = u16::from_ne_bytes([bytes[at + 16], bytes[at + 17]]) as usize;
+                if reclen < 20 || at + reclen > bytes.len() {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        "bad getdents64 record",
+                    ));
+                }
+                let name = &bytes[at + 19..at + reclen];
+                at += reclen;
+                let Ok(name) = CStr::from_bytes_until_nul(name) else {
+                    continue;
+                };
+                let Some(num) = std::str::from_utf8(name.to_bytes())
+                    .ok()
+                    .and_then(|s| s.parse::<u32>().ok())
+                else {
+                    continue;
+                };
+                // SAFETY: the directory fd is valid, name is NUL-terminated, link's length is passed.
+                let len = unsafe {
+                    libc::readlinkat(
+                        dir.as_raw_fd(),
+                        name.as_ptr(),
+                        link.as_mut_ptr() as *mut libc::c_char,
+                        link.len(),
+                    )
+                };
+                if len > 0 {
+                    if let Some(inode) = inode_of(&link[..len as usize]) {
+                        each(num, inode);
+                    }
                 }
             }
         }
-        // SAFETY: d came from fdopendir and is closed once.
-        unsafe { libc::closedir(d) };
-        Ok(())
     }
 
     /// `socket:[12345]` → 12345.

@@ -15,42 +15,20 @@ pub trait Check: Send + Sync {
     fn run(&self, ctx: &Context, out: &mut Out);
 }
 
-/// Runs every check on its own thread; a check that panics becomes an error of the
-/// report, never the end of the run.
+/// Runs every check on its own thread (one alone on the caller's); a check that panics
+/// becomes an error of the report, never the end of the run.
 pub fn run(ctx: &Context, checks: &[Box<dyn Check>]) -> Report {
     let start = Instant::now();
     let mut report = Report::default();
-    let outs: Vec<Out> = std::thread::scope(|s| {
-        let handles: Vec<_> = checks
-            .iter()
-            .map(|check| {
-                let check = check.as_ref();
-                s.spawn(move || {
-                    let mut out = Out::new(check.name());
-                    if check.needs_live() && !ctx.host.is_live() {
-                        out.skip("needs the running system; not available with --root");
-                    } else {
-                        check.run(ctx, &mut out);
-                    }
-                    out
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .zip(checks)
-            .map(|(h, check)| {
-                h.join().unwrap_or_else(|_| {
-                    let mut out = Out::new(check.name());
-                    out.error(
-                        check.name(),
-                        "check crashed; this is a bug in Rampart, please report it",
-                    );
-                    out
-                })
-            })
-            .collect()
-    });
+    let outs: Vec<Out> = if let [check] = checks {
+        let check = check.as_ref();
+        vec![
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_one(ctx, check)))
+                .unwrap_or_else(|_| crashed(check)),
+        ]
+    } else {
+        run_threads(ctx, checks)
+    };
     for out in outs {
         report.findings.extend(out.findings);
         report.errors.extend(out.errors);
@@ -60,4 +38,40 @@ pub fn run(ctx: &Context, checks: &[Box<dyn Check>]) -> Report {
     report.sort();
     report.elapsed = start.elapsed();
     report
+}
+
+fn run_one(ctx: &Context, check: &dyn Check) -> Out {
+    let mut out = Out::new(check.name());
+    if check.needs_live() && !ctx.host.is_live() {
+        out.skip("needs the running system; not available with --root");
+    } else {
+        check.run(ctx, &mut out);
+    }
+    out
+}
+
+fn crashed(check: &dyn Check) -> Out {
+    let mut out = Out::new(check.name());
+    out.error(
+        check.name(),
+        "check crashed; this is a bug in Rampart, please report it",
+    );
+    out
+}
+
+fn run_threads(ctx: &Context, checks: &[Box<dyn Check>]) -> Vec<Out> {
+    std::thread::scope(|s| {
+        let handles: Vec<_> = checks
+            .iter()
+            .map(|check| {
+                let check = check.as_ref();
+                s.spawn(move || run_one(ctx, check))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .zip(checks)
+            .map(|(h, check)| h.join().unwrap_or_else(|_| crashed(check.as_ref())))
+            .collect()
+    })
 }
