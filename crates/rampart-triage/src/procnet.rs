@@ -773,6 +773,9 @@ mod fd_links {
             if n == 0 {
                 return Ok(());
             }
+            // procfs fills the buffer until an entry no longer fits, and fd names are
+            // numbers (records of at most 32 bytes): room left over means the listing ended.
+            let done = (n as usize) + 64 <= std::mem::size_of_val(&ents);
             // SAFETY: the kernel wrote n bytes; u64s viewed as bytes are always valid.
             let bytes = unsafe { std::slice::from_raw_parts(ents.as_ptr() as *const u8, n as usize) };
             // linux_dirent64: ino (8), off (8), reclen (2), type (1), NUL-terminated name.
@@ -810,6 +813,9 @@ mod fd_links {
                         each(num, inode);
                     }
                 }
+            }
+            if done {
+                return Ok(());
             }
         }
     }
@@ -924,6 +930,31 @@ mod tests {
         assert_eq!(st.ppid, 1);
         assert_eq!(st.start_ticks, 12345);
         assert_eq!(st.flags, 4194560);
+    }
+
+    #[test]
+    fn fd_scan_pages_through_large_fd_tables() {
+        // More entries than one getdents64 buffer (4 KB) holds.
+        let socks: Vec<std::net::UdpSocket> = (0..400)
+            .map(|_| std::net::UdpSocket::bind("127.0.0.1:0").unwrap())
+            .collect();
+        let files: Vec<std::fs::File> = (0..50)
+            .map(|_| std::fs::File::open("/proc/self/stat").unwrap())
+            .collect();
+        let dir = format!("/proc/{}/fd", std::process::id());
+        let mut seen = HashSet::new();
+        fd_links::socket_fds(dir.as_bytes(), |fd, _| {
+            seen.insert(fd as i32);
+        })
+        .unwrap();
+        use std::os::fd::AsRawFd;
+        for s in &socks {
+            assert!(seen.contains(&s.as_raw_fd()), "fd {} missed", s.as_raw_fd());
+        }
+        assert!(
+            files.iter().all(|f| !seen.contains(&f.as_raw_fd())),
+            "a file taken for a socket"
+        );
     }
 
     #[test]
