@@ -129,17 +129,6 @@ rule asp_utf7_codepage
         $a and #b > 3
 }
 
-rule asp_split_progid
-{
-    meta:
-        description = "ASP spells a COM ProgID in short concatenated pieces (\"scr\"&\"ipt\"&\"ing\"…) to hide it"
-        score = 100
-    strings:
-        $a = /("[A-Za-z.]{1,4}"[ \t]*&[ \t]*){4}"[A-Za-z.]{1,4}"/
-        $c = "createobject" nocase
-    condition:
-        $a and $c
-}
 
 rule asp_script_control
 {

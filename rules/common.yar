@@ -65,7 +65,7 @@ rule webshell_family_name
         score = 100
     strings:
         $s1 = /\b(c99shell|c99madshell|r57shell|FilesMan|b374k|phpRemoteView|RemView|Lolipop\.php|KingDefacer|PHVayv|IIS ?Spy|udf\.dll)\b/ nocase
-        $s4 = /\b(c99sh|c99ftp|c99_|r57_|wso_|b374k_)[A-Za-z_]{2,20}/
+        $s4 = /(c99sh|c99ftp|c99_|r57_|wso_|b374k_)[A-Za-z]/
         $t = /<title>[^<\n]{0,80}\b(c99|r57|c100|WSO|b374k|FilesMan|Lolipop|KingDefacer|JspSpy|ASPXSpy)[^<\n]{0,80}<\/title>/ nocase
         $s2 = /\b(JspSpy|JFolder|ASPXSpy|AspxSpy2?|reGeorg|reDuh|Tunna|Behinder|rebeyond|antSword|AntSword|caidao|Cknife|pwnshell|WebAdmin2Y|Ani-Shell|N3tshell|FaTaLisTiCz|PHP_KIT|JSP_KIT|CmdAsp|wso_version|WebShellOrb|php-reverse-shell|PhpSpy|WebShell|Web-Shell)\b/
         $s3 = /\b(Godzilla|Dive Shell|Mister Spy|Dark Raver|WSO [0-9]\.[0-9])\b/

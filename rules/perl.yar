@@ -21,7 +21,7 @@ rule perl_cgi_shell
 
         $x1 = /system[ \t]*\(?[ \t]*\$/
         $x2 = /exec[ \t]*\(?[ \t]*\$/
-        $x3 = /`[^`\n]{0,80}\$[a-zA-Z_{]/
+        $x3 = /`\$[a-zA-Z_{]/
         $x4 = /open[ \t]*\([^\n]{0,80}\|[ \t]*["')]/
         $x5 = "/bin/sh"
         $x6 = "cmd.exe" nocase

@@ -224,7 +224,7 @@ rule php_extract_then_call
         score = 100
     strings:
         $e = /extract[ \t]*\([ \t]*\$_(GET|POST|REQUEST|COOKIE)/ nocase
-        $c = /(die|exit|echo|print|@)[ \t]*\(?[ \t]*\$[A-Za-z_][A-Za-z0-9_]{0,30}[ \t]*\([ \t]*\$[A-Za-z_][A-Za-z0-9_]{0,30}[ \t]*\)/
+        $c = /(die|exit|echo|print)[ \t]*\(?[ \t]*\$[A-Za-z_][A-Za-z0-9_]{0,30}[ \t]*\([ \t]*\$[A-Za-z_][A-Za-z0-9_]{0,30}[ \t]*\)/
     condition:
         $e and $c
 }
@@ -547,7 +547,7 @@ rule php_name_from_tiny_pieces
         description = "PHP spells a name from one- or two-letter string pieces (\"c\".\"o\".\"p\".\"y\") to hide it"
         score = 100
     strings:
-        $a = /(["'][A-Za-z_]{1,2}["'][ \t]*\.[ \t]*){3,}["'][A-Za-z_]{1,2}["']/
+        $a = /(["'][A-Za-z_]{1,2}["']\.){3,}["'][A-Za-z_]{1,2}["']/
     condition:
         $a
 }
@@ -579,17 +579,6 @@ rule php_code_pushed_off_screen
         $a
 }
 
-rule php_inverted_bareword
-{
-    meta:
-        description = "PHP assigns the bitwise NOT of a raw byte string (~'…') to a variable: a name hidden as inverted bytes"
-        score = 80
-    strings:
-        $a = /\$[A-Za-z_][A-Za-z0-9_]{0,20}[ \t]*=[ \t]*~[^ \t\r\n0-9$(\-+!~'"\/]/
-        $php = /<\?(php|[ \t\r\n=])/ nocase
-    condition:
-        $a and $php
-}
 
 rule php_pack_char_codes
 {
