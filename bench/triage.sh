@@ -45,15 +45,37 @@ cpu() {
   awk -v u="$u" -v s="$s" 'BEGIN { printf "%.4f", u + s }'
 }
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f", a / b; else print "n/a" }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 
 echo "== rampart triage (full, live host) ==" >&2
 t_triage=$(mean triage "$runs" "$bin" triage --json)
 "$bin" triage --json | tail -1 >&2 || true
 
-echo "== rampart triage --only network vs ss -tulpn ==" >&2
-t_net=$(mean network "$runs" "$bin" triage --only network --json)
-t_ss=$(mean ss "$runs" ss -tulpn)
+echo "== rampart triage --only network vs ss -tulpn (interleaved) ==" >&2
+# One run of each in turn (order alternating), so that load changing on a shared machine
+# hits both alike; wall from the parent, CPU from the children's rusage.
+read -r t_net t_ss m_net m_ss c_net c_ss < <(python3 - "$((runs * 10))" "$bin" <<'PY'
+import os, resource, statistics, subprocess, sys, time
+n, binary = int(sys.argv[1]), sys.argv[2]
+cmds = {"net": [binary, "triage", "--only", "network", "--json"], "ss": ["ss", "-tulpn"]}
+wall = {k: [] for k in cmds}
+cpu = {k: 0.0 for k in cmds}
+with open(os.devnull, "w") as null:
+    for i in range(n + 2):
+        for k in (("net", "ss") if i % 2 else ("ss", "net")):
+            r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            t0 = time.perf_counter()
+            subprocess.run(cmds[k], stdout=null, stderr=null)
+            t1 = time.perf_counter()
+            r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            if i >= 2:  # two warm-up rounds
+                wall[k].append(t1 - t0)
+                cpu[k] += (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+m = statistics.mean
+print(f"{m(wall['net']):.6f} {m(wall['ss']):.6f} {statistics.median(wall['net']):.6f} "
+      f"{statistics.median(wall['ss']):.6f} {cpu['net'] / n:.6f} {cpu['ss'] / n:.6f}")
+PY
+)
 n_ss=$(ss -Htuln | wc -l)
 n_rampart=$("$bin" triage --only network --json | grep -o '"location":"\(tcp\|udp\) [^"]*"' | wc -l || true)
 
@@ -74,12 +96,7 @@ if [ -n "$t_lynis" ]; then
 else
   echo "lynis: not run (not installed or SKIP_LYNIS set)"
 fi
-printf '%-40s %10.4f s (mean of %s, %s sockets)\n' "rampart triage --only network" "$t_net" "$runs" "$n_rampart"
-printf '%-40s %10.4f s (mean of %s, %s sockets)\n' "ss -tulpn" "$t_ss" "$runs" "$n_ss"
-echo "ratio rampart network / ss -tulpn: $(ratio "$t_net" "$t_ss") wall (below 1 means rampart is faster)"
-c_net=$(cpu network)
-c_ss=$(cpu ss)
-if [ -n "$c_net" ] && [ -n "$c_ss" ]; then
-  echo "cpu (user+sys): rampart network ${c_net} s, ss ${c_ss} s, ratio $(ratio "$c_net" "$c_ss")"
-fi
+printf '%-40s %10.4f s mean, %.4f s median of %s (%s sockets)\n' "rampart triage --only network" "$t_net" "$m_net" "$((runs * 10))" "$n_rampart"
+printf '%-40s %10.4f s mean, %.4f s median of %s (%s sockets)\n' "ss -tulpn" "$t_ss" "$m_ss" "$((runs * 10))" "$n_ss"
+echo "ratio rampart network / ss -tulpn: $(ratio "$t_net" "$t_ss") wall mean, $(ratio "$m_net" "$m_ss") wall median, $(ratio "$c_net" "$c_ss") cpu (below 1 means rampart is faster)"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
