@@ -1017,7 +1017,11 @@ impl<'e> Transaction<'e> {
     fn gather_values<'s>(&'s self, t: &Target, head: &Rule, rule: &Rule, out: &mut dyn FnMut(Item<'s>)) {
         let var = t.var;
         let sel = t.sel.as_ref();
-        let keep = |key: &[u8]| sel.is_none_or(|s| s.matches(key)) && !self.excluded(head, rule, var, key);
+        // Decided once per target: most rules exclude nothing from most collections.
+        let may_exclude = rule.excluded_vars & var.bit() != 0 || !self.removed_targets.is_empty();
+        let keep = |key: &[u8]| {
+            sel.is_none_or(|s| s.matches(key)) && !(may_exclude && self.excluded(head, rule, var, key))
+        };
         let pairs = |list: &'s Pairs, names: bool, out: &mut dyn FnMut(Item<'s>)| {
             for (k, v) in list {
                 if keep(k) {
