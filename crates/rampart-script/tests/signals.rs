@@ -255,3 +255,12 @@ fn asp_stream_saved_as_a_script_is_a_dropper() {
     let src = b"<%\nSet st = Server.CreateObject(\"ADODB.Stream\")\nst.Open : st.WriteText \"report\"\nst.SaveToFile Server.MapPath(\"report.csv\"), 2\n%>";
     assert_clean(&scan(src, Lang::Asp));
 }
+
+#[test]
+fn register_globals_command_appended_to_and_checked_is_still_request_input() {
+    let src = b"<?php extract($HTTP_POST_VARS);\nif (!empty($command)) {\n  if (ereg('^cd (.*)$', $command, $regs)) { chdir($regs[1]); }\n  $command .= ' 2>&1';\n  system($command);\n}";
+    assert_detected(&scan(src, Lang::Php), "php.flow.command-global");
+    // A variable set before use is the script's own.
+    let src = b"<?php $command = 'uptime'; $command .= ' 2>&1'; system($command);";
+    assert_clean(&scan(src, Lang::Php));
+}

@@ -340,8 +340,14 @@ impl Ctx<'_> {
             matches!(&t.tok, Tok::Var(x) if x == v)
                 && (self.scope.get(k) != Some(&0)
                     || matches!(self.tok(k.wrapping_sub(1)), Some(Tok::Ident(w)) if matches!(w.as_str(), "as" | "global" | "static" | "list"))
-                    || matches!(self.tok(k.wrapping_sub(1)), Some(Tok::Op("=>" | "&" | "," | "(" | "[")))
-                    || matches!(self.tok(k + 1), Some(Tok::Op("=" | ".=" | "+=" | "++" | "--" | "->" | "[")) ))
+                    || matches!(self.tok(k.wrapping_sub(1)), Some(Tok::Op("=>" | "&" | "[")))
+                    // An out parameter comes last: `preg_match($re, $s, $m)`, `exec($c, $out)`.
+                    || matches!(self.tok(k.wrapping_sub(1)), Some(Tok::Op(",")))
+                        && matches!(self.tok(k + 1), Some(Tok::Op(")")))
+                    // `list($a, …)` / `catch (E $e)`; `empty($a)` and `isset($a)` only read.
+                    || matches!(self.tok(k.wrapping_sub(1)), Some(Tok::Op("(")))
+                        && matches!(self.tok(k.wrapping_sub(2)), Some(Tok::Ident(w)) if w == "list" || w == "catch")
+                    || matches!(self.tok(k + 1), Some(Tok::Op("=" | "++" | "--" | "->" | "[")) ))
         })
     }
 
@@ -445,7 +451,9 @@ impl Ctx<'_> {
         let Some((_close, args)) = self.args(open) else {
             return;
         };
-        if self.computed_names.contains(&v) {
+        // A name that resolves to an exec function is reported by name further down.
+        let resolved = matches!(self.consts.get(&v), Some(Some(val)) if is_exec_name(val).is_some());
+        if self.computed_names.contains(&v) && !resolved {
             if let Some(src) = args.iter().find_map(|a| self.tainted_in(a.0, a.1)) {
                 self.reason(
                     "php.flow.computed-call",

@@ -417,7 +417,14 @@ impl Ctx<'_> {
                 lists.push((names, i + 1, end));
             }
         }
-        self.assigned.extend(assigns.iter().map(|a| a.1.clone()));
+        // Appending (`$cmd .= ' 2>&1'`) to a variable never set does not bind it: under
+        // register_globals it still comes from the request.
+        self.assigned.extend(
+            assigns
+                .iter()
+                .filter(|a| !self.toks[a.0].is_op(".=") && !self.toks[a.0].is_op("+="))
+                .map(|a| a.1.clone()),
+        );
         for (eq, name, a, b) in &assigns {
             let strs = (*a..*b)
                 .filter(|&k| matches!(self.tok(k), Some(Tok::Str { .. })))
