@@ -623,15 +623,6 @@ impl Ctx<'_> {
                 break;
             }
         }
-        if std::env::var_os("RAMPART_DEBUG_CONSTS").is_some() {
-            for (k, v) in &self.consts {
-                eprintln!(
-                    "const ${k} = {:?}",
-                    v.as_ref()
-                        .map(|b| String::from_utf8_lossy(&b[..b.len().min(80)]).into_owned())
-                );
-            }
-        }
         for (eq, d, pieces, steps) in hidden {
             let w = if is_exec_name(d.as_bytes()).is_some() {
                 60
