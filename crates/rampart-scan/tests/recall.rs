@@ -1,17 +1,18 @@
 //! Recall ratchet on the shared webshell corpus (signatures + analyzer, hash lists off).
 //! Debug builds are slow, so a fixed sample (every third file) is scanned; the floors are
-//! the figures reached on that sample and may only go up.
+//! the figures reached on that sample (less one file per group, since the analyzer moves
+//! under the signatures) and may only go up.
 
 #[path = "../../rampart-script/tests/support/corpus.rs"]
 mod corpus;
 
 /// Minimum detected share per language group on the sample, in percent.
 const FLOORS: &[(&str, f64)] = &[
-    ("php", 74.8),
-    ("asp", 77.8),
-    ("aspx", 73.3),
-    ("jsp", 91.4),
-    ("all", 77.0),
+    ("php", 88.9),
+    ("asp", 94.6),
+    ("aspx", 93.3),
+    ("jsp", 95.7),
+    ("all", 91.0),
 ];
 
 #[test]
