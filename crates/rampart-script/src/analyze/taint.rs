@@ -528,48 +528,6 @@ impl Ctx<'_> {
         // `$s = 'ev'; $s .= 'al';`: appends after the single assignment extend the constant.
         let mut appends: HashMap<&str, Vec<(usize, usize, usize)>> = HashMap::new();
         for (eq, name, a, b) in &assigns {
-            let strs = (*a..*b)
-                .filter(|&k| matches!(self.tok(k), Some(Tok::Str { .. })))
-                .count();
-            let pieces = (*a..*b).any(|k| {
-                matches!(self.tok(k), Some(Tok::Ident(f)) if matches!(f.as_str(), "chr" | "substr" | "strrev" | "str_replace" | "base64_decode" | "hex2bin" | "pack" | "str_rot13" | "implode" | "join"))
-                    || matches!(self.tok(k), Some(Tok::Op("^" | "~")))
-            });
-            // Only a string expression: literals, variables and string functions.
-            let string_expr = (*a..*b).all(|k| match self.tok(k) {
-                Some(Tok::Str { .. } | Tok::Num(_) | Tok::Var(_)) => true,
-                Some(Tok::Op(o)) => matches!(
-                    *o,
-                    "." | "(" | ")" | "," | "^" | "~" | "+" | "-" | "[" | "]" | "{" | "}"
-                ),
-                Some(Tok::Ident(f)) => matches!(
-                    f.as_str(),
-                    "chr"
-                        | "substr"
-                        | "strrev"
-                        | "str_replace"
-                        | "base64_decode"
-                        | "hex2bin"
-                        | "pack"
-                        | "str_rot13"
-                        | "implode"
-                        | "join"
-                        | "md5"
-                        | "strtolower"
-                        | "strtoupper"
-                        | "ucfirst"
-                        | "trim"
-                ),
-                _ => false,
-            });
-            if self.flavor == Flavor::Php && string_expr && (strs >= 3 || pieces) {
-                self.computed_names.insert(name.clone());
-            }
-            let fetch = (*a..*b).any(|k| matches!(self.tok(k), Some(Tok::Ident(f)) if matches!(f.as_str(), "file_get_contents" | "curl_exec" | "fread" | "stream_get_contents" | "fgets" | "file")));
-            let url = (*a..*b).any(|k| matches!(self.tok(k), Some(Tok::Str { val, .. }) if is_url(val)));
-            if fetch && url {
-                self.remote_vars.insert(name.clone());
-            }
             if self.toks[*eq].is_op(".=") && const_count.get(name) == Some(&1) {
                 appends.entry(name.as_str()).or_default().push((*eq, *a, *b));
             }
