@@ -102,9 +102,8 @@ rule php_char_table_assembly
         $idx2 = /\}\.\$[A-Za-z_][A-Za-z0-9_]{0,30}\{[0-9]{1,3}\}\.\$[A-Za-z_][A-Za-z0-9_]{0,30}\{[0-9]{1,3}\}\.\$/
         $idx3 = /\] \. \$[A-Za-z_][A-Za-z0-9_]{0,30}\[[0-9]{1,3}\] \. \$[A-Za-z_][A-Za-z0-9_]{0,30}\[[0-9]{1,3}\] \. \$/
         $g = "$GLOBALS[" nocase
-        $c = /\)[ \t]*;[ \t]*\$[A-Za-z_][A-Za-z0-9_]{0,30}\(\$/
     condition:
-        (#idx1 + #idx2 + #idx3) > 2 and ($g or $c)
+        (#idx1 + #idx2 + #idx3) > 2 and $g
 }
 
 rule php_substitution_decoder
@@ -291,10 +290,16 @@ rule php_hex_pair_writer
         score = 100
     strings:
         $h = /urldecode[ \t]*\([ \t]*["']%["'][ \t]*\.[ \t]*substr[ \t]*\(/ nocase
-        $w = /(fwrite|fputs|file_put_contents)[ \t]*\(/ nocase
-        $r = /\$_(POST|GET|REQUEST)\[/
+        // Literals, not regexes: these names are everywhere in PHP and a regex atom hit
+        // costs a regex run; $h alone is rare.
+        $w1 = "fwrite" nocase
+        $w2 = "fputs" nocase
+        $w3 = "file_put_contents" nocase
+        $r1 = "$_POST["
+        $r2 = "$_GET["
+        $r3 = "$_REQUEST["
     condition:
-        $h and $w and $r
+        $h and any of ($w*) and any of ($r*)
 }
 
 rule php_destructor_eval
