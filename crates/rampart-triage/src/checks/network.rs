@@ -335,8 +335,7 @@ impl Check for Network {
         // Executables that are deleted or live in temp dirs (every process, not only
         // socket holders: a miner or a backdoor need not listen).
         {
-            let pids = owners.pids.clone();
-            for pid in pids {
+            for &pid in &owners.pids {
                 // One readlink per process; the full record only for suspects.
                 match procfs.exe(pid) {
                     Ok(e) if e.deleted || in_temp_dir(&e.path) => {}
