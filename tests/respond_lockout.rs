@@ -269,3 +269,48 @@ fn a_lost_rollback_timer_is_made_up_for_by_the_next_confirm() {
     assert!(lab.wait_listening(2502, false));
     assert!(lab.login(ALLOWED, 2501));
 }
+
+/// `rampart respond resume` (at boot): a change still inside its window whose rollback a
+/// reboot killed gets a new rollback, which then runs on time; a change whose deadline
+/// passed is rolled back at once.
+#[test]
+fn resume_after_a_reboot_rearms_or_rolls_back() {
+    let Some(lab) = Lab::new(2601) else { return };
+    let original = lab.config_bytes();
+
+    lab.rampart_ok(&["apply", "ssh-port", "port=2602", "--yes", "--timeout", "4"]);
+    lab.kill_rollback();
+    let r = lab.rampart_ok(&["resume"]);
+    assert!(stdout(&r).contains("re-armed"), "{}", stdout(&r));
+    assert_ne!(
+        lab.config_bytes(),
+        original,
+        "still inside the window: nothing undone yet"
+    );
+    // Resuming again must not start a second rollback.
+    let again = lab.rampart_ok(&["resume"]);
+    assert!(stdout(&again).contains("is armed"), "{}", stdout(&again));
+    assert!(
+        lab.wait_settled(Duration::from_secs(15)),
+        "the re-armed rollback did not run"
+    );
+    assert_eq!(lab.config_bytes(), original);
+    assert!(lab.wait_listening(2602, false));
+    assert!(lab.login(ALLOWED, 2601));
+
+    lab.rampart_ok(&["apply", "ssh-port", "port=2603", "--yes", "--timeout", "1"]);
+    lab.kill_rollback();
+    std::thread::sleep(Duration::from_secs(2));
+    assert_ne!(
+        lab.config_bytes(),
+        original,
+        "nothing rolled back without the timer"
+    );
+    let r = lab.rampart_ok(&["resume"]);
+    assert!(stdout(&r).contains("Rolled back"), "{}", stdout(&r));
+    assert_eq!(lab.config_bytes(), original);
+    assert!(lab.wait_listening(2603, false));
+    assert!(lab.login(ALLOWED, 2601));
+    let none = lab.rampart_ok(&["resume"]);
+    assert!(stdout(&none).contains("Nothing is waiting"), "{}", stdout(&none));
+}

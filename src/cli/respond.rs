@@ -103,6 +103,10 @@ enum Sub {
     /// Keep the firewall or SSH-port change waiting for confirmation (run it from a new
     /// login; for an SSH port move, a login on the new port).
     Confirm,
+    /// After a reboot: roll back the changes whose confirmation deadline passed and re-arm
+    /// the automatic rollback of those still inside their window (run at boot by
+    /// packaging/rampart-respond-resume.service; harmless to run any time).
+    Resume,
     /// Internal: the detached automatic rollback of a guarded action.
     #[command(hide = true)]
     RollbackAfter { id: String },
@@ -203,6 +207,30 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
                 println!("Confirmed {id}; the automatic rollback is cancelled.");
                 for l in lines {
                     println!("  {l}");
+                }
+            }
+            Ok(0)
+        }
+        Some(Sub::Resume) => {
+            use rampart_respond::guard::Resumed;
+            let done = rampart_respond::guard::resume(&env)?;
+            if done.is_empty() {
+                println!("Nothing is waiting for confirmation.");
+            }
+            for r in done {
+                match r {
+                    Resumed::RolledBack(id, lines) => {
+                        println!("Rolled back {id}: its confirmation deadline has passed.");
+                        for l in lines {
+                            println!("  {l}");
+                        }
+                    }
+                    Resumed::Rearmed(id, secs) => println!(
+                        "{id} is still waiting for `rampart respond confirm`; its automatic rollback is re-armed and runs in {secs} s."
+                    ),
+                    Resumed::StillArmed(id) => println!(
+                        "{id} is still waiting for `rampart respond confirm`; its automatic rollback is armed."
+                    ),
                 }
             }
             Ok(0)

@@ -203,6 +203,34 @@ impl Lab {
         false
     }
 
+    /// The PID of the detached rollback of the change waiting for confirmation.
+    pub fn rollback_pid(&self) -> i32 {
+        std::fs::read_dir(&self.journal)
+            .unwrap()
+            .flatten()
+            .filter_map(|e| std::fs::read(e.path().join("record.json")).ok())
+            .filter_map(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .filter(|v| v["state"] == "applied" && v["confirmed"] == false)
+            .find_map(|v| v["rollback_pid"].as_i64())
+            .expect("a pending change with a rollback pid") as i32
+    }
+
+    /// What a reboot does to the detached rollback: it is gone.
+    pub fn kill_rollback(&self) {
+        let pid = self.rollback_pid();
+        // SAFETY: killing the rollback process this lab's rampart started.
+        unsafe {
+            libc::kill(pid, libc::SIGKILL);
+        }
+        // The setsid child is reparented to init, which reaps it: wait until it is gone.
+        let start = Instant::now();
+        while std::path::Path::new(&format!("/proc/{pid}")).exists()
+            && start.elapsed() < Duration::from_secs(5)
+        {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     pub fn config_bytes(&self) -> Vec<u8> {
         std::fs::read(&self.sshd_config).unwrap()
     }
