@@ -240,3 +240,53 @@ fn ssh_harden_is_validated_confirmed_or_rolled_back() {
     assert!(log.lines().last().unwrap().contains("verified"), "{log}");
     assert!(lab.login(ALLOWED, 2251));
 }
+
+/// Debian-style layout: the port is set in an included `sshd_config.d/*.conf`. The move
+/// adds the new port without re-adding 22, confirm removes the old one from the included
+/// file too, and undo restores both files byte for byte.
+#[test]
+fn ssh_port_move_with_the_port_set_in_an_included_file() {
+    let Some(lab) = Lab::new(2261) else { return };
+    let dropins = lab.path("sshd_config.d");
+    std::fs::create_dir_all(&dropins).unwrap();
+    let dropin = dropins.join("10-port.conf");
+    std::fs::write(&dropin, "# site port\nPort 2261\n").unwrap();
+    let main = String::from_utf8(lab.config_bytes()).unwrap();
+    assert!(main.contains("Port 2261\n"));
+    let main = format!(
+        "Include {}/*.conf\n{}",
+        dropins.display(),
+        main.replace("Port 2261\n", "")
+    );
+    std::fs::write(&lab.sshd_config, &main).unwrap();
+    let dropin_before = std::fs::read(&dropin).unwrap();
+
+    let plan = lab.rampart_ok(&["plan", "ssh-port", "port=2262"]);
+    assert!(
+        stdout(&plan).contains(&format!("also from {}", dropin.display())),
+        "{}",
+        stdout(&plan)
+    );
+    lab.rampart_ok(&["apply", "ssh-port", "port=2262", "--yes", "--timeout", "60"]);
+    assert!(lab.login(ALLOWED, 2262));
+    assert!(lab.login(ALLOWED, 2261));
+    assert!(!lab.listening().contains(&22), "the move must not open port 22");
+    let c = lab.confirm_over_ssh(ALLOWED, 2262);
+    assert!(c.status.success(), "confirm: {}{}", stdout(&c), stderr(&c));
+    assert!(
+        lab.wait_listening(2261, false),
+        "old port still open after confirm"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&dropin).unwrap(),
+        "# site port\n",
+        "the old Port line must go from the included file"
+    );
+    assert!(lab.login(ALLOWED, 2262));
+
+    lab.rampart_ok(&["undo", "--last"]);
+    assert_eq!(lab.config_bytes(), main.as_bytes());
+    assert_eq!(std::fs::read(&dropin).unwrap(), dropin_before);
+    assert!(lab.wait_listening(2261, true));
+    assert!(lab.login(ALLOWED, 2261));
+}

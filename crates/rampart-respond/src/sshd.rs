@@ -90,7 +90,8 @@ pub fn ports(env: &Env) -> Result<Vec<u16>> {
     Ok(ports)
 }
 
-/// Included files that set `Port` (Rampart edits only the main file, so it refuses these).
+/// Included files that set `Port` (backed up at apply, their `Port` lines removed at confirm:
+/// sshd adds up every `Port` line wherever it is, so the old port lives on there otherwise).
 pub fn ports_in_includes(env: &Env) -> Result<Vec<PathBuf>> {
     let text = read_config(env)?;
     Ok(included_files(env, &text)
@@ -99,9 +100,10 @@ pub fn ports_in_includes(env: &Env) -> Result<Vec<PathBuf>> {
         .collect())
 }
 
-/// `text` with a `Port new` line after the last `Port` line (or, without one, `Port 22`
-/// made explicit and `Port new` at the top), so the old port keeps working.
-pub fn add_port(text: &str, new: u16) -> String {
+/// `text` with a `Port new` line after the last `Port` line (or, without one, `Port new` at
+/// the top, with the implicit `Port 22` made explicit unless `ports_elsewhere`: an included
+/// file sets the ports), so the old port keeps working.
+pub fn add_port(text: &str, new: u16, ports_elsewhere: bool) -> String {
     let lines: Vec<&str> = text.split_inclusive('\n').collect();
     let mut last_port = None;
     for (i, l) in lines.iter().enumerate() {
@@ -126,9 +128,11 @@ pub fn add_port(text: &str, new: u16) -> String {
             }
         }
         None => {
-            out.push_str(&format!(
-                "# Added by rampart respond ssh-port\nPort 22\nPort {new}\n"
-            ));
+            out.push_str("# Added by rampart respond ssh-port\n");
+            if !ports_elsewhere {
+                out.push_str("Port 22\n");
+            }
+            out.push_str(&format!("Port {new}\n"));
             out.push_str(text);
         }
     }
@@ -317,7 +321,7 @@ mod tests {
     #[test]
     fn adds_and_removes_ports_keeping_other_bytes() {
         assert_eq!(ports_in(CONF), vec![22]);
-        let added = add_port(CONF, 2222);
+        let added = add_port(CONF, 2222, false);
         assert_eq!(ports_in(&added), vec![22, 2222]);
         assert!(
             added.starts_with("Include /etc/ssh/sshd_config.d/*.conf\n#Port 22\nPort 22\nPort 2222\nPermit")
@@ -328,9 +332,13 @@ mod tests {
             only.ends_with("Match User bob\n  Port 9\n"),
             "Match blocks are left alone"
         );
-        let bare = add_port("PermitRootLogin no", 2200);
+        let bare = add_port("PermitRootLogin no", 2200, false);
         assert_eq!(ports_in(&bare), vec![22, 2200]);
         assert!(bare.ends_with("PermitRootLogin no"));
+        // The old port is set in an included file: no implicit 22 to keep alive.
+        let inc = add_port("Include /etc/ssh/sshd_config.d/*.conf\n", 2200, true);
+        assert_eq!(ports_in(&inc), vec![2200]);
+        assert!(inc.ends_with("Include /etc/ssh/sshd_config.d/*.conf\n"));
     }
 
     #[test]

@@ -75,13 +75,6 @@ impl Action for SshPort {
             )));
         }
         let inc = sshd::ports_in_includes(env)?;
-        if !inc.is_empty() {
-            return Err(RespondError::Precondition(format!(
-                "Port is set in {}; move it to {} first (Rampart edits only the main file)",
-                inc[0].display(),
-                env.sshd_config.display()
-            )));
-        }
         if sshd::listening_ports(env)?.contains(&n) {
             return Err(RespondError::Precondition(format!(
                 "ssh-port: port {n} is in use by another program"
@@ -93,7 +86,7 @@ impl Action for SshPort {
         if !sshd::socket_activated(env) {
             sshd::running_pid(env)?;
         }
-        sshd::validate(env, &sshd::add_port(&text, n))?;
+        sshd::validate(env, &sshd::add_port(&text, n, !inc.is_empty()))?;
         let old_s: Vec<String> = old.iter().map(|p| p.to_string()).collect();
         let mut plan = Plan {
             needs_confirm: true,
@@ -131,8 +124,14 @@ impl Action for SshPort {
                 old_s.join(", ")
             ));
         }
+        let where_old = if inc.is_empty() || sshd::socket_activated(env) {
+            String::new()
+        } else {
+            let files: Vec<String> = inc.iter().map(|f| f.display().to_string()).collect();
+            format!(" (also from {})", files.join(", "))
+        };
         plan.changes.push(format!(
-            "wait {} s for `rampart respond confirm` from a login on port {n}; then remove port {} \
+            "wait {} s for `rampart respond confirm` from a login on port {n}; then remove port {}{where_old} \
              (and its firewall rules); without it, roll everything back",
             env.confirm_timeout_secs,
             old_s.join(", ")
@@ -156,7 +155,14 @@ impl Action for SshPort {
         let selinux = sshd::selinux_enforcing(env);
         let firewall = Self::firewall_present(env);
         let nft = env.nft();
+        let inc = sshd::ports_in_includes(env)?;
         entry.backup_file(&env.sshd_config)?;
+        if !socket {
+            for f in &inc {
+                entry.backup_file(f)?;
+            }
+            entry.put("port_includes", &inc)?;
+        }
         if socket {
             entry.backup_file(&env.path(sshd::SOCKET_DROPIN))?;
         }
@@ -168,7 +174,7 @@ impl Action for SshPort {
         entry.put("selinux", selinux)?;
         entry.commit()?;
         env.step("saved");
-        let new_text = sshd::add_port(&text, n);
+        let new_text = sshd::add_port(&text, n, !inc.is_empty());
         sshd::validate(env, &new_text)?;
         guard::arm(env, entry)?;
         env.step("armed");
@@ -259,6 +265,17 @@ impl Action for SshPort {
             run_tool("systemctl", &["daemon-reload"], None)?;
             run_tool("systemctl", &["restart", "ssh.socket"], None)?;
         } else {
+            // Backed up at apply; a failure from here on leaves the change unconfirmed, so
+            // the rollback restores these files with the rest.
+            let includes: Vec<std::path::PathBuf> = entry.get("port_includes").unwrap_or_default();
+            for f in &includes {
+                let before = std::fs::read_to_string(f).map_err(|e| RespondError::io(f, e))?;
+                let after = sshd::keep_only_port(&before, n);
+                if after != before {
+                    fsutil::write_atomic(f, after.as_bytes(), Meta::of(f)?)?;
+                    done.push(format!("{}: Port lines removed", f.display()));
+                }
+            }
             let text = sshd::keep_only_port(&sshd::read_config(env)?, n);
             sshd::validate(env, &text)?;
             let meta = Meta::of(&env.sshd_config)?;
