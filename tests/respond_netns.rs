@@ -290,3 +290,99 @@ fn ssh_port_move_with_the_port_set_in_an_included_file() {
     assert!(lab.wait_listening(2261, true));
     assert!(lab.login(ALLOWED, 2261));
 }
+
+/// FTP through the baseline: a real vsftpd in the server namespace with a passive range.
+/// `services=ftp` admits the control port and, read from the server's configuration, its
+/// passive data ports, from the admin source only; without the range's rule a passive
+/// transfer is dropped.
+#[test]
+fn firewall_baseline_admits_ftp_passive_transfers() {
+    let Some(lab) = Lab::new(2271) else { return };
+    let Some(vsftpd) = rampart_core::cmd::which("vsftpd") else {
+        eprintln!("skipped: vsftpd is not installed");
+        return;
+    };
+    let root = lab.path("host");
+    let anon = lab.path("anon");
+    let empty = lab.path("empty");
+    for d in [&root.join("etc"), &anon, &empty] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&anon, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(anon.join("hello.txt"), "passive data\n").unwrap();
+    // The configuration vsftpd runs with is the one Rampart reads under --root.
+    let conf = root.join("etc/vsftpd.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "listen=YES\nlisten_address={SERVER}\nbackground=NO\nanonymous_enable=YES\nno_anon_password=YES\n\
+             anon_root={}\nlocal_enable=NO\nsecure_chroot_dir={}\nseccomp_sandbox=NO\n\
+             pasv_min_port=30000\npasv_max_port=30010\n",
+            anon.display(),
+            empty.display()
+        ),
+    )
+    .unwrap();
+    let _server = rampart_testkit::KillOnDrop(
+        lab.srv
+            .command(vsftpd)
+            .arg(&conf)
+            .stdin(std::process::Stdio::null())
+            .spawn()
+            .expect("vsftpd"),
+    );
+    let fetch = |src: &str| -> Option<String> {
+        let out = lab
+            .cli
+            .command("curl")
+            .args(["-s", "--connect-timeout", "3", "-m", "6", "--interface", src])
+            .arg(format!("ftp://{SERVER}/hello.txt"))
+            .output()
+            .unwrap();
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    assert!(lab.srv.wait_tcp_listening(21, true, Duration::from_secs(5)));
+    assert_eq!(
+        fetch(ALLOWED).as_deref(),
+        Some("passive data\n"),
+        "vsftpd does not serve"
+    );
+
+    let apply = |extra: &[&str]| {
+        let mut args = vec![
+            "apply",
+            "firewall-baseline",
+            "services=ftp",
+            "admin-from=192.0.2.2/32",
+            "--root",
+            root.to_str().unwrap(),
+            "--yes",
+            "--timeout",
+            "60",
+        ];
+        args.extend_from_slice(extra);
+        lab.rampart_ok(&args)
+    };
+    let out = apply(&[]);
+    assert!(
+        stdout(&out).contains("FTP passive data ports 30000-30010 (from /etc/vsftpd.conf)"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(fetch(ALLOWED).as_deref(), Some("passive data\n"));
+    assert_eq!(fetch(OTHER), None, "FTP from another source must be dropped");
+    lab.rampart_ok(&["undo", "--last"]);
+
+    // The same baseline with the data ports elsewhere: the transfer cannot get through.
+    apply(&["ftp-passive=31000-31010"]);
+    assert_eq!(
+        fetch(ALLOWED),
+        None,
+        "passive data must not pass without its rule"
+    );
+    lab.rampart_ok(&["undo", "--last"]);
+    assert_eq!(fetch(OTHER).as_deref(), Some("passive data\n"));
+}

@@ -124,6 +124,46 @@ pub struct Baseline {
     /// `admin_from` is empty.
     pub restricted: Vec<Port>,
     pub admin_from: Vec<Source>,
+    /// TCP port ranges (an FTP server's passive data ports).
+    pub ranges: Vec<PortRange>,
+}
+
+/// A TCP port range the baseline accepts, open to everyone or only from `admin_from`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortRange {
+    pub first: u16,
+    pub last: u16,
+    pub restricted: bool,
+    /// The rule comment, which says what the range is for.
+    pub comment: String,
+}
+
+impl PortRange {
+    fn rules(&self, admin_from: &[Source]) -> Vec<Value> {
+        let dport = json!({"match": {"op": "==", "left": {"payload": {"protocol": "tcp", "field": "dport"}},
+            "right": {"range": [self.first, self.last]}}});
+        let sources = if self.restricted { admin_from } else { &[] };
+        if sources.is_empty() {
+            return vec![rule(
+                CHAIN,
+                vec![dport, json!({"accept": null})],
+                Some(&self.comment),
+            )];
+        }
+        [false, true]
+            .into_iter()
+            .filter_map(|v6| {
+                let fam: Vec<&Source> = sources.iter().filter(|s| s.addr.is_ipv6() == v6).collect();
+                (!fam.is_empty()).then(|| {
+                    rule(
+                        CHAIN,
+                        vec![saddr_match(v6, &fam), dport.clone(), json!({"accept": null})],
+                        Some(&self.comment),
+                    )
+                })
+            })
+            .collect()
+    }
 }
 
 fn rule(chain: &str, expr: Vec<Value>, comment: Option<&str>) -> Value {
@@ -267,6 +307,9 @@ impl Baseline {
         for p in &self.restricted {
             cmds.extend(port_rules(CHAIN, &[*p], &self.admin_from, &admin_comment(p.port)));
         }
+        for r in &self.ranges {
+            cmds.extend(r.rules(&self.admin_from));
+        }
         cmds
     }
 
@@ -276,8 +319,12 @@ impl Baseline {
         if self.allow.contains(&p) {
             return true;
         }
-        self.restricted.contains(&p)
-            && (self.admin_from.is_empty() || self.admin_from.iter().any(|s| contains(s, client)))
+        let from_admin = self.admin_from.is_empty() || self.admin_from.iter().any(|s| contains(s, client));
+        (self.restricted.contains(&p) && from_admin)
+            || self
+                .ranges
+                .iter()
+                .any(|r| (r.first..=r.last).contains(&port) && (!r.restricted || from_admin))
     }
 }
 
@@ -451,7 +498,16 @@ mod tests {
                 addr: "203.0.113.0".parse().unwrap(),
                 len: 24,
             }],
+            ranges: vec![PortRange {
+                first: 30000,
+                last: 30010,
+                restricted: true,
+                comment: "rampart ftp passive".into(),
+            }],
         };
+        assert!(b.admits("203.0.113.9".parse().unwrap(), 30010));
+        assert!(!b.admits("198.51.100.1".parse().unwrap(), 30000));
+        assert!(!b.admits("203.0.113.9".parse().unwrap(), 30011));
         assert!(b.admits("198.51.100.1".parse().unwrap(), 80));
         assert!(b.admits("203.0.113.9".parse().unwrap(), 22));
         assert!(!b.admits("198.51.100.1".parse().unwrap(), 22));
@@ -460,6 +516,7 @@ mod tests {
         let text = serde_json::to_string(&cmds).unwrap();
         assert!(text.contains("\"policy\":\"drop\""));
         assert!(text.contains("rampart admin port 22"));
+        assert!(text.contains(r#""range":[30000,30010]"#), "{text}");
         assert!(
             !text.contains("\"delete\""),
             "a baseline never deletes other objects"

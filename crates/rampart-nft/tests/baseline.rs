@@ -60,6 +60,12 @@ fn baseline_loads_and_restores_without_touching_others() {
                 len: 32,
             },
         ],
+        ranges: vec![baseline::PortRange {
+            first: 30000,
+            last: 30010,
+            restricted: true,
+            comment: "rampart ftp passive".into(),
+        }],
     };
     nft.apply(b.commands(), "baseline").unwrap();
     // Applying twice replaces, never duplicates.
@@ -75,7 +81,11 @@ fn baseline_loads_and_restores_without_touching_others() {
         2
     );
     let rules = after.objects.iter().filter(|o| o.get("rule").is_some()).count();
-    assert_eq!(rules, 6 + 2 + 2 + 2, "{:#?}", after.objects);
+    assert_eq!(rules, 6 + 2 + 2 + 2 + 2, "{:#?}", after.objects);
+    assert_eq!(
+        after.rule_handles(baseline::CHAIN, "rampart ftp passive").len(),
+        2
+    );
 
     // A round trip through the JSON listing restores exactly.
     baseline::restore(&nft, &after).unwrap();

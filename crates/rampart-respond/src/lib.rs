@@ -15,6 +15,7 @@ pub mod engine;
 pub mod env;
 pub mod error;
 pub mod fsutil;
+pub mod ftp;
 pub mod guard;
 pub mod hash;
 pub mod inventory;

@@ -1,22 +1,54 @@
-//! `firewall-baseline [allow=PORT,…] [admin-from=CIDR,…] [services=NAME,…] [admin-port=N,…]`:
-//! the default-drop `baseline_input` chain of `inet rampart`, applied under the
-//! confirm-or-rollback guard. Refuses a policy that would drop the operator's own SSH
-//! session unless `--force`.
+//! `firewall-baseline [allow=PORT,…] [admin-from=CIDR,…] [services=NAME,…] [admin-port=N,…]
+//! [ftp-passive=MIN-MAX]`: the default-drop `baseline_input` chain of `inet rampart`,
+//! applied under the confirm-or-rollback guard. Refuses a policy that would drop the
+//! operator's own SSH session unless `--force`. When FTP (port 21) is admitted, so are the
+//! passive data ports its server is configured for, from the same sources.
 
 use crate::action::{Action, Outcome, Plan};
 use crate::env::Env;
 use crate::error::{RespondError, Result};
+use crate::ftp;
 use crate::guard;
 use crate::journal::Entry;
 use crate::spec::ActionSpec;
 use crate::sshd;
-use rampart_nft::baseline::{self, Baseline, Port, Snapshot, Source};
+use rampart_nft::baseline::{self, Baseline, Port, PortRange, Snapshot, Source};
 
 pub struct FirewallBaseline {
     allow: Vec<Port>,
     services: Vec<(String, Vec<Port>)>,
     admin_from: Vec<Source>,
     admin_ports: Vec<u16>,
+    /// `ftp-passive=MIN-MAX`: instead of the range read from the FTP server's config.
+    ftp_passive: Option<(u16, u16)>,
+}
+
+/// How the baseline lets FTP in: open (`allow=21`) or only from admin-from (`services=ftp`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum FtpAccess {
+    None,
+    Open,
+    Restricted,
+}
+
+const FTP_CONTROL: u16 = 21;
+const FTP_PASSIVE_COMMENT: &str = "rampart ftp passive";
+
+fn parse_range(v: &str) -> Result<(u16, u16)> {
+    let bad = || {
+        RespondError::Input(format!(
+            "firewall-baseline: ftp-passive={v:?} is not MIN-MAX (ports 1-65535)"
+        ))
+    };
+    let (a, b) = v.split_once('-').ok_or_else(bad)?;
+    let (a, b) = (
+        a.parse::<u16>().map_err(|_| bad())?,
+        b.parse::<u16>().map_err(|_| bad())?,
+    );
+    if a == 0 || a > b {
+        return Err(bad());
+    }
+    Ok((a, b))
 }
 
 pub(crate) fn sources(spec: &ActionSpec, key: &str) -> Result<Vec<Source>> {
@@ -41,7 +73,7 @@ pub(crate) fn need_nft() -> Result<()> {
 
 impl FirewallBaseline {
     pub fn from_spec(spec: &ActionSpec) -> Result<Self> {
-        spec.only_keys(&["allow", "admin-from", "services", "admin-port"])?;
+        spec.only_keys(&["allow", "admin-from", "services", "admin-port", "ftp-passive"])?;
         let allow = spec
             .list("allow")
             .iter()
@@ -65,12 +97,43 @@ impl FirewallBaseline {
             .iter()
             .map(|p| crate::spec::parse_port("firewall-baseline", "admin-port", p))
             .collect::<Result<Vec<_>>>()?;
+        let ftp_passive = spec.one("ftp-passive")?.map(|v| parse_range(&v)).transpose()?;
         Ok(FirewallBaseline {
             allow,
             services,
             admin_from: sources(spec, "admin-from")?,
             admin_ports,
+            ftp_passive,
         })
+    }
+
+    fn ftp_access(&self) -> FtpAccess {
+        if self.allow.contains(&Port::tcp(FTP_CONTROL)) {
+            FtpAccess::Open
+        } else if self
+            .services
+            .iter()
+            .any(|(_, ports)| ports.contains(&Port::tcp(FTP_CONTROL)))
+        {
+            FtpAccess::Restricted
+        } else {
+            FtpAccess::None
+        }
+    }
+
+    /// The passive ranges to admit with FTP: the one given, else those the servers set.
+    fn ftp_ranges(&self, env: &Env) -> Result<Vec<ftp::PassiveRange>> {
+        if self.ftp_access() == FtpAccess::None {
+            return Ok(Vec::new());
+        }
+        match self.ftp_passive {
+            Some((first, last)) => Ok(vec![ftp::PassiveRange {
+                first,
+                last,
+                file: "ftp-passive=".into(),
+            }]),
+            None => ftp::passive_ranges(env),
+        }
     }
 
     fn baseline(&self, env: &Env) -> Result<(Baseline, Vec<u16>)> {
@@ -84,11 +147,23 @@ impl FirewallBaseline {
             restricted.extend(ports.iter().copied());
         }
         restricted.dedup();
+        let restricted_ftp = self.ftp_access() == FtpAccess::Restricted;
+        let ranges = self
+            .ftp_ranges(env)?
+            .into_iter()
+            .map(|r| PortRange {
+                first: r.first,
+                last: r.last,
+                restricted: restricted_ftp,
+                comment: FTP_PASSIVE_COMMENT.into(),
+            })
+            .collect();
         Ok((
             Baseline {
                 allow: self.allow.clone(),
                 restricted,
                 admin_from: self.admin_from.clone(),
+                ranges,
             },
             admin,
         ))
@@ -143,14 +218,29 @@ impl Action for FirewallBaseline {
             plan.changes
                 .push(format!("accept {name} ({}) from {from}", ps.join(", ")));
         }
+        let ftp_from = if self.ftp_access() == FtpAccess::Restricted {
+            from.as_str()
+        } else {
+            "everyone"
+        };
+        for r in self.ftp_ranges(env)? {
+            plan.changes.push(format!(
+                "accept FTP passive data ports {}-{} (from {}) from {ftp_from}",
+                r.first, r.last, r.file
+            ));
+        }
         plan.changes.push("drop everything else".into());
         if self.admin_from.is_empty() {
             plan.warnings
                 .push("no admin-from=CIDR: SSH and the named services stay open to everyone".into());
         }
-        if self.services.iter().any(|(n, _)| n == "ftp") {
-            plan.warnings
-                .push("FTP passive-mode data ports are not opened; allow them explicitly".into());
+        if self.ftp_access() != FtpAccess::None && self.ftp_ranges(env)?.is_empty() {
+            plan.warnings.push(
+                "FTP is admitted but no passive port range is configured (vsftpd pasv_min_port/\
+                 pasv_max_port, ProFTPD PassivePorts, Pure-FTPd PassivePortRange): passive transfers \
+                 will be dropped; set a range and re-run, or give ftp-passive=MIN-MAX"
+                    .into(),
+            );
         }
         Ok(plan)
     }
