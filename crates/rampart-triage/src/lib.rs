@@ -9,6 +9,7 @@ pub mod context;
 pub mod dpkg;
 pub mod etc;
 pub mod http_probe;
+pub mod pam;
 pub mod procnet;
 pub mod runner;
 pub mod sshd_config;

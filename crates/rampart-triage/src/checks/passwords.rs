@@ -5,6 +5,7 @@
 
 use crate::context::{Context, Out};
 use crate::etc::HashKind;
+use crate::pam::{self, PamLine};
 use crate::runner::Check;
 use rampart_core::{Evidence, Finding, HostRoot, Severity, Step};
 use std::collections::BTreeMap;
@@ -78,66 +79,6 @@ impl LoginDefs {
     }
 }
 
-/// One PAM module line: `type control module args…`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PamLine {
-    pub file: String,
-    pub line: u64,
-    pub kind: String,
-    pub module: String,
-    pub args: Vec<String>,
-}
-
-impl PamLine {
-    pub fn arg(&self, key: &str) -> Option<&str> {
-        self.args
-            .iter()
-            .rev()
-            .find_map(|a| a.strip_prefix(key)?.strip_prefix('='))
-    }
-    pub fn flag(&self, key: &str) -> bool {
-        self.args.iter().any(|a| a == key)
-    }
-    fn evidence(&self, detail: impl Into<String>) -> Evidence {
-        Evidence::file(self.file.clone(), Some(self.line), detail)
-    }
-}
-
-/// Parses a PAM file; `[…]` controls may contain spaces.
-pub fn parse_pam(file: &str, text: &str) -> Vec<PamLine> {
-    let mut out = Vec::new();
-    for (i, raw) in text.lines().enumerate() {
-        let l = raw.trim();
-        if l.is_empty() || l.starts_with('#') || l.starts_with('@') {
-            continue;
-        }
-        let l = l.strip_prefix('-').unwrap_or(l);
-        let Some((kind, rest)) = l.split_once(char::is_whitespace) else {
-            continue;
-        };
-        let rest = rest.trim_start();
-        let rest = if rest.starts_with('[') {
-            match rest.find(']') {
-                Some(end) => &rest[end + 1..],
-                None => continue,
-            }
-        } else {
-            rest.split_once(char::is_whitespace).map(|(_, r)| r).unwrap_or("")
-        };
-        let mut words = rest.split_whitespace();
-        let Some(module) = words.next() else { continue };
-        let module = module.rsplit('/').next().unwrap_or(module).to_string();
-        out.push(PamLine {
-            file: file.to_string(),
-            line: i as u64 + 1,
-            kind: kind.to_ascii_lowercase(),
-            module,
-            args: words.map(str::to_string).collect(),
-        });
-    }
-    out
-}
-
 /// `key = value` settings of pwquality.conf (and its .d directory), with file:line.
 fn pwquality_settings(host: &HostRoot, out: &mut Out) -> BTreeMap<String, (String, Evidence)> {
     let mut files = vec![PWQUALITY_CONF.to_string()];
@@ -198,7 +139,7 @@ impl Check for Passwords {
             pam_files.push(*f);
             match ctx.host.read_limited(f, CONF_LIMIT) {
                 Ok(b) => {
-                    let lines = parse_pam(f, &String::from_utf8_lossy(&b));
+                    let (lines, _) = pam::parse(f, &String::from_utf8_lossy(&b));
                     if PAM_PASSWORD_FILES.contains(f) {
                         password_stack.extend(lines.iter().filter(|l| l.kind == "password").cloned());
                     }
@@ -228,7 +169,7 @@ impl Check for Passwords {
 fn quality(ctx: &Context, stack: &[PamLine], out: &mut Out) {
     let module = stack
         .iter()
-        .find(|l| l.module == "pam_pwquality.so" || l.module == "pam_cracklib.so");
+        .find(|l| l.name() == "pam_pwquality.so" || l.name() == "pam_cracklib.so");
     let Some(m) = module else {
         let where_ = stack.first().map(|l| l.file.clone()).unwrap_or_default();
         out.finding(
@@ -251,7 +192,7 @@ fn quality(ctx: &Context, stack: &[PamLine], out: &mut Out) {
         );
         return;
     };
-    let conf = if m.module == "pam_pwquality.so" {
+    let conf = if m.name() == "pam_pwquality.so" {
         pwquality_settings(&ctx.host, out)
     } else {
         BTreeMap::new()
@@ -262,14 +203,14 @@ fn quality(ctx: &Context, stack: &[PamLine], out: &mut Out) {
             return v
                 .parse()
                 .ok()
-                .map(|n| (n, m.evidence(format!("{} {key}={v}", m.module))));
+                .map(|n| (n, m.evidence(format!("{} {key}={v}", m.name()))));
         }
         conf.get(key)
             .and_then(|(v, ev)| v.parse().ok().map(|n| (n, ev.clone())))
     };
     let (minlen, minlen_ev) = setting("minlen").unwrap_or((
-        if m.module == "pam_pwquality.so" { 8 } else { 9 },
-        m.evidence(format!("{} without minlen: the default applies", m.module)),
+        if m.name() == "pam_pwquality.so" { 8 } else { 9 },
+        m.evidence(format!("{} without minlen: the default applies", m.name())),
     ));
     // With positive credits, pam_cracklib/pwquality count each class towards minlen, so
     // the real minimum can be lower than minlen.
@@ -278,12 +219,12 @@ fn quality(ctx: &Context, stack: &[PamLine], out: &mut Out) {
         .map(|k| (k, setting(k)))
         .collect();
     // Unset credits are 0 for pwquality, 1 for the older cracklib.
-    let default_credit = if m.module == "pam_pwquality.so" { 0 } else { 1 };
+    let default_credit = if m.name() == "pam_pwquality.so" { 0 } else { 1 };
     let max_credit: i64 = credits
         .iter()
         .map(|(_, v)| v.as_ref().map(|(n, _)| *n).unwrap_or(default_credit).max(0))
         .sum();
-    let effective_min = (minlen - max_credit).max(if m.module == "pam_pwquality.so" { 6 } else { 1 });
+    let effective_min = (minlen - max_credit).max(if m.name() == "pam_pwquality.so" { 6 } else { 1 });
     if minlen < 8 || effective_min < 8 {
         out.finding(
             Finding::new(
@@ -321,7 +262,7 @@ fn quality(ctx: &Context, stack: &[PamLine], out: &mut Out) {
             Step::Passwords,
             format!("The password policy does not require {}", missing.join(", ")),
         )
-        .evidence(m.evidence(format!("{} {}", m.module, m.args.join(" "))))
+        .evidence(m.evidence(format!("{} {}", m.name(), m.args.join(" "))))
         .remedy(format!(
             "Set ucredit = -1, lcredit = -1, dcredit = -1 and ocredit = -1 (or minclass = 4) in {PWQUALITY_CONF}."
         ));
@@ -343,7 +284,7 @@ fn hash_method(stack: &[PamLine], defs: &LoginDefs, out: &mut Out) {
         "md5",
         "des",
     ];
-    let Some(unix) = stack.iter().find(|l| l.module == "pam_unix.so") else {
+    let Some(unix) = stack.iter().find(|l| l.name() == "pam_unix.so") else {
         return;
     };
     let from_pam = METHODS.iter().find(|m| unix.flag(m)).copied();
@@ -384,7 +325,7 @@ fn hash_method(stack: &[PamLine], defs: &LoginDefs, out: &mut Out) {
 fn nullok(auth: &[PamLine], out: &mut Out) {
     for l in auth
         .iter()
-        .filter(|l| l.module == "pam_unix.so" && l.flag("nullok"))
+        .filter(|l| l.name() == "pam_unix.so" && l.flag("nullok"))
     {
         out.finding(
             Finding::new(
@@ -497,18 +438,18 @@ mod tests {
 
     #[test]
     fn pam_lines() {
-        let v = parse_pam(
+        let (v, _) = pam::parse(
             "/etc/pam.d/common-password",
             "# c\npassword\t[success=1 default=ignore]\tpam_unix.so obscure yescrypt\n\
              password requisite /lib/security/pam_pwquality.so retry=3 minlen=12\n-password optional pam_gnome_keyring.so\n",
         );
         assert_eq!(v.len(), 3);
-        assert_eq!(v[0].module, "pam_unix.so");
+        assert_eq!(v[0].name(), "pam_unix.so");
         assert!(v[0].flag("yescrypt"));
         assert_eq!(v[0].line, 2);
-        assert_eq!(v[1].module, "pam_pwquality.so");
+        assert_eq!(v[1].name(), "pam_pwquality.so");
         assert_eq!(v[1].arg("minlen"), Some("12"));
-        assert_eq!(v[2].module, "pam_gnome_keyring.so");
+        assert_eq!(v[2].name(), "pam_gnome_keyring.so");
     }
 
     #[test]
