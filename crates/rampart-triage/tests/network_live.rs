@@ -5,23 +5,14 @@
 mod common;
 
 use rampart_core::{HostRoot, Report};
+use rampart_testkit::KillOnDrop;
 use rampart_triage::checks::network::Network;
 use rampart_triage::{Check, Context, Options};
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-/// Kills the child when the test ends, however it ends.
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn live_proc() -> bool {
     if !Path::new("/proc/self/stat").exists() || !Path::new("/proc/net/tcp").exists() {
@@ -60,25 +51,13 @@ fn listener_from_deleted_executable_in_tmp_is_reported_with_its_pid() {
         .unwrap();
     let exe = dir.path().join("x");
     std::fs::copy(std::env::current_exe().unwrap(), &exe).unwrap();
-    // A fork in another test thread may briefly hold the copy open for writing, and
-    // exec then fails with ETXTBSY: try again.
-    let mut tries = 0;
-    let mut child = loop {
-        match Command::new(&exe)
+    let mut child = KillOnDrop(rampart_testkit::spawn_fresh_copy(
+        Command::new(&exe)
             .args(["--exact", "helper_listener", "--nocapture", "--test-threads=1"])
             .env("RAMPART_TEST_LISTENER", "1")
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-        {
-            Ok(c) => break KillOnDrop(c),
-            Err(e) if e.raw_os_error() == Some(26) && tries < 100 => {
-                tries += 1;
-                std::thread::sleep(std::time::Duration::from_millis(20));
-            }
-            Err(e) => panic!("{}: {e}", exe.display()),
-        }
-    };
+            .stderr(Stdio::null()),
+    ));
     let pid = child.0.id();
     let mut out = BufReader::new(child.0.stdout.take().unwrap());
     let port: u16 = loop {
