@@ -51,7 +51,7 @@ fn listener_from_deleted_executable_in_tmp_is_reported_with_its_pid() {
         .unwrap();
     let exe = dir.path().join("x");
     std::fs::copy(std::env::current_exe().unwrap(), &exe).unwrap();
-    let mut child = KillOnDrop(rampart_testkit::spawn_fresh_copy(
+    let mut child = KillOnDrop(rampart_testkit::process::spawn_fresh_copy(
         Command::new(&exe)
             .args(["--exact", "helper_listener", "--nocapture", "--test-threads=1"])
             .env("RAMPART_TEST_LISTENER", "1")
