@@ -199,6 +199,51 @@ pub fn entropy(s: &[u8]) -> f64 {
         .sum()
 }
 
+/// A script saved as UTF-16 (byte-order mark, or ASCII text with every other byte NUL):
+/// its text as UTF-8, so the lexers see `<%` rather than `<\0%\0`. `None` for anything else.
+pub fn utf16_text(s: &[u8]) -> Option<Vec<u8>> {
+    let (body, le) = match s {
+        [0xff, 0xfe, rest @ ..] => (rest, true),
+        [0xfe, 0xff, rest @ ..] => (rest, false),
+        _ => {
+            // No mark: ASCII text in either byte order shows NULs in every odd (LE) or even
+            // (BE) position of its head.
+            let head = &s[..s.len().min(64) & !1];
+            if head.len() < 16 {
+                return None;
+            }
+            let ascii = |b: u8| b.is_ascii_graphic() || b.is_ascii_whitespace();
+            let le = head.chunks(2).all(|p| p[1] == 0 && ascii(p[0]));
+            let be = head.chunks(2).all(|p| p[0] == 0 && ascii(p[1]));
+            match (le, be) {
+                (true, _) => (s, true),
+                (_, true) => (s, false),
+                _ => return None,
+            }
+        }
+    };
+    if body.len() < 4 {
+        return None;
+    }
+    let units = body.chunks_exact(2).map(|p| {
+        if le {
+            u16::from_le_bytes([p[0], p[1]])
+        } else {
+            u16::from_be_bytes([p[0], p[1]])
+        }
+    });
+    let mut out = Vec::with_capacity(body.len() / 2 + 16);
+    for c in char::decode_utf16(units) {
+        let c = c.unwrap_or(char::REPLACEMENT_CHARACTER);
+        let mut buf = [0u8; 4];
+        out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+        if out.len() > MAX_OUT {
+            break;
+        }
+    }
+    Some(out)
+}
+
 /// Whether decoded bytes look like program text worth analysing again (mostly printable,
 /// with code punctuation), rather than an image or random bytes.
 pub fn looks_like_code(s: &[u8]) -> bool {
@@ -238,6 +283,21 @@ mod tests {
         let bomb = e.finish().unwrap();
         let out = inflate(&bomb).unwrap();
         assert_eq!(out.len(), MAX_OUT);
+    }
+
+    #[test]
+    fn utf16_text_is_recognised_with_and_without_a_mark() {
+        let le: Vec<u8> = "<% eval %>".encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let be: Vec<u8> = "<% eval request %>"
+            .encode_utf16()
+            .flat_map(u16::to_be_bytes)
+            .collect();
+        let mut marked = vec![0xff, 0xfe];
+        marked.extend_from_slice(&le);
+        assert_eq!(utf16_text(&marked).unwrap(), b"<% eval %>");
+        assert_eq!(utf16_text(&be).unwrap(), b"<% eval request %>");
+        assert!(utf16_text(b"<?php echo 1; ?> plain text here").is_none());
+        assert!(utf16_text(&[0xff, 0xfe, 0x41]).is_none());
     }
 
     #[test]

@@ -18,10 +18,16 @@ pub struct Value {
 pub struct Evaluator<'a> {
     pub toks: &'a [Token],
     pub consts: &'a HashMap<String, Option<Vec<u8>>>,
+    /// Variables assigned several times: their value after each assignment (token index of
+    /// the `=`), in order; a read takes the last one before it.
+    pub seq: &'a Seq,
     /// Identifiers (not only `$vars`) can name constants: Java, C#, VBScript.
     pub idents_are_vars: bool,
     pub budget: std::cell::Cell<u32>,
 }
+
+/// Ordered values of reassigned variables: name → (token index of the assignment, value).
+pub type Seq = HashMap<String, Vec<(usize, Option<Vec<u8>>)>>;
 
 const DECODERS: &[&str] = &[
     "base64_decode",
@@ -57,6 +63,7 @@ const DECODERS: &[&str] = &[
     "unescape",
     "decode",
     "getstring",
+    "replace",
 ];
 
 pub fn is_decoder(name: &str) -> bool {
@@ -68,6 +75,16 @@ fn static_name(name: &str) -> Option<&'static str> {
 }
 
 impl Evaluator<'_> {
+    /// A variable's constant value, or its value at token `at` when it is reassigned in order.
+    fn lookup(&self, name: &str, at: usize) -> Option<&[u8]> {
+        if let Some(v) = self.consts.get(name) {
+            return v.as_deref();
+        }
+        let vals = self.seq.get(name)?;
+        let k = vals.partition_point(|(eq, _)| *eq < at);
+        vals.get(k.checked_sub(1)?)?.1.as_deref()
+    }
+
     fn spend(&self) -> bool {
         let b = self.budget.get();
         if b == 0 {
@@ -203,7 +220,7 @@ impl Evaluator<'_> {
                 self.var_value(v, i + 3, end, depth)
             }
             Tok::Var(name) => {
-                let v = self.consts.get(name)?.as_ref()?;
+                let v = self.lookup(name, i)?;
                 self.var_value(v, i, end, depth)
             }
             _ => self.primary_rest(i, end, depth),
@@ -271,10 +288,10 @@ impl Evaluator<'_> {
                 let is_call = self.toks.get(i + 1).is_some_and(|t| t.is_op("("));
                 if !is_call {
                     if self.idents_are_vars {
-                        let v = self.consts.get(name)?.as_ref()?;
+                        let v = self.lookup(name, i)?;
                         return Some((
                             Value {
-                                bytes: v.clone(),
+                                bytes: v.to_vec(),
                                 steps: Vec::new(),
                                 pieces: 1,
                             },
@@ -355,6 +372,15 @@ impl Evaluator<'_> {
                     return None;
                 }
                 replace_all(&subj.bytes, &b, &rep.bytes)
+            }
+            "replace" => {
+                // VBScript Replace(subject, find, with); a two-argument `.Replace` is a method.
+                let find = self.arg(*args.get(1)?, depth)?;
+                let with = self.arg(*args.get(2)?, depth)?;
+                if find.bytes.is_empty() {
+                    return None;
+                }
+                replace_all(&b, &find.bytes, &with.bytes)
             }
             "substr" => {
                 let (start, _) = self.number(args.get(1)?.0, args.get(1)?.1)?;

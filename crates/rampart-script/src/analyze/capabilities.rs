@@ -81,7 +81,39 @@ impl Ctx<'_> {
         let mut shell_literal = false;
         let mut reverse_literal = false;
         let mut bitwise_literals = 0u32;
+        // Non-alphanumeric obfuscation: variables named `$_`, `$__` … bumped with `++`
+        // (string increment walks the alphabet) and finally called.
+        let (mut under_vars, mut under_bumps, mut under_calls, mut vars) = (0u32, 0u32, 0u32, 0u32);
+        let mut xsl_exec: Option<(usize, String)> = None;
+        let mut php_functions = false;
         for k in 0..self.toks.len() {
+            match self.tok(k) {
+                Some(Tok::Var(v)) => {
+                    vars += 1;
+                    if !v.is_empty() && v.bytes().all(|b| b == b'_') {
+                        under_vars += 1;
+                        if matches!(self.tok(k + 1), Some(Tok::Op("++" | "--")))
+                            || matches!(self.tok(k.wrapping_sub(1)), Some(Tok::Op("++" | "--")))
+                        {
+                            under_bumps += 1;
+                        }
+                        let mut j = k + 1;
+                        while matches!(self.tok(j), Some(Tok::Op("[" | "{"))) && j < k + 64 {
+                            match matching(self.toks, j, self.toks.len().min(j + 256)) {
+                                Some(c) => j = c + 1,
+                                None => break,
+                            }
+                        }
+                        if matches!(self.tok(j), Some(Tok::Op("(")))
+                            && !matches!(self.tok(k.wrapping_sub(1)), Some(Tok::Op("->" | "::")))
+                        {
+                            under_calls += 1;
+                        }
+                    }
+                }
+                Some(Tok::Ident(f)) if f == "registerphpfunctions" => php_functions = true,
+                _ => {}
+            }
             match self.tok(k) {
                 Some(Tok::Ident(f))
                     if matches!(self.tok(k + 1), Some(Tok::Op("("))) && !self.prev_is_member(k) =>
@@ -111,6 +143,11 @@ impl Ctx<'_> {
                             shell_literal = true;
                         }
                     }
+                    if xsl_exec.is_none() && val.len() > 20 {
+                        if let Some(f) = xsl_php_function(val) {
+                            xsl_exec = Some((k, f));
+                        }
+                    }
                     // `'a8C'^'L=x'`: a string computed from two literals by bit arithmetic.
                     if matches!(self.tok(k + 1), Some(Tok::Op("^" | "|" | "&")))
                         && matches!(self.tok(k + 2), Some(Tok::Str { .. } | Tok::Op("~")))
@@ -127,6 +164,24 @@ impl Ctx<'_> {
                 if bitwise_literals >= 15 { 100 } else { 60 },
                 0,
                 format!("{bitwise_literals} strings computed by XOR/AND/OR of literals"),
+            );
+        }
+        if under_calls > 0 && (under_bumps >= 8 || under_vars >= 20 && under_vars * 10 >= vars * 9) {
+            self.reason(
+                "deobf.non-alnum",
+                100,
+                0,
+                format!(
+                    "code without letters: {under_vars} uses of `$_`-style variables, {under_bumps} string increments, called as functions"
+                ),
+            );
+        }
+        if let (Some((k, f)), true) = (xsl_exec, php_functions) {
+            self.reason(
+                "php.xslt-callback",
+                100,
+                k,
+                format!("an XSL stylesheet calls PHP's `{f}` (php:function) and the file enables PHP functions in XSLT"),
             );
         }
         if seen.contains("commands") && (reverse_literal || shell_literal && seen.contains("sockets")) {
@@ -159,4 +214,28 @@ impl Ctx<'_> {
             );
         }
     }
+}
+
+/// The exec function an XSL stylesheet calls through `php:function('assert', …)` (any
+/// namespace prefix bound to http://php.net/xsl).
+fn xsl_php_function(val: &[u8]) -> Option<String> {
+    let mut from = 0;
+    while let Some(p) = find_ci(&val[from..], b"function(") {
+        let at = from + p;
+        from = at + 9;
+        if at == 0 || val[at - 1] != b':' {
+            continue;
+        }
+        let rest = &val[from..];
+        let name: Vec<u8> = rest
+            .iter()
+            .skip_while(|b| matches!(b, b' ' | b'\'' | b'"' | b'\\'))
+            .take_while(|b| crate::token::is_ident_byte(**b))
+            .copied()
+            .collect();
+        if let Some(d) = is_exec_name(&name) {
+            return Some(d.to_string());
+        }
+    }
+    None
 }

@@ -95,6 +95,20 @@ fn file_layer(src: &[u8], hint: Lang, layer: u8, budget: &mut Budget, reasons: &
             return file_layer(&plain, hint, layer + 1, budget, reasons);
         }
     }
+    if layer < MAX_DEPTH && budget.binary && budget.payload >= src.len() {
+        if let Some(text) = decode::utf16_text(src) {
+            budget.payload -= src.len();
+            budget.binary = memchr::memchr(0, &text).is_some();
+            reasons.push(Reason {
+                signal: "deobf.utf16",
+                weight: 10,
+                line: 0,
+                layer,
+                detail: "script saved as UTF-16, decoded".into(),
+            });
+            return file_layer(&text, hint, layer + 1, budget, reasons);
+        }
+    }
     if hint == Lang::Perl {
         perl::perl_layer(src, layer, reasons);
         return lang;
@@ -224,6 +238,8 @@ struct Ctx<'a> {
     /// Variables assigned content fetched from a URL.
     remote_vars: HashSet<String>,
     consts: HashMap<String, Option<Vec<u8>>>,
+    /// Values of variables reassigned in order (`x = "…"; x = Replace(x, "0", "")`).
+    seq: crate::eval::Seq,
     funcs: HashMap<String, (u32, Vec<String>)>,
     reasons: Vec<Reason>,
 }
@@ -274,11 +290,34 @@ const PHP_CALLBACKS: &[(&str, usize)] = &[
     ("set_exception_handler", 0),
     ("spl_autoload_register", 0),
     ("header_register_callback", 0),
-    ("array_diff_ukey", 2),
-    ("array_intersect_ukey", 2),
-    ("array_udiff", 2),
+    ("array_diff_ukey", LAST),
+    ("array_intersect_ukey", LAST),
+    ("array_udiff", LAST),
+    ("array_diff_uassoc", LAST),
+    ("array_intersect_uassoc", LAST),
+    ("array_udiff_assoc", LAST),
+    ("array_udiff_uassoc", LAST),
+    ("array_uintersect", LAST),
+    ("array_uintersect_assoc", LAST),
+    ("array_uintersect_uassoc", LAST),
     ("preg_replace_callback", 1),
     ("mb_ereg_replace_callback", 1),
+    ("session_set_save_handler", 0),
+    ("xml_set_element_handler", 1),
+    ("xml_set_character_data_handler", 1),
+];
+/// Callback position meaning "the last argument" (variadic array functions).
+const LAST: usize = usize::MAX;
+/// Methods that register a callback the database or XML engine calls later, and the
+/// position of their callback argument (`$db->sqliteCreateFunction('f', $cb)`).
+const PHP_CALLBACK_METHODS: &[(&str, usize)] = &[
+    ("sqlitecreatefunction", 1),
+    ("sqlitecreateaggregate", 1),
+    ("sqlitecreatecollation", 1),
+    ("createfunction", 1),
+    ("createaggregate", 1),
+    ("createcollation", 1),
+    ("setsavehandler", 0),
 ];
 const SANITIZERS: &[&str] = &[
     "escapeshellarg",
@@ -416,6 +455,7 @@ fn analyze_tokens(
         computed_names: HashSet::new(),
         remote_vars: HashSet::new(),
         consts: HashMap::new(),
+        seq: HashMap::new(),
         funcs: HashMap::new(),
         reasons: Vec::new(),
     };
@@ -513,10 +553,18 @@ impl Ctx<'_> {
         None
     }
 
+    /// The value of a reassigned variable read at token `at` (see `ordered_values`).
+    fn seq_value(&self, name: &str, at: usize) -> Option<&[u8]> {
+        let vals = self.seq.get(name)?;
+        let k = vals.partition_point(|(eq, _)| *eq < at);
+        vals.get(k.checked_sub(1)?)?.1.as_deref()
+    }
+
     fn evaluator(&self) -> Evaluator<'_> {
         Evaluator {
             toks: self.toks,
             consts: &self.consts,
+            seq: &self.seq,
             idents_are_vars: self.idents_are_vars(),
             budget: std::cell::Cell::new(100_000),
         }

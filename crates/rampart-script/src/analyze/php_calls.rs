@@ -64,7 +64,20 @@ impl Ctx<'_> {
                 if let Some((_, args)) = self.args(i + 1) {
                     let tainted = args.iter().find_map(|a| self.tainted_in(a.0, a.1));
                     // `new ReflectionFunction($_GET['f'])`: a function chosen by the request.
-                    if name == "reflectionfunction" {
+                    let method_cb = PHP_CALLBACK_METHODS
+                        .iter()
+                        .find(|(f, _)| *f == name)
+                        .and_then(|(_, p)| args.get(*p).copied());
+                    if let Some(src) = method_cb.and_then(|cb| self.tainted_in(cb.0, cb.1)) {
+                        // `$db->sqliteCreateFunction('f', $_GET['cb'])`: SQL calls a function the
+                        // request names.
+                        self.reason(
+                            "php.flow.callback",
+                            100,
+                            i,
+                            format!("method {name}() registers a callback named by request input {src}"),
+                        );
+                    } else if name == "reflectionfunction" {
                         if let Some(src) = tainted {
                             self.reason(
                                 "php.flow.callback",
@@ -73,7 +86,7 @@ impl Ctx<'_> {
                                 format!("{name} of a function named by request input {src}"),
                             );
                         }
-                    } else if PHP_CALLBACKS.iter().any(|(f, _)| *f == name)
+                    } else if (PHP_CALLBACKS.iter().any(|(f, _)| *f == name) || method_cb.is_some())
                         && self.has_any_source()
                         && args.iter().any(|a| (a.0..a.1).any(|k| self.is_exec_literal(k)))
                     {
@@ -144,6 +157,14 @@ impl Ctx<'_> {
                                     v.steps.join(" ← ")
                                 }
                             ),
+                        );
+                    }
+                    if let Some(cmd) = runs_command(&v.bytes) {
+                        self.reason(
+                            "deobf.eval-command",
+                            100,
+                            i,
+                            format!("{name}() of constant code that runs commands through {cmd}"),
                         );
                     }
                     if payloads.len() < 64 && v.bytes.len() >= 4 {
@@ -235,6 +256,22 @@ impl Ctx<'_> {
         {
             self.fs_ops.insert(name.to_string());
         }
+        if matches!(name, "file_put_contents" | "fwrite" | "fputs") && payloads.len() < 64 {
+            // Constant PHP code written to a file: the script it drops is analysed as a layer.
+            if let Some(&(a, b)) = args.get(1) {
+                let ev = self.evaluator();
+                if let Some((v, j)) = ev.concat(a, b, 0) {
+                    if j == b
+                        && v.bytes.len() >= 16
+                        && lex_php::has_open_tag(&v.bytes)
+                        // A lone literal is analysed where it stands.
+                        && !(b == a + 1 && matches!(self.tok(a), Some(Tok::Str { .. })))
+                    {
+                        payloads.push((self.line(i), vec!["written file"], v.bytes));
+                    }
+                }
+            }
+        }
         if matches!(
             name,
             "preg_replace" | "preg_filter" | "mb_ereg_replace" | "mb_eregi_replace"
@@ -290,7 +327,13 @@ impl Ctx<'_> {
                 }
             }
         }
-        if let Some((_, pos)) = PHP_CALLBACKS.iter().find(|(f, _)| *f == name) {
+        if let Some(&(_, pos)) = PHP_CALLBACKS.iter().find(|(f, _)| *f == name) {
+            let pos = if pos == LAST {
+                args.len().saturating_sub(1)
+            } else {
+                pos
+            };
+            let pos = &pos;
             // `usort(...$_GET)`: the spread puts request input in the callback position.
             if let Some(first) = args.first() {
                 if matches!(self.tok(first.0), Some(Tok::Op("..."))) {
@@ -307,7 +350,11 @@ impl Ctx<'_> {
             }
             let Some(cb) = args.get(*pos).copied() else { return };
             // A callback name computed at run time (`$a[1].$a[3]`, `~"..."`) with request input as argument.
-            let computed = (cb.0..cb.1).any(|k| matches!(self.tok(k), Some(Tok::Op("." | "~"))));
+            let computed = (cb.0..cb.1).any(|k| matches!(self.tok(k), Some(Tok::Op("." | "~" | "^"))))
+                // `$f = $k ^ hex2bin('…')`: a name computed from pieces, unknown statically.
+                || cb.1 == cb.0 + 1
+                    && matches!(self.tok(cb.0), Some(Tok::Var(v))
+                        if self.computed_names.contains(v) && !matches!(self.consts.get(v), Some(Some(_))));
             if computed {
                 let src = args
                     .iter()
@@ -475,6 +522,28 @@ impl Ctx<'_> {
             _ => {}
         }
     }
+}
+
+/// The command function constant code calls (`system("id")`, a backtick command), if any.
+pub(super) fn runs_command(code: &[u8]) -> Option<&'static str> {
+    if code.len() > 64 << 10 {
+        return None;
+    }
+    let l = code.to_ascii_lowercase();
+    for &f in PHP_CMD_SINKS {
+        let mut from = 0;
+        while let Some(p) = lex_php::find(&l[from..], f.as_bytes()) {
+            let at = from + p;
+            let before_ok =
+                at == 0 || !crate::token::is_ident_byte(l[at - 1]) && !matches!(l[at - 1], b'>' | b':');
+            let rest = l[at + f.len()..].trim_ascii_start();
+            if before_ok && rest.first() == Some(&b'(') {
+                return Some(f);
+            }
+            from = at + f.len();
+        }
+    }
+    None
 }
 
 pub(super) fn name_static(name: &str) -> &'static str {

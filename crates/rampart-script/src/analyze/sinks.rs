@@ -452,7 +452,11 @@ impl Ctx<'_> {
             return;
         };
         // A name that resolves to an exec function is reported by name further down.
-        let resolved = matches!(self.consts.get(&v), Some(Some(val)) if is_exec_name(val).is_some());
+        let known = match self.consts.get(&v) {
+            Some(c) => c.clone(),
+            None => self.seq_value(&v, i).map(<[u8]>::to_vec),
+        };
+        let resolved = matches!(&known, Some(val) if is_exec_name(val).is_some());
         if self.computed_names.contains(&v) && !resolved {
             if let Some(src) = args.iter().find_map(|a| self.tainted_in(a.0, a.1)) {
                 self.reason(
@@ -484,8 +488,8 @@ impl Ctx<'_> {
                 return;
             }
         }
-        if let Some(Some(val)) = self.consts.get(&v) {
-            if let Some(d) = is_exec_name(val) {
+        if let Some(val) = known {
+            if let Some(d) = is_exec_name(&val) {
                 let src = args.iter().find_map(|a| self.tainted_in(a.0, a.1));
                 match src {
                     Some(s) => self.reason(

@@ -541,6 +541,7 @@ impl Ctx<'_> {
             let ev = Evaluator {
                 toks: self.toks,
                 consts: snapshot,
+                seq: &self.seq,
                 idents_are_vars: self.idents_are_vars(),
                 budget: std::cell::Cell::new(200_000),
             };
@@ -581,6 +582,7 @@ impl Ctx<'_> {
                 break;
             }
         }
+        self.ordered_values(&assigns);
         for (eq, d, pieces, steps) in hidden {
             let w = if is_exec_name(d.as_bytes()).is_some() {
                 60
@@ -628,6 +630,75 @@ impl Ctx<'_> {
                 break;
             }
         }
+    }
+}
+
+impl Ctx<'_> {
+    /// Values of variables assigned more than once, in token order: each assignment is
+    /// evaluated with the values before it (`x = "e0va0l"; x = Replace(x, "0", "")`,
+    /// `$s = 'as'; $s .= 'sert'` after a second `=`). A value that cannot be known hides the
+    /// earlier ones from later reads; variables bumped with `++`/`--` are left out.
+    fn ordered_values(&mut self, assigns: &[(usize, String, usize, usize)]) {
+        let mut count: HashMap<&str, u32> = HashMap::new();
+        for (_, name, _, _) in assigns {
+            if !self.consts.contains_key(name) {
+                *count.entry(name.as_str()).or_insert(0) += 1;
+            }
+        }
+        count.retain(|_, c| *c >= 2);
+        if count.is_empty() {
+            return;
+        }
+        let mut bumped: HashSet<String> = HashSet::new();
+        for k in 0..self.toks.len() {
+            if matches!(self.tok(k), Some(Tok::Op("++" | "--"))) {
+                for j in [k.wrapping_sub(1), k + 1] {
+                    if let Some(v) = self.var_name(j) {
+                        bumped.insert(v.to_string());
+                    }
+                }
+            }
+        }
+        let mut seq: crate::eval::Seq = HashMap::new();
+        let mut budget = 100_000u32;
+        let mut stored = 0usize;
+        for (eq, name, a, b) in assigns {
+            if !count.contains_key(name.as_str()) || bumped.contains(name) {
+                continue;
+            }
+            if budget == 0 || stored > decode::MAX_OUT {
+                break;
+            }
+            let ev = Evaluator {
+                toks: self.toks,
+                consts: &self.consts,
+                seq: &seq,
+                idents_are_vars: self.idents_are_vars(),
+                budget: std::cell::Cell::new(budget),
+            };
+            let rhs = ev.concat(*a, *b, 0).filter(|(_, j)| j == b).map(|(v, _)| v.bytes);
+            budget = ev.budget.get();
+            let prev = seq.get(name).and_then(|v| v.last());
+            let val = match self.tok(*eq) {
+                Some(Tok::Op("=")) => rhs,
+                Some(Tok::Op(".=" | "&=")) | Some(Tok::Op("+="))
+                    if self.flavor != Flavor::Php || self.toks[*eq].is_op(".=") =>
+                {
+                    let base = match prev {
+                        Some((_, v)) => v.clone(),
+                        None => Some(Vec::new()),
+                    };
+                    base.zip(rhs).map(|(mut x, y)| {
+                        x.extend_from_slice(&y);
+                        x
+                    })
+                }
+                _ => None,
+            };
+            stored += val.as_ref().map_or(0, Vec::len);
+            seq.entry(name.clone()).or_default().push((*eq, val));
+        }
+        self.seq = seq;
     }
 }
 
