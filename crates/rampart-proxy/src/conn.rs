@@ -1,21 +1,20 @@
 //! One client connection: read requests, run the WAF phases around the upstream
 //! exchange, write responses, log.
 
-use crate::body::{channel_body, full_body, BodySender};
 use crate::config::Limits;
 use crate::http1::head::{parse_head, BodyFraming, RequestHead};
 use crate::http1::response::{self, head_bytes, is_hop_by_hop, ResponseFraming};
 use crate::http1::wire::{BodyState, Wire, WireError};
 use crate::logs::{apache_timestamp, LogFile};
 use crate::rules::Rules;
-use crate::upstream::Upstream;
+use crate::upstream::{self, ExchangeError, ResponseHead, UpConn, Upstream};
 use bytes::{Bytes, BytesMut};
-use http_body_util::BodyExt;
 use rampart_waf::{AuditEngineMode, ConnInfo, Disruptive, Intervention, Transaction};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::net::tcp::OwnedWriteHalf;
 use tokio::time::timeout;
 
 /// Everything a connection needs, shared by all of them.
@@ -29,6 +28,8 @@ pub struct Shared {
 
 struct Peer {
     info: ConnInfo,
+    /// The client's address as text, for X-Forwarded-For.
+    ip: String,
     tls: bool,
 }
 
@@ -50,6 +51,7 @@ where
             server_ip: local.ip(),
             server_port: local.port(),
         },
+        ip: client.ip().to_string(),
         tls,
     };
     let (r, mut w) = tokio::io::split(io);
@@ -198,114 +200,120 @@ where
 
     // Forward.
     let streaming = overflow.is_some();
-    let (body, sender) = if streaming {
-        let (body, sender) = channel_body();
-        (body, Some(sender))
-    } else {
-        (full_body(prefix.clone().freeze()), None)
-    };
     let length = match head.framing {
         BodyFraming::Length(n) => Some(n),
         BodyFraming::Chunked if !streaming => Some(prefix.len() as u64),
-        BodyFraming::None => None,
-        BodyFraming::Chunked => None,
+        BodyFraming::None if matches!(head.method.as_str(), "POST" | "PUT" | "PATCH") => Some(0),
+        BodyFraming::None | BodyFraming::Chunked => None,
     };
-    let req = match build_request(&head, peer, shared, body, length) {
+    let chunked_up = streaming && length.is_none();
+    let mut req = Vec::with_capacity(512 + if streaming { 0 } else { prefix.len() });
+    request_head(&mut req, &head, peer, &shared.upstream, length, chunked_up);
+    let was_head = head.method == "HEAD";
+    let sent = if !streaming {
+        req.extend_from_slice(&prefix);
+        round_trip(&shared.upstream, &req, was_head, idempotent(&head.method), limits)
+            .await
+            .map(|(up, rhead)| (up, rhead, true))
+    } else {
+        match shared.upstream.checkout().await {
+            Err(e) => Err(e),
+            Ok(mut up) => {
+                let first = [prefix.freeze(), overflow.unwrap_or_default()];
+                let pump = pump_body(wire, &mut state, &mut up.wr, req, first, chunked_up, limits);
+                let read = timeout(limits.upstream_timeout, upstream::read_head(&mut up.rd, was_head));
+                let (pumped, resp) = tokio::join!(pump, read);
+                match resp {
+                    Err(_) => Err(ExchangeError::Timeout),
+                    Ok(Err(e)) if pumped.is_err() => {
+                        tracing::debug!("No upstream answer after a failed request body: {e}.");
+                        return ctx.error(&mut tx, 400, "The request body is malformed.").await;
+                    }
+                    Ok(r) => r.map(|h| (up, h, pumped.is_ok() && state == BodyState::Done)),
+                }
+            }
+        }
+    };
+    let (mut up, rhead, body_consumed) = match sent {
         Ok(r) => r,
-        Err(e) => {
-            tracing::debug!("Cannot forward the request: {e}.");
-            return ctx.error(&mut tx, 400, "The request cannot be forwarded.").await;
-        }
-    };
-    let call = timeout(limits.upstream_timeout, shared.upstream.client.request(req));
-    let (resp, pumped) = match sender {
-        Some(sender) => {
-            let first = [prefix.freeze(), overflow.unwrap_or_default()];
-            let pump = pump_body(wire, &mut state, sender, first, limits);
-            tokio::join!(call, pump)
-        }
-        None => (call.await, Ok(())),
-    };
-    let resp = match resp {
-        Err(_) => {
+        Err(ExchangeError::Timeout) => {
             return ctx
                 .error(&mut tx, 504, "The upstream server did not answer in time.")
                 .await
         }
-        Ok(Err(e)) => {
-            if pumped.is_err() {
-                return ctx.error(&mut tx, 400, "The request body is malformed.").await;
-            }
+        Err(e) => {
             tracing::warn!("Upstream request failed: {e}.");
             return ctx
                 .error(&mut tx, 502, "The upstream server could not be reached.")
                 .await;
         }
-        Ok(Ok(r)) => r,
     };
-    let body_consumed = pumped.is_ok() && state == BodyState::Done;
+    // The upstream connection can serve another request once this response is read whole.
+    let reusable = rhead.keep_alive && body_consumed;
 
     // Phase 3.
-    let (parts, mut upstream_body) = resp.into_parts();
-    let status = parts.status.as_u16();
-    for (n, v) in parts.headers.iter() {
-        tx.add_response_header(n.as_str().as_bytes(), v.as_bytes());
+    let status = rhead.status;
+    for (n, v) in &rhead.headers {
+        tx.add_response_header(n, v);
     }
     if let Some(iv) = tx.process_response_headers(status, "HTTP/1.1") {
         return ctx.intervene(&mut tx, iv).await;
     }
 
     // Phase 4: buffer (and inspect) up to the engine's response limit, stream the rest.
-    let no_body = head.method == "HEAD" || (100..200).contains(&status) || status == 204 || status == 304;
+    // A small body of known length is buffered even when not inspected, so that head and
+    // body leave in one write.
+    let no_body = was_head || (100..200).contains(&status) || status == 204 || status == 304;
+    let mut rstate = rhead.body;
     let mut rprefix = BytesMut::new();
-    // An empty body is complete already: treat it as buffered, so the head (which then
-    // is the whole response) waits for the logs like any complete response.
-    let mut rdone = no_body || http_body::Body::is_end_stream(&upstream_body);
-    if !no_body && tx.response_body_wanted() {
-        let limit = engine.config().response_body_limit;
+    let inspect = !no_body && tx.response_body_wanted();
+    let small = rhead.length.is_some_and(|n| n <= SMALL_BODY);
+    let mut rdone = rstate == BodyState::Done;
+    if !rdone && (inspect || small) {
+        let limit = if inspect {
+            engine.config().response_body_limit
+        } else {
+            SMALL_BODY as usize
+        };
         while rprefix.len() <= limit {
-            match timeout(limits.upstream_timeout, upstream_body.frame()).await {
+            match timeout(limits.upstream_timeout, up.rd.read_body(&mut rstate, 64 * 1024)).await {
                 Err(_) => return ctx.error(&mut tx, 504, "The upstream response stalled.").await,
-                Ok(None) => {
+                Ok(Ok(None)) => {
                     rdone = true;
                     break;
                 }
-                Ok(Some(Err(e))) => {
+                Ok(Err(e)) => {
                     tracing::warn!("Upstream response body failed: {e}.");
                     return ctx.error(&mut tx, 502, "The upstream response was cut.").await;
                 }
-                Ok(Some(Ok(frame))) => {
-                    if let Ok(data) = frame.into_data() {
+                Ok(Ok(Some(data))) => {
+                    if inspect {
                         if let Some(iv) = tx.append_response_body(&data) {
                             return ctx.intervene(&mut tx, iv).await;
                         }
-                        rprefix.extend_from_slice(&data);
                     }
+                    rprefix.extend_from_slice(&data);
                 }
             }
         }
-        if let Some(iv) = tx.process_response_body() {
-            return ctx.intervene(&mut tx, iv).await;
-        }
-    } else if let Some(iv) = tx.process_response_body() {
+    }
+    if let Some(iv) = tx.process_response_body() {
         return ctx.intervene(&mut tx, iv).await;
     }
-
     // Write the response.
     let mut keep_alive = head.keep_alive && body_consumed;
-    let mut headers: Vec<(Bytes, Bytes)> = Vec::with_capacity(parts.headers.len());
-    for (n, v) in parts.headers.iter() {
-        let name = n.as_str().as_bytes();
-        if is_hop_by_hop(name) || (name == b"content-length" && !no_body) {
+    let mut headers: Vec<(Bytes, Bytes)> = Vec::with_capacity(rhead.headers.len());
+    for (n, v) in rhead.headers {
+        if is_hop_by_hop(&n) || (!no_body && n.eq_ignore_ascii_case(b"content-length")) {
             continue;
         }
-        headers.push((Bytes::copy_from_slice(name), Bytes::copy_from_slice(v.as_bytes())));
+        headers.push((n, v));
     }
     let framing = if no_body {
         ResponseFraming::NoBody
     } else if rdone {
         ResponseFraming::Length(rprefix.len() as u64)
-    } else if let Some(n) = http_body::Body::size_hint(&upstream_body).exact() {
+    } else if let BodyState::Length(n) = rstate {
         ResponseFraming::Length(rprefix.len() as u64 + n)
     } else if minor >= 1 {
         ResponseFraming::Chunked
@@ -323,9 +331,7 @@ where
     if !no_body && !rprefix.is_empty() {
         // Head and buffered body in one write: one segment for small pages.
         if chunked {
-            out.extend_from_slice(format!("{:x}\r\n", rprefix.len()).as_bytes());
-            out.extend_from_slice(&rprefix);
-            out.extend_from_slice(b"\r\n");
+            push_chunk(&mut out, &rprefix);
         } else {
             out.extend_from_slice(&rprefix);
         }
@@ -338,6 +344,9 @@ where
     // Phase 5 and the log lines go out before the last byte of the response, so a client
     // that has read the whole response also finds the transaction in the logs.
     if no_body || rdone {
+        if reusable {
+            shared.upstream.checkin(up);
+        }
         ctx.finish(&mut tx);
         return if ctx.write(&out).await.is_ok() {
             next
@@ -349,13 +358,12 @@ where
         ctx.finish(&mut tx);
         return Next::Close;
     }
-    // Stream the rest, one frame behind, so the final piece can wait for the logs.
+    // Stream the rest, one piece behind, so the final piece can wait for the logs.
     let mut held: Option<Bytes> = None;
     loop {
-        match timeout(limits.upstream_timeout, upstream_body.frame()).await {
-            Ok(None) => break,
-            Ok(Some(Ok(frame))) => {
-                let Ok(data) = frame.into_data() else { continue };
+        match timeout(limits.upstream_timeout, up.rd.read_body(&mut rstate, 64 * 1024)).await {
+            Ok(Ok(None)) => break,
+            Ok(Ok(Some(data))) => {
                 if data.is_empty() {
                     continue;
                 }
@@ -367,19 +375,20 @@ where
                 }
             }
             // The head is out already: all we can do is cut the connection.
-            Ok(Some(Err(_))) | Err(_) => {
+            Ok(Err(_)) | Err(_) => {
                 ctx.finish(&mut tx);
                 return Next::Close;
             }
         }
     }
+    if reusable {
+        shared.upstream.checkin(up);
+    }
     ctx.finish(&mut tx);
     let mut last = Vec::new();
     if let Some(data) = held {
         if chunked {
-            last.extend_from_slice(format!("{:x}\r\n", data.len()).as_bytes());
-            last.extend_from_slice(&data);
-            last.extend_from_slice(b"\r\n");
+            push_chunk(&mut last, &data);
         } else {
             last.extend_from_slice(&data);
         }
@@ -393,103 +402,180 @@ where
     next
 }
 
-/// Feeds the rest of the request body to the upstream while the request is in flight.
+/// Bodies of known length up to this size are read whole before the response is written.
+const SMALL_BODY: u64 = 64 * 1024;
+
+fn push_chunk(out: &mut Vec<u8>, data: &[u8]) {
+    out.extend_from_slice(format!("{:x}\r\n", data.len()).as_bytes());
+    out.extend_from_slice(data);
+    out.extend_from_slice(b"\r\n");
+}
+
+/// Methods a client may repeat without changing anything (RFC 9110 §9.2.2): only these are
+/// sent again after a pooled connection turned out to be closed by the server.
+fn idempotent(method: &str) -> bool {
+    matches!(method, "GET" | "HEAD" | "OPTIONS" | "TRACE" | "PUT" | "DELETE")
+}
+
+/// Sends a fully buffered request and reads the response head. A pooled connection the
+/// server closed meanwhile shows up as a close or reset before any response byte; then
+/// the request goes out once more on a new connection when repeating it is safe.
+async fn round_trip(
+    upstream: &Upstream,
+    request: &[u8],
+    was_head: bool,
+    idempotent: bool,
+    limits: &Limits,
+) -> Result<(UpConn, ResponseHead), ExchangeError> {
+    let mut up = upstream.checkout().await?;
+    loop {
+        let written = up.send(request, limits.send_timeout).await;
+        let write_failed = written.is_err();
+        let result = match written {
+            Ok(()) => match timeout(limits.upstream_timeout, upstream::read_head(&mut up.rd, was_head)).await
+            {
+                Err(_) => Err(ExchangeError::Timeout),
+                Ok(r) => r,
+            },
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(h) => return Ok((up, h)),
+            Err(e) if up.reused && e.is_stale_connection() && (idempotent || write_failed) => {
+                tracing::debug!("Pooled upstream connection was closed ({e}); sending again.");
+                up = upstream.connect().await?;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Sends the request head and what is buffered of the body, then feeds the rest of the
+/// body from the client while the upstream may already answer.
 async fn pump_body<R: AsyncRead + Unpin>(
     wire: &mut Wire<R>,
     state: &mut BodyState,
-    sender: BodySender,
+    up: &mut OwnedWriteHalf,
+    head: Vec<u8>,
     first: [Bytes; 2],
+    chunked: bool,
     limits: &Limits,
 ) -> Result<(), ()> {
-    for b in first {
-        if !b.is_empty() && sender.send(Ok(b)).await.is_err() {
-            return Err(());
+    let mut out = head;
+    for b in &first {
+        if b.is_empty() {
+            continue;
+        }
+        if chunked {
+            push_chunk(&mut out, b);
+        } else {
+            out.extend_from_slice(b);
         }
     }
+    send(up, &out, limits).await.map_err(|_| ())?;
     let mut total = 0u64;
     loop {
         match timeout(limits.body_read_timeout, wire.read_body(state, 64 * 1024)).await {
-            Ok(Ok(None)) => return Ok(()),
+            Ok(Ok(None)) => {
+                if chunked {
+                    send(up, b"0\r\n\r\n", limits).await.map_err(|_| ())?;
+                }
+                return Ok(());
+            }
             Ok(Ok(Some(chunk))) => {
                 total += chunk.len() as u64;
                 if total > limits.max_request_body {
-                    let _ = sender.send(Err("request body too large".into())).await;
                     return Err(());
                 }
-                if sender.send(Ok(chunk)).await.is_err() {
-                    return Err(());
-                }
+                let sent = if chunked {
+                    let mut buf = Vec::with_capacity(chunk.len() + 16);
+                    push_chunk(&mut buf, &chunk);
+                    send(up, &buf, limits).await
+                } else {
+                    send(up, &chunk, limits).await
+                };
+                sent.map_err(|_| ())?;
             }
-            Ok(Err(e)) => {
-                let _ = sender.send(Err(e.to_string().into())).await;
-                return Err(());
-            }
-            Err(_) => {
-                let _ = sender.send(Err("request body timed out".into())).await;
-                return Err(());
-            }
+            Ok(Err(_)) | Err(_) => return Err(()),
         }
     }
 }
 
-fn build_request(
+/// Whether a header named `name` is listed in the client's Connection header (which makes
+/// it hop-by-hop too).
+fn listed_in_connection(connection: Option<&[u8]>, name: &[u8]) -> bool {
+    connection.is_some_and(|v| {
+        v.split(|&c| c == b',')
+            .any(|t| t.trim_ascii().eq_ignore_ascii_case(name))
+    })
+}
+
+/// Serialises the request head for the upstream: the client's headers as sent, minus the
+/// hop-by-hop ones, plus X-Forwarded-For/-Proto and the body framing.
+fn request_head(
+    out: &mut Vec<u8>,
     head: &RequestHead,
     peer: &Peer,
-    shared: &Shared,
-    body: crate::upstream::UpBody,
+    upstream: &Upstream,
     length: Option<u64>,
-) -> Result<http::Request<crate::upstream::UpBody>, http::Error> {
-    let uri = shared.upstream.uri_for(&head.target)?;
+    chunked: bool,
+) {
     let method = if head.is_http09() {
-        http::Method::GET
+        "GET"
     } else {
-        http::Method::from_bytes(head.method.as_bytes()).map_err(http::Error::from)?
+        head.method.as_str()
     };
-    let mut b = http::Request::builder()
-        .method(method)
-        .uri(uri)
-        .version(http::Version::HTTP_11);
-    // Headers named in Connection are hop-by-hop too.
-    let conn_tokens: Vec<Vec<u8>> = head
-        .header("connection")
-        .map(|v| {
-            v.split(|&c| c == b',')
-                .map(|t| t.trim_ascii().to_ascii_lowercase())
-                .collect()
-        })
-        .unwrap_or_default();
-    let mut xff: Option<String> = None;
+    out.extend_from_slice(method.as_bytes());
+    out.push(b' ');
+    upstream.path_for(&head.target, out);
+    out.extend_from_slice(b" HTTP/1.1\r\n");
+    let connection = head.header("connection");
+    let mut xff: Option<&[u8]> = None;
+    let mut has_host = false;
     for (n, v) in &head.headers {
-        let lower = n.to_ascii_lowercase();
-        if is_hop_by_hop(&lower)
-            || lower == b"content-length"
-            || lower == b"expect"
-            || conn_tokens.contains(&lower)
+        if is_hop_by_hop(n)
+            || n.eq_ignore_ascii_case(b"content-length")
+            || n.eq_ignore_ascii_case(b"expect")
+            || listed_in_connection(connection, n)
         {
             continue;
         }
-        if lower == b"x-forwarded-for" {
-            xff = Some(String::from_utf8_lossy(v).into_owned());
+        if n.eq_ignore_ascii_case(b"x-forwarded-for") {
+            xff = Some(v);
             continue;
         }
-        b = b.header(
-            http::HeaderName::from_bytes(n).map_err(http::Error::from)?,
-            http::HeaderValue::from_bytes(v).map_err(http::Error::from)?,
-        );
+        has_host |= n.eq_ignore_ascii_case(b"host");
+        push_header(out, n, v);
     }
-    let ip = peer.info.client_ip.to_string();
-    let xff = match xff {
-        Some(prev) if !prev.trim().is_empty() => format!("{prev}, {ip}"),
-        _ => ip,
-    };
-    b = b.header("x-forwarded-for", xff);
-    b = b.header("x-forwarded-proto", if peer.tls { "https" } else { "http" });
+    if !has_host {
+        push_header(out, b"Host", upstream.authority.as_bytes());
+    }
+    out.extend_from_slice(b"X-Forwarded-For: ");
+    if let Some(prev) = xff.filter(|p| !p.trim_ascii().is_empty()) {
+        out.extend_from_slice(prev);
+        out.extend_from_slice(b", ");
+    }
+    out.extend_from_slice(peer.ip.as_bytes());
+    out.extend_from_slice(b"\r\n");
+    push_header(
+        out,
+        b"X-Forwarded-Proto",
+        if peer.tls { b"https" } else { b"http" },
+    );
     if let Some(n) = length {
-        b = b.header(http::header::CONTENT_LENGTH, n);
+        push_header(out, b"Content-Length", n.to_string().as_bytes());
+    } else if chunked {
+        push_header(out, b"Transfer-Encoding", b"chunked");
     }
-    b.body(body)
+    out.extend_from_slice(b"\r\n");
 }
 
+fn push_header(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
+    out.extend_from_slice(name);
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(value);
+    out.extend_from_slice(b"\r\n");
+}
 /// The client side of an exchange: writing and the end of a transaction.
 struct Ctx<'a, W> {
     w: &'a mut W,

@@ -4,9 +4,8 @@
 //! The front end parses requests itself (see [`http1::head`]) instead of using hyper's
 //! server: the WAF must see malformed and hostile requests exactly as sent and answer
 //! them the way Apache httpd does, which the CRS regression suite checks. The upstream
-//! side is hyper-util's pooled client.
+//! side is a small HTTP/1.1 client run by the same task (see [`upstream`]).
 
-mod body;
 pub mod config;
 mod conn;
 pub mod http1;

@@ -40,6 +40,10 @@ impl<R: AsyncRead + Unpin> Wire<R> {
         !self.buf.is_empty()
     }
 
+    pub fn io(&self) -> &R {
+        &self.io
+    }
+
     async fn fill(&mut self) -> Result<usize, WireError> {
         if self.buf.capacity() - self.buf.len() < 1024 {
             self.buf.reserve(READ_CHUNK);
@@ -69,6 +73,33 @@ impl<R: AsyncRead + Unpin> Wire<R> {
         }
     }
 
+    /// Reads up to the end `find` reports (a response head). `Ok(None)` is a close before
+    /// any byte arrived.
+    pub async fn read_until_head(
+        &mut self,
+        max_head: usize,
+        find: fn(&[u8]) -> Option<usize>,
+    ) -> Result<Option<Bytes>, WireError> {
+        loop {
+            if let Some(end) = find(&self.buf) {
+                if end > max_head {
+                    return Err(WireError::HeadTooLarge(max_head));
+                }
+                return Ok(Some(self.buf.split_to(end).freeze()));
+            }
+            if self.buf.len() > max_head {
+                return Err(WireError::HeadTooLarge(max_head));
+            }
+            if self.fill().await? == 0 {
+                return if self.buf.is_empty() {
+                    Ok(None)
+                } else {
+                    Err(WireError::UnexpectedEof)
+                };
+            }
+        }
+    }
+
     /// Reads the next piece of a body (at most `max` bytes); `Ok(None)` at its end.
     pub async fn read_body(&mut self, state: &mut BodyState, max: usize) -> Result<Option<Bytes>, WireError> {
         loop {
@@ -84,6 +115,14 @@ impl<R: AsyncRead + Unpin> Wire<R> {
                     }
                     let n = (self.buf.len() as u64).min(*remaining).min(max as u64) as usize;
                     *remaining -= n as u64;
+                    return Ok(Some(self.buf.split_to(n).freeze()));
+                }
+                BodyState::UntilEof => {
+                    if self.buf.is_empty() && self.fill().await? == 0 {
+                        *state = BodyState::Done;
+                        return Ok(None);
+                    }
+                    let n = self.buf.len().min(max);
                     return Ok(Some(self.buf.split_to(n).freeze()));
                 }
                 BodyState::ChunkSize => {
@@ -175,6 +214,8 @@ fn trim(v: &[u8]) -> &[u8] {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BodyState {
     Length(u64),
+    /// A response without length or chunking: the body ends when the server closes.
+    UntilEof,
     ChunkSize,
     ChunkData(u64),
     ChunkEnd,
