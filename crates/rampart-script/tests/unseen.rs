@@ -127,3 +127,106 @@ fn constant_php_code_written_to_a_file_is_analysed() {
     let benign = b"<?php $cfg = '<?php return ' . var_export($settings, true) . ';'; file_put_contents('config.php', $cfg);";
     assert_clean(&analyze(benign, Lang::Php));
 }
+
+#[test]
+fn fopen_writer_fed_by_request_is_detected() {
+    let src = b"<?php $p = dirname(__FILE__) . $_POST['n']; $d = $_POST['d'];
+        $h = @fopen($p, 'wb'); fwrite($h, $d); fclose($h); echo 'ok';";
+    assert_detected(&analyze(src, Lang::Php), "php.flow.file-write");
+    let inline = b"<?php @fputs(fopen($_GET['f'], 'a'), $_GET['t']);";
+    assert_detected(&analyze(inline, Lang::Php), "php.flow.file-write");
+    // An installer writing settings to a file it names itself.
+    let benign = b"<?php $conf = $dir . '/local.php'; $h = fopen($conf, 'w');
+        fwrite($h, '$title = ' . var_export($_POST['title'], true) . ';'); fclose($h);";
+    assert_clean(&analyze(benign, Lang::Php));
+}
+
+#[test]
+fn request_data_written_to_a_php_script_is_detected() {
+    let src = b"<?php $h = fopen('cache/x.php', 'w'); fwrite($h, $_POST['body']); fclose($h);";
+    assert_detected(&analyze(src, Lang::Php), "php.flow.file-write");
+}
+
+#[test]
+fn written_then_included_file_runs_request_code() {
+    let src = b"<?php if (isset($_GET['t'])) { file_put_contents('tpl.cache', '<?php ');
+        file_put_contents('tpl.cache', $_GET['t'], FILE_APPEND); include 'tpl.cache'; }";
+    assert_detected(&analyze(src, Lang::Php), "php.flow.code");
+    // A cache written from request data and included elsewhere under another name.
+    let benign = b"<?php file_put_contents('notes.txt', $_POST['note']); include 'header.php';";
+    assert_clean(&analyze(benign, Lang::Php));
+}
+
+#[test]
+fn encoded_executable_is_reported_as_a_program() {
+    use std::io::Write;
+    let mut exe = b"MZ\x90\x00\x03\x00\x00\x00".to_vec();
+    exe.extend(std::iter::repeat_n(0u8, 3000));
+    let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(&exe).unwrap();
+    let packed = e.finish().unwrap();
+    // A second blob: a Perl script that opens sockets.
+    let script = format!("#!/usr/bin/perl\nuse Socket;\n{}", "# pad\n".repeat(400));
+    let b64 = |b: &[u8]| -> String {
+        const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        b.chunks(3)
+            .flat_map(|c| {
+                let n = (c[0] as u32) << 16
+                    | (*c.get(1).unwrap_or(&0) as u32) << 8
+                    | *c.get(2).unwrap_or(&0) as u32;
+                (0..4).map(move |k| {
+                    if k <= c.len() {
+                        A[(n >> (18 - 6 * k) & 63) as usize] as char
+                    } else {
+                        '='
+                    }
+                })
+            })
+            .collect()
+    };
+    let src = format!(
+        "<?php $res['bin'] = \"{}\";\n$res['pl'] = \"{}\";\n",
+        b64(&packed),
+        b64(script.as_bytes())
+    );
+    let v = analyze(src.as_bytes(), Lang::Php);
+    assert!(v.reasons.iter().any(|r| r.signal == "blob.program"), "{v:#?}");
+    assert!(v.is_malicious(), "{v:#?}");
+}
+
+#[test]
+fn reflection_wrapping_an_exec_function_is_detected() {
+    let src = b"<?php $r = new ReflectionFunction('system'); $r->invokeArgs(array($_COOKIE['c']));";
+    assert_detected(&analyze(src, Lang::Php), "php.flow.callback");
+    let benign =
+        b"<?php $r = new ReflectionFunction('strlen'); echo $r->getNumberOfParameters(), $_GET['x'] ?? '';";
+    assert_clean(&analyze(benign, Lang::Php));
+}
+
+#[test]
+fn exec_name_inside_an_array_argument_is_a_callback() {
+    let src = b"<?php echo filter_var($_POST['x'], FILTER_CALLBACK, array('options' => 'assert'));";
+    assert_detected(&analyze(src, Lang::Php), "php.flow.callback");
+    let benign = b"<?php if (in_array($_GET['f'], array('exec', 'system'))) { die('blocked'); }";
+    assert_clean(&analyze(benign, Lang::Php));
+}
+
+#[test]
+fn eval_cut_short_still_sees_its_decoder() {
+    let blob = "QUJD".repeat(40);
+    let src = format!(
+        "<?php function d0($s) {{ $s = base64_decode($s); for ($i = 0; $i < strlen($s); $i++) {{ $s[$i] = chr(ord($s[$i]) - 1); }} return $s; }}
+        eval(d0(\"{blob}"
+    );
+    assert_detected(&analyze(src.as_bytes(), Lang::Php), "deobf.eval-dynamic");
+}
+
+#[test]
+fn name_complemented_from_a_bare_word_is_a_computed_call() {
+    // PHP reads the undefined constant as its own name: `~` of it is `system`.
+    let src = b"<?php $f = ~\xac\x86\xac\x8b\x9a\x92; $f($_POST['c']);";
+    assert_detected(&analyze(src, Lang::Php), "php.flow.variable-function");
+    // A complemented name that is no exec function is still a computed call with input.
+    let src = b"<?php $f = ~\xac\x86\x8c\x8b; $f($_POST['c']);";
+    assert_detected(&analyze(src, Lang::Php), "php.flow.computed-call");
+}

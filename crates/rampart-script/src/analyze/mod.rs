@@ -242,6 +242,10 @@ struct Ctx<'a> {
     seq: crate::eval::Seq,
     funcs: HashMap<String, (u32, Vec<String>)>,
     reasons: Vec<Reason>,
+    /// Constant paths written with request input, and constant paths included (PHP): a
+    /// file both written and included runs the request's code.
+    written_paths: Vec<Vec<u8>>,
+    included_paths: Vec<(usize, Vec<u8>)>,
 }
 
 const PHP_SUPERGLOBALS: &[&str] = &[
@@ -458,6 +462,8 @@ fn analyze_tokens(
         seq: HashMap::new(),
         funcs: HashMap::new(),
         reasons: Vec::new(),
+        written_paths: Vec::new(),
+        included_paths: Vec::new(),
     };
     cx.compute_scopes();
     cx.collect_functions();

@@ -29,7 +29,8 @@ impl Ctx<'_> {
                     if !matches!(self.tok(k + 1), Some(Tok::Op("("))) {
                         continue;
                     }
-                    let (_, args) = self.args(k + 1)?;
+                    // A file cut short inside the call: the rest of it is the argument.
+                    let args = self.args(k + 1).map_or_else(|| vec![(k + 2, b)], |(_, a)| a);
                     let long = args.iter().any(|&(x, y)| {
                         (x..y).any(|t| match self.tok(t) {
                             Some(Tok::Str { val, .. }) => val.len() >= 64,
@@ -85,6 +86,16 @@ impl Ctx<'_> {
                                 i,
                                 format!("{name} of a function named by request input {src}"),
                             );
+                        } else if self.has_any_source()
+                            && args.iter().any(|a| (a.0..a.1).any(|k| self.is_exec_literal(k)))
+                        {
+                            // `(new ReflectionFunction('assert'))->invoke($_POST[x])`.
+                            self.reason(
+                                "php.flow.callback",
+                                100,
+                                i,
+                                format!("{name} wraps an exec function in a file that reads request input"),
+                            );
                         }
                     } else if (PHP_CALLBACKS.iter().any(|(f, _)| *f == name) || method_cb.is_some())
                         && self.has_any_source()
@@ -107,6 +118,8 @@ impl Ctx<'_> {
         let (range, args) = if call {
             match self.args(i + 1) {
                 Some((close, args)) => ((i + 2, close), args),
+                // A file cut short inside `eval(`: the rest of it is the argument.
+                None if PHP_CODE_SINKS.contains(&name) => ((i + 2, n), vec![(i + 2, n)]),
                 None => return,
             }
         } else if matches!(
@@ -405,6 +418,16 @@ impl Ctx<'_> {
         }
         match name {
             "include" | "include_once" | "require" | "require_once" => {
+                if self.included_paths.len() < 64 {
+                    let ev = self.evaluator();
+                    let mut a = range.0;
+                    while matches!(self.tok(a), Some(Tok::Op("(" | "@"))) {
+                        a += 1;
+                    }
+                    if let Some((v, _)) = ev.concat(a, range.1, 0) {
+                        self.included_paths.push((i, v.bytes));
+                    }
+                }
                 if let Some(src) = self.tainted_in(range.0, range.1) {
                     // `include($_GET['x'])` with nothing around it: any file or URL.
                     let mut a = range.0;
@@ -442,26 +465,69 @@ impl Ctx<'_> {
                     format!("{name}() fetches a remote file into a .php file"),
                 );
             }
-            "file_put_contents" => {
-                let dest = args.first().and_then(|a| self.tainted_in(a.0, a.1));
-                let data = args.get(1).and_then(|a| self.tainted_in(a.0, a.1));
-                if let (Some(d), Some(c)) = (dest, data) {
+            "file_put_contents" | "fwrite" | "fputs" => {
+                let Some(c) = args.get(1).and_then(|a| self.tainted_in(a.0, a.1)) else {
+                    return;
+                };
+                let target = if name == "file_put_contents" {
+                    args.first().copied()
+                } else {
+                    args.first().and_then(|a| self.fopen_path(a.0, a.1))
+                };
+                let dest = target.and_then(|a| self.tainted_in(a.0, a.1).map(|d| (a, d)));
+                if let Some((a, d)) = dest {
+                    // A path and content both straight from the request: a file-writer shell.
+                    let direct = (a.0..a.1).any(|k| {
+                        self.is_source(k).is_some()
+                            || matches!(self.tok(k), Some(Tok::Var(v)) if self.direct.contains(&(self.scope[k], v.clone())))
+                    });
+                    if !direct && name != "file_put_contents" {
+                        // Installers write settings through fopen() to paths they build.
+                        self.reason(
+                            "php.flow.file-write-data",
+                            30,
+                            i,
+                            format!("{name}() writes request input {c}"),
+                        );
+                        return;
+                    }
                     self.reason(
                         "php.flow.file-write",
-                        80,
+                        if direct { 100 } else { 80 },
                         i,
-                        format!("file_put_contents() writes request input {c} to a path from {d}"),
+                        format!("{name}() writes request input {c} to a path from {d}"),
                     );
+                    return;
                 }
-            }
-            "fwrite" | "fputs" => {
-                if let Some(c) = args.get(1).and_then(|a| self.tainted_in(a.0, a.1)) {
-                    self.reason(
-                        "php.flow.file-write-data",
-                        30,
+                let path = target.and_then(|a| {
+                    let ev = self.evaluator();
+                    ev.concat(a.0, a.1, 0)
+                        .filter(|(_, j)| *j == a.1)
+                        .map(|(v, _)| v.bytes)
+                });
+                match path {
+                    Some(p) if is_php_path(&p) => self.reason(
+                        "php.flow.file-write",
+                        100,
                         i,
-                        format!("{name}() writes request input {c}"),
-                    );
+                        format!(
+                            "{name}() writes request input {c} into the PHP script {}",
+                            String::from_utf8_lossy(&p)
+                        ),
+                    ),
+                    _ => {
+                        if let Some(p) = path {
+                            if self.written_paths.len() < 64 {
+                                self.written_paths.push(p);
+                            }
+                        }
+                        self.reason(
+                            "php.flow.file-write-data",
+                            30,
+                            i,
+                            format!("{name}() writes request input {c}"),
+                        );
+                    }
                 }
             }
             "move_uploaded_file" | "copy" => {
@@ -521,6 +587,40 @@ impl Ctx<'_> {
             "reflectionfunction" => {}
             _ => {}
         }
+    }
+}
+
+impl Ctx<'_> {
+    /// The path argument of the `fopen()` that produced the handle in `[a, b)`: the call
+    /// itself (`fwrite(fopen($p, 'w'), …)`) or a variable assigned from it earlier.
+    pub(super) fn fopen_path(&self, a: usize, b: usize) -> Option<(usize, usize)> {
+        let mut k = a;
+        while matches!(self.tok(k), Some(Tok::Op("@"))) {
+            k += 1;
+        }
+        let open = match self.tok(k)? {
+            Tok::Ident(f) if f == "fopen" => k + 1,
+            Tok::Var(h) if k + 1 == b => {
+                let at = (a.saturating_sub(50_000)..a).rev().find(|&j| {
+                    matches!(self.tok(j), Some(Tok::Var(x)) if x == h)
+                        && matches!(self.tok(j + 1), Some(Tok::Op("=")))
+                })?;
+                let mut f = at + 2;
+                while matches!(self.tok(f), Some(Tok::Op("@"))) {
+                    f += 1;
+                }
+                if !self.toks.get(f)?.is_ident("fopen") {
+                    return None;
+                }
+                f + 1
+            }
+            _ => return None,
+        };
+        if !self.toks.get(open)?.is_op("(") {
+            return None;
+        }
+        let (_, args) = self.args(open)?;
+        args.first().copied()
     }
 }
 

@@ -243,15 +243,25 @@ impl Ctx<'_> {
                             if i >= covered_until && payloads.len() < 64 {
                                 // Try the obvious decodings; analyse whatever looks like code.
                                 let b = decode::base64(trimmed);
-                                let cand = if decode::looks_like_code(&b) {
-                                    Some((vec!["base64_decode"], b))
+                                let (steps, plain) = if decode::looks_like_code(&b) {
+                                    (vec!["base64_decode"], b)
                                 } else {
-                                    decode::any_deflate(&b)
-                                        .filter(|d| decode::looks_like_code(d))
-                                        .map(|d| (vec!["base64_decode", "gzinflate"], d))
+                                    match decode::any_deflate(&b) {
+                                        Some(d) => (vec!["base64_decode", "gzinflate"], d),
+                                        None => (vec!["base64_decode"], b),
+                                    }
                                 };
-                                if let Some((steps, bytes)) = cand {
-                                    payloads.push((self.line(i), steps, bytes));
+                                let program = embedded_program(&plain);
+                                if program.is_none() && decode::looks_like_code(&plain) {
+                                    payloads.push((self.line(i), steps, plain));
+                                }
+                                if let Some(what) = program {
+                                    self.reason(
+                                        "blob.program",
+                                        60,
+                                        i,
+                                        format!("{}-byte encoded string holds {what}", val.len()),
+                                    );
                                 }
                             }
                         }
@@ -269,6 +279,22 @@ impl Ctx<'_> {
         }
         if self.flavor == Flavor::Php {
             self.php_profile(has_source);
+            let hit = self
+                .included_paths
+                .iter()
+                .find(|(_, p)| self.written_paths.iter().any(|w| w == p))
+                .cloned();
+            if let Some((at, p)) = hit {
+                self.reason(
+                    "php.flow.code",
+                    100,
+                    at,
+                    format!(
+                        "includes {}, a file this script writes request input into",
+                        String::from_utf8_lossy(&p)
+                    ),
+                );
+            }
         }
         if self.fs_ops.len() >= 4 {
             let mut ops: Vec<_> = self.fs_ops.iter().cloned().collect();
@@ -390,6 +416,19 @@ impl Ctx<'_> {
                 Some(Tok::Op(")" | "]")) => depth += 1,
                 Some(Tok::Op("(" | "[")) => {
                     if depth == 0 {
+                        // `f($x, array('k' => 'assert'))`: an array passed on; judge the call.
+                        let arg_array = (self.toks[j].is_op("[")
+                            || self
+                                .toks
+                                .get(j.wrapping_sub(1))
+                                .is_some_and(|t| t.is_ident("array")))
+                            && matches!(
+                                self.tok(j.wrapping_sub(if self.toks[j].is_op("[") { 1 } else { 2 })),
+                                Some(Tok::Op("," | "("))
+                            );
+                        if arg_array {
+                            continue;
+                        }
                         if let Some(Tok::Ident(f)) = self.tok(j.wrapping_sub(1)) {
                             return !matches!(
                                 f.as_str(),
@@ -452,6 +491,7 @@ impl Ctx<'_> {
             return;
         };
         // A name that resolves to an exec function is reported by name further down.
+        let ordered = !self.consts.contains_key(&v);
         let known = match self.consts.get(&v) {
             Some(c) => c.clone(),
             None => self.seq_value(&v, i).map(<[u8]>::to_vec),
@@ -498,6 +538,9 @@ impl Ctx<'_> {
                         i,
                         format!("${v} is `{d}`, called with request input {s}"),
                     ),
+                    // A variable set to one of several names (`$f = 'preg_replace'` or
+                    // `'preg_replace_callback'`) is a dispatch, unless request input is passed.
+                    None if ordered => {}
                     None => self.reason(
                         "php.variable-function",
                         100,
@@ -548,4 +591,19 @@ fn decode_small_literal(val: &[u8]) -> Option<(&'static str, Vec<u8>)> {
         || has(b"eval(")
         || has(b"assert("))
     .then_some((step, plain))
+}
+
+/// Decoded bytes that are a native executable or a network script in another language:
+/// the bind/back-connect kits shells drop to disk and run.
+fn embedded_program(b: &[u8]) -> Option<&'static str> {
+    if b.starts_with(b"\x7fELF") {
+        return Some("a Linux executable");
+    }
+    if b.starts_with(b"MZ") && b.len() >= 64 {
+        return Some("a Windows executable");
+    }
+    let l = b[..b.len().min(2048)].to_ascii_lowercase();
+    let has = |p: &[u8]| lex_php::find(&l, p).is_some();
+    (l.starts_with(b"#!") && (has(b"socket") || has(b"/bin/sh") || has(b"cmd.exe")))
+        .then_some("a network script")
 }

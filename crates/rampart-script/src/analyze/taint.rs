@@ -436,6 +436,13 @@ impl Ctx<'_> {
             // Only a string expression: literals, variables and string functions.
             let string_expr = (*a..*b).all(|k| match self.tok(k) {
                 Some(Tok::Str { .. } | Tok::Num(_) | Tok::Var(_)) => true,
+                // `~BAREWORD`: PHP reads an undefined constant as its own name.
+                Some(Tok::Ident(_))
+                    if matches!(self.tok(k.wrapping_sub(1)), Some(Tok::Op("~" | "^")))
+                        && !matches!(self.tok(k + 1), Some(Tok::Op("("))) =>
+                {
+                    true
+                }
                 Some(Tok::Op(o)) => matches!(
                     *o,
                     "." | "(" | ")" | "," | "^" | "~" | "+" | "-" | "[" | "]" | "{" | "}"
@@ -597,7 +604,10 @@ impl Ctx<'_> {
             self.reason("deobf.hidden-name", w, eq, format!("`{d}` assembled from {how}"));
         }
         for (eq, name, a, b) in &assigns {
-            if (*a..*b).any(|k| self.is_source(k).is_some()) {
+            // `$_FILES[f]['tmp_name']` is a path the server chose, not the client.
+            let tmp_name =
+                (*a..*b).any(|k| matches!(self.tok(k), Some(Tok::Str { val, .. }) if val == b"tmp_name"));
+            if !tmp_name && (*a..*b).any(|k| self.is_source(k).is_some()) {
                 self.direct.insert((self.scope[*eq], name.clone()));
             }
         }
