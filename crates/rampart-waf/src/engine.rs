@@ -9,6 +9,7 @@ use rampart_seclang::{Directive, IdRange, Location, ParseError, RuleSpec};
 use crate::actions::Actions;
 use crate::config::{ConnInfo, EngineConfig};
 use crate::rule::{self, Defaults, Rule};
+use crate::screen::{self, Screens};
 use crate::transaction::Transaction;
 
 /// A rule-set load failure, with where it happened.
@@ -43,6 +44,7 @@ pub struct Engine {
     /// Index 0 is phase 1 … index 4 is phase 5, each in load order. Markers are resolved into
     /// [`Entry::skip_to`], so skipping costs nothing per skipped rule.
     pub(crate) phases: [Vec<Entry>; 5],
+    pub(crate) screens: Screens,
     rule_count: usize,
 }
 
@@ -290,9 +292,17 @@ impl Loader {
                 };
             }
         }
+        for e in phases.iter_mut().flatten() {
+            e.rule.tx_check = e.rule.single_tx_target();
+        }
+        let screens = screen::build(
+            phases.iter_mut().flat_map(|l| l.iter_mut().map(|e| &mut *e.rule)),
+            chains.len(),
+        );
         Engine {
             config: self.config,
             phases,
+            screens,
             rule_count,
         }
     }

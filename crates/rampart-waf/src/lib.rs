@@ -25,6 +25,7 @@ mod fuzz_tests;
 mod macros;
 mod operators;
 mod rule;
+mod screen;
 mod transaction;
 mod transformations;
 mod variables;

@@ -7,7 +7,8 @@ use rampart_seclang::{RuleSpec, Selector, VariableSpec};
 
 use crate::actions::{Actions, Ctl, DisruptiveAction, SetVar};
 use crate::macros::Macro;
-use crate::operators::{Operator, Rx};
+use crate::operators::Operator;
+use crate::screen::RuleScreen;
 use crate::transformations::Transform;
 use crate::variables::{Exclusion, KeySel, Target, Var};
 
@@ -29,6 +30,11 @@ pub(crate) struct Rule {
     pub transforms: Vec<Transform>,
     /// Same id ⇔ same transformation chain (assigned by the loader), for the transformation cache.
     pub chain_id: u32,
+    /// Set by the loader on head links the rule screen covers (see [`crate::screen`]).
+    pub screen: Option<RuleScreen>,
+    /// Set by the loader on head links that read one TX variable untransformed: the key and
+    /// whether it is a count (`&TX:key`), for a direct look-up before the full evaluation.
+    pub tx_check: Option<(String, bool)>,
     pub multi_match: bool,
     pub capture: bool,
     pub msg: Option<Macro>,
@@ -119,7 +125,7 @@ fn selector(var: Var, s: Option<&Selector>) -> Result<Option<KeySel>, String> {
         } else {
             k.to_ascii_lowercase()
         })),
-        Some(Selector::Regex(r)) => Some(KeySel::Regex(Box::new(Rx::new(&format!("(?i){r}"))?))),
+        Some(Selector::Regex(r)) => Some(KeySel::regex(r)?),
     })
 }
 
@@ -216,6 +222,8 @@ fn compile_link(
         operator_text,
         transforms,
         chain_id: 0,
+        screen: None,
+        tx_check: None,
         multi_match: a.multi_match,
         capture: a.capture,
         msg: a.msg,
@@ -239,6 +247,22 @@ fn compile_link(
 }
 
 impl Rule {
+    /// The TX variable this rule link alone reads, untransformed, when it is one: a look-up and
+    /// the operator decide whether it can match without gathering values.
+    pub(crate) fn single_tx_target(&self) -> Option<(String, bool)> {
+        match (self.targets.as_slice(), &self.operator) {
+            (
+                [Target {
+                    var: Var::Tx,
+                    sel: Some(KeySel::Key(k)),
+                    count,
+                }],
+                Some(_),
+            ) if self.transforms.is_empty() && self.exclusions.is_empty() => Some((k.clone(), *count)),
+            _ => None,
+        }
+    }
+
     pub(crate) fn msg_text(&self) -> Option<&[u8]> {
         self.msg.as_ref().and_then(|m| m.constant())
     }

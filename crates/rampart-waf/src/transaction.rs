@@ -19,6 +19,7 @@ use crate::engine::Engine;
 use crate::macros::{Macro, Part};
 use crate::operators::{atoi, Captures};
 use crate::rule::Rule;
+use crate::screen::{ChainScreen, RuleScreen};
 use crate::variables::{Exclusion, KeySel, Target, Var};
 use crate::{Disruptive, Intervention, MatchedRule};
 
@@ -109,6 +110,10 @@ pub struct Transaction<'e> {
     /// (`None`: the chain left the value unchanged). Only for request/response data, which does
     /// not change within a phase.
     tcache: RefCell<TransformCache>,
+    /// Rule screen of the current phase (see [`crate::screen`]): per (variable, chain) pair the
+    /// offset of its group bits in `screen_bits`, `u32::MAX` until first needed.
+    screen_off: Vec<u32>,
+    screen_bits: Vec<u64>,
 }
 
 type TransformCache = HashMap<(usize, usize, u32), Option<Vec<u8>>, BuildHasherDefault<KeyHasher>>;
@@ -158,39 +163,6 @@ impl std::hash::Hasher for KeyHasher {
 /// Bigger values (request/response bodies) are transformed per rule rather than kept: a copy per
 /// transformation chain of a 13 MB body would multiply its memory.
 const CACHE_MAX_VALUE: usize = 64 * 1024;
-
-/// Variables whose values stay put (same bytes at the same address) for a whole phase.
-fn stable(v: Var) -> bool {
-    use Var::*;
-    matches!(
-        v,
-        Args | ArgsGet
-            | ArgsPost
-            | ArgsNames
-            | ArgsGetNames
-            | ArgsPostNames
-            | RequestHeaders
-            | RequestHeadersNames
-            | RequestCookies
-            | RequestCookiesNames
-            | RequestFilename
-            | RequestBasename
-            | RequestUri
-            | RequestUriRaw
-            | RequestLine
-            | RequestMethod
-            | RequestProtocol
-            | QueryString
-            | RequestBody
-            | Xml
-            | Files
-            | FilesNames
-            | MultipartPartHeaders
-            | ResponseHeaders
-            | ResponseHeadersNames
-            | ResponseBody
-    )
-}
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
@@ -260,6 +232,8 @@ impl<'e> Transaction<'e> {
             cur_rule: None,
             scratch_caps: Vec::new(),
             tcache: RefCell::new(HashMap::with_capacity_and_hasher(256, Default::default())),
+            screen_off: vec![u32::MAX; engine.screens.pairs.len()],
+            screen_bits: Vec::with_capacity(256),
         }
     }
 
@@ -602,6 +576,7 @@ impl<'e> Transaction<'e> {
         }
         self.phases_done[phase as usize] = true;
         self.tcache.get_mut().clear();
+        self.reset_screen();
         if self.mode == RuleEngineMode::Off {
             return;
         }
@@ -625,6 +600,15 @@ impl<'e> Transaction<'e> {
             if self.is_removed(rule) {
                 continue;
             }
+            if let Some(s) = &rule.screen {
+                if !self.screen_passes(rule.chain_id, s) {
+                    continue;
+                }
+            } else if let Some((key, count)) = &rule.tx_check {
+                if !self.tx_check_passes(rule, key, *count) {
+                    continue;
+                }
+            }
             if !self.eval_rule(rule) {
                 continue;
             }
@@ -647,6 +631,105 @@ impl<'e> Transaction<'e> {
             }
         }
         self.cur_rule = None;
+    }
+
+    /// Whether a rule reading one TX variable may match (see [`Rule::single_tx_target`]).
+    fn tx_check_passes(&mut self, rule: &'e Rule, key: &str, count: bool) -> bool {
+        if !self.removed_targets.is_empty() {
+            // A ctl may have removed the variable from this rule: evaluate in full.
+            return true;
+        }
+        // Operand macros naming request data apply the current rule's exclusions.
+        self.cur_rule = Some(rule);
+        let Some(op) = &rule.operator else { return true };
+        let v = self.tx.get(key);
+        let value: &[u8] = match (v, count) {
+            (Some(_), true) => b"1",
+            (None, true) => b"0",
+            (Some(v), false) => v,
+            // No value: nothing to match, negated or not.
+            (None, false) => return false,
+        };
+        op.matches(self, value, None) != rule.negated
+    }
+
+    fn reset_screen(&mut self) {
+        self.screen_off.fill(u32::MAX);
+        self.screen_bits.clear();
+    }
+
+    /// Whether a screened rule may match: whether one of its literals occurs in a value of one of
+    /// its target variables after its transformation chain.
+    fn screen_passes(&mut self, chain: u32, s: &RuleScreen) -> bool {
+        let engine = self.engine;
+        let Some(cs) = engine.screens.chains[chain as usize].as_ref() else {
+            return true;
+        };
+        let (word, bit) = ((s.group / 64) as usize, 1u64 << (s.group % 64));
+        for &p in s.pairs.iter() {
+            let mut off = self.screen_off[p as usize];
+            if off == u32::MAX {
+                off = self.compute_screen(p, cs);
+                self.screen_off[p as usize] = off;
+            }
+            if self.screen_bits[off as usize + word] & bit != 0 {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// The group bits of one (variable, chain) pair: the OR over all the variable's values,
+    /// transformed through the transformation cache (shared with the rules' own evaluation).
+    fn compute_screen(&mut self, pair: u16, cs: &ChainScreen) -> u32 {
+        let engine = self.engine;
+        let (target, chain) = &engine.screens.pairs[pair as usize];
+        let (var, chain) = (target.var, *chain);
+        let mut bits = std::mem::take(&mut self.screen_bits);
+        let off = bits.len();
+        bits.resize(off + cs.words, 0);
+        let slot = &mut bits[off..];
+        let mut all = false;
+        {
+            let this: &Self = self;
+            let mut each = |item: Item<'_>| {
+                if all {
+                    return;
+                }
+                let v: &[u8] = &item.value;
+                if matches!(item.value, Cow::Owned(_)) || v.len() > CACHE_MAX_VALUE {
+                    // Not cached (see eval_link): let the rules look at it themselves.
+                    all = true;
+                } else if cs.transforms.is_empty() {
+                    cs.scan(v, slot);
+                } else {
+                    let key = (v.as_ptr() as usize, v.len(), chain);
+                    let mut cache = this.tcache.borrow_mut();
+                    let t = cache.entry(key).or_insert_with(|| apply_chain(&cs.transforms, v));
+                    cs.scan(t.as_deref().unwrap_or(v), slot);
+                }
+            };
+            match var {
+                // Both selections (`/*` texts and `//@*` attributes).
+                Var::Xml => {
+                    if let Some(doc) = &this.xml {
+                        for v in doc.texts.iter().chain(&doc.attrs) {
+                            each(Item {
+                                var,
+                                key: Cow::Borrowed(b""),
+                                value: Cow::Borrowed(v),
+                            });
+                        }
+                    }
+                }
+                _ => this.gather_values(target, None, &mut each),
+            }
+        }
+        if all {
+            slot.fill(u64::MAX);
+        }
+        self.screen_bits = bits;
+        off as u32
     }
 
     fn is_removed(&self, rule: &Rule) -> bool {
@@ -750,6 +833,10 @@ impl<'e> Transaction<'e> {
                     map.remove(name.as_ref());
                 }
             }
+        }
+        if !rule.ctls.is_empty() {
+            // A ctl may change what the variables hold (forceRequestBodyVariable).
+            self.reset_screen();
         }
         for c in &rule.ctls {
             match c {
@@ -936,22 +1023,16 @@ impl<'e> Transaction<'e> {
                     }
                 } else if !rule.multi_match
                     && matches!(item.value, Cow::Borrowed(_))
-                    && stable(item.var)
+                    && item.var.stable()
                     && item.value.len() <= CACHE_MAX_VALUE
                 {
                     // The same values go through the same transformation chains in many rules:
                     // transform each once per phase.
                     let key = (item.value.as_ptr() as usize, item.value.len(), rule.chain_id);
                     let mut cache = this.tcache.borrow_mut();
-                    let transformed = cache.entry(key).or_insert_with(|| {
-                        let mut cur: Option<Vec<u8>> = None;
-                        for t in &rule.transforms {
-                            if let Some(next) = t(cur.as_deref().unwrap_or(&item.value)) {
-                                cur = Some(next);
-                            }
-                        }
-                        cur
-                    });
+                    let transformed = cache
+                        .entry(key)
+                        .or_insert_with(|| apply_chain(&rule.transforms, &item.value));
                     // Operators read TX and the request data, never this cache: the borrow is safe.
                     let v: &[u8] = transformed.as_deref().unwrap_or(&item.value);
                     if check(v, &mut caps) {
@@ -1003,25 +1084,26 @@ impl<'e> Transaction<'e> {
     fn gather<'s>(&'s self, t: &Target, head: &Rule, rule: &Rule, out: &mut dyn FnMut(Item<'s>)) {
         if t.count {
             let mut n = 0usize;
-            self.gather_values(t, head, rule, &mut |_| n += 1);
+            self.gather_values(t, Some((head, rule)), &mut |_| n += 1);
             out(Item {
                 var: t.var,
                 key: Cow::Borrowed(b""),
                 value: number(n),
             });
         } else {
-            self.gather_values(t, head, rule, out);
+            self.gather_values(t, Some((head, rule)), out);
         }
     }
 
-    fn gather_values<'s>(&'s self, t: &Target, head: &Rule, rule: &Rule, out: &mut dyn FnMut(Item<'s>)) {
+    /// `excl`: the (head, link) rules whose exclusions apply; `None` for every value.
+    fn gather_values<'s>(&'s self, t: &Target, excl: Option<(&Rule, &Rule)>, out: &mut dyn FnMut(Item<'s>)) {
         let var = t.var;
         let sel = t.sel.as_ref();
         // Decided once per target: most rules exclude nothing from most collections.
-        let may_exclude = rule.excluded_vars & var.bit() != 0 || !self.removed_targets.is_empty();
-        let keep = |key: &[u8]| {
-            sel.is_none_or(|s| s.matches(key)) && !(may_exclude && self.excluded(head, rule, var, key))
-        };
+        let may_exclude = excl
+            .is_some_and(|(_, rule)| rule.excluded_vars & var.bit() != 0 || !self.removed_targets.is_empty());
+        let is_excluded = |key: &[u8]| excl.is_some_and(|(head, rule)| self.excluded(head, rule, var, key));
+        let keep = |key: &[u8]| sel.is_none_or(|s| s.matches(key)) && !(may_exclude && is_excluded(key));
         let pairs = |list: &'s Pairs, names: bool, out: &mut dyn FnMut(Item<'s>)| {
             for (k, v) in list {
                 if keep(k) {
@@ -1039,7 +1121,7 @@ impl<'e> Transaction<'e> {
             }
         };
         let scalar = |v: Cow<'s, [u8]>, out: &mut dyn FnMut(Item<'s>)| {
-            if !self.excluded(head, rule, var, b"") {
+            if !is_excluded(b"") {
                 out(Item {
                     var,
                     key: Cow::Borrowed(b""),
@@ -1053,7 +1135,7 @@ impl<'e> Transaction<'e> {
             match sel {
                 Some(KeySel::Key(k)) => {
                     if let Some((key, v)) = m.get_key_value(k.as_str()) {
-                        if !self.excluded(head, rule, var, key.as_bytes()) {
+                        if !is_excluded(key.as_bytes()) {
                             out(Item {
                                 var,
                                 key: Cow::Borrowed(key.as_bytes()),
@@ -1148,7 +1230,7 @@ impl<'e> Transaction<'e> {
                     let attrs = matches!(sel, Some(KeySel::Key(k)) if k == "//@*");
                     let list = if attrs { &doc.attrs } else { &doc.texts };
                     let key: &'static [u8] = if attrs { b"//@*" } else { b"/*" };
-                    if !self.excluded(head, rule, var, key) {
+                    if !is_excluded(key) {
                         for v in list {
                             out(Item {
                                 var,
@@ -1413,6 +1495,17 @@ impl<'e> Transaction<'e> {
     pub fn tx_var(&self, name: &str) -> Option<&[u8]> {
         self.tx.get(name.to_ascii_lowercase().as_str()).map(|v| &**v)
     }
+}
+
+/// A transformation chain's result; `None` when no step changed the value.
+fn apply_chain(chain: &[crate::transformations::Transform], value: &[u8]) -> Option<Vec<u8>> {
+    let mut cur: Option<Vec<u8>> = None;
+    for t in chain {
+        if let Some(next) = t(cur.as_deref().unwrap_or(value)) {
+            cur = Some(next);
+        }
+    }
+    cur
 }
 
 /// Records a match in the pool's next slot, reusing its buffers.

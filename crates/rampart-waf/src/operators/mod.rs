@@ -124,6 +124,16 @@ impl Operator {
         })
     }
 
+    /// Literals one of which every matching input contains (ASCII case-insensitively), when the
+    /// operator has such a set: a value with none of them cannot match.
+    pub(crate) fn literals(&self) -> Option<&[Vec<u8>]> {
+        match self {
+            Operator::Rx(r) => r.literals(),
+            Operator::Pm(p) => p.literals(),
+            _ => None,
+        }
+    }
+
     /// Whether `input` matches (before negation). With `caps`, fills the capture groups.
     pub(crate) fn matches(&self, tx: &Transaction<'_>, input: &[u8], caps: Option<&mut Captures>) -> bool {
         match self {

@@ -10,6 +10,8 @@ const DFA_MAX_BYTES: usize = 8 * 1024;
 #[derive(Debug)]
 pub(crate) struct Pm {
     ac: AhoCorasick,
+    /// The phrases (ASCII-lowercased) when the list is small enough for the rule screen.
+    phrases: Option<Vec<Vec<u8>>>,
 }
 
 impl Pm {
@@ -25,7 +27,14 @@ impl Pm {
             .kind(kind)
             .build(&phrases)
             .map_err(|e| format!("phrase list does not compile: {e}"))?;
-        Ok(Pm { ac })
+        let phrases = (bytes <= DFA_MAX_BYTES && !phrases.iter().any(Vec::is_empty))
+            .then(|| phrases.iter().map(|p| p.to_ascii_lowercase()).collect());
+        Ok(Pm { ac, phrases })
+    }
+
+    /// One of these is in every matching input (compared ASCII case-insensitively).
+    pub(crate) fn literals(&self) -> Option<&[Vec<u8>]> {
+        self.phrases.as_deref()
     }
 
     pub(crate) fn matches(&self, input: &[u8], caps: Option<&mut Captures>) -> bool {

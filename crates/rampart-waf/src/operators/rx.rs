@@ -14,14 +14,24 @@ pub(crate) struct Rx {
     re: Regex,
     /// Literals one of which every match contains (see [`required_literals`]).
     prefilter: Option<AhoCorasick>,
+    /// The same literals (ASCII-lowercased), for the engine's per-chain rule screen.
+    literals: Option<Vec<Vec<u8>>>,
 }
 
 impl Rx {
     pub(crate) fn new(pattern: &str) -> Result<Rx, String> {
+        let re = compile_regex(pattern, true)?;
+        let literals = required_literals_of(pattern, true);
         Ok(Rx {
-            re: compile_regex(pattern, true)?,
-            prefilter: prefilter(pattern, true),
+            re,
+            prefilter: literals.as_deref().and_then(automaton),
+            literals,
         })
+    }
+
+    /// Literals one of which every match contains (ASCII-lowercased, compared case-insensitively).
+    pub(crate) fn literals(&self) -> Option<&[Vec<u8>]> {
+        self.literals.as_deref()
     }
 
     pub(crate) fn matches(&self, input: &[u8], caps: Option<&mut Captures>) -> bool {
@@ -62,8 +72,8 @@ pub(crate) fn compile_regex(pattern: &str, dotall: bool) -> Result<Regex, String
         .map_err(|e| format!("regular expression does not compile: {e}"))
 }
 
-/// An ASCII case-insensitive automaton of the pattern's required literals, when it has some.
-fn prefilter(pattern: &str, dotall: bool) -> Option<AhoCorasick> {
+/// The pattern's required literals, when it has some.
+fn required_literals_of(pattern: &str, dotall: bool) -> Option<Vec<Vec<u8>>> {
     let hir = regex_syntax::ParserBuilder::new()
         .unicode(false)
         .utf8(false)
@@ -71,13 +81,17 @@ fn prefilter(pattern: &str, dotall: bool) -> Option<AhoCorasick> {
         .build()
         .parse(&translate(pattern))
         .ok()?;
-    let lits = required_literals::required(&hir)?;
+    required_literals::required(&hir)
+}
+
+/// An ASCII case-insensitive automaton of required literals.
+fn automaton(lits: &[Vec<u8>]) -> Option<AhoCorasick> {
     // A full DFA: these automata are small and run on nearly every value of a request.
     AhoCorasickBuilder::new()
         .ascii_case_insensitive(true)
         .match_kind(MatchKind::LeftmostFirst)
         .kind(Some(AhoCorasickKind::DFA))
-        .build(&lits)
+        .build(lits)
         .ok()
 }
 

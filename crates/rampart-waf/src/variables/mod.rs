@@ -212,6 +212,40 @@ impl Var {
         })
     }
 
+    /// Whether this variable's values stay put (same bytes at the same address) for a whole
+    /// phase: the transformation cache and the rule screen rely on it.
+    pub(crate) fn stable(self) -> bool {
+        use Var::*;
+        matches!(
+            self,
+            Args | ArgsGet
+                | ArgsPost
+                | ArgsNames
+                | ArgsGetNames
+                | ArgsPostNames
+                | RequestHeaders
+                | RequestHeadersNames
+                | RequestCookies
+                | RequestCookiesNames
+                | RequestFilename
+                | RequestBasename
+                | RequestUri
+                | RequestUriRaw
+                | RequestLine
+                | RequestMethod
+                | RequestProtocol
+                | QueryString
+                | RequestBody
+                | Xml
+                | Files
+                | FilesNames
+                | MultipartPartHeaders
+                | ResponseHeaders
+                | ResponseHeadersNames
+                | ResponseBody
+        )
+    }
+
     /// This variable's bit in a `u128` set.
     pub(crate) fn bit(self) -> u128 {
         1u128 << (self as u32 % 128)
@@ -331,6 +365,9 @@ pub(crate) enum KeySel {
     /// Case-insensitive, with the required-literal prefilter: CRS excludes e.g. `/__utm/` cookies
     /// from a hundred rules, so this runs for every cookie of every such rule.
     Regex(Box<Rx>),
+    /// A regex that is a plain word (`/__utm/`, `/^header_name_920450_/`): a case-insensitive
+    /// substring or, with `anchored`, prefix test (stored lower-cased).
+    Literal { lit: Vec<u8>, anchored: bool },
 }
 
 impl KeySel {
@@ -338,7 +375,40 @@ impl KeySel {
         match self {
             KeySel::Key(k) => k.as_bytes().eq_ignore_ascii_case(key),
             KeySel::Regex(r) => r.matches(key, None),
+            KeySel::Literal { lit, anchored: true } => {
+                key.len() >= lit.len() && key[..lit.len()].eq_ignore_ascii_case(lit)
+            }
+            KeySel::Literal { lit, anchored: false } => {
+                key.len() >= lit.len() && key.windows(lit.len()).any(|w| w.eq_ignore_ascii_case(lit))
+            }
         }
+    }
+
+    /// The selector for a `/regex/` key: a plain word (optionally `^`-anchored, optionally ending
+    /// in `X*`, which any key satisfies) becomes a [`KeySel::Literal`], anything else a regex.
+    pub(crate) fn regex(pattern: &str) -> Result<KeySel, String> {
+        let (anchored, rest) = match pattern.strip_prefix('^') {
+            Some(r) => (true, r),
+            None => (false, pattern),
+        };
+        let word = |s: &str| {
+            !s.is_empty()
+                && s.bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
+        };
+        let body = match rest.strip_suffix('*') {
+            // `ab_*`: the `_*` can match nothing, so `ab` is what is required.
+            Some(r) if r.len() >= 2 && word(r) => &r[..r.len() - 1],
+            Some(_) => "",
+            None => rest,
+        };
+        if word(body) {
+            return Ok(KeySel::Literal {
+                lit: body.to_ascii_lowercase().into_bytes(),
+                anchored,
+            });
+        }
+        Ok(KeySel::Regex(Box::new(Rx::new(&format!("(?i){pattern}"))?)))
     }
 }
 
@@ -361,5 +431,49 @@ pub(crate) struct Exclusion {
 impl Exclusion {
     pub(crate) fn excludes(&self, var: Var, key: &[u8]) -> bool {
         self.var == var && self.sel.as_ref().is_none_or(|s| s.matches(key))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The literal fast path must select exactly the keys the regex would.
+    #[test]
+    fn literal_key_selectors_agree_with_the_regex() {
+        let keys: [&[u8]; 10] = [
+            b"header_name_920450_x-foo",
+            b"HEADER_NAME_920450_",
+            b"xheader_name_920450_",
+            b"multipart_headers_content_types_1",
+            b"MULTIPART_HEADERS_CONTENT_TYPE",
+            b"__utma",
+            b"a__UTMz",
+            b"_utm",
+            b"",
+            b"header_name",
+        ];
+        for p in [
+            "^header_name_920450_",
+            "MULTIPART_HEADERS_CONTENT_TYPES_*",
+            "__utm",
+            "^__utm",
+            "^a",
+        ] {
+            let fast = KeySel::regex(p).unwrap();
+            assert!(matches!(fast, KeySel::Literal { .. }), "{p} should be a literal");
+            let slow = KeySel::Regex(Box::new(Rx::new(&format!("(?i){p}")).unwrap()));
+            for k in keys {
+                assert_eq!(
+                    fast.matches(k),
+                    slow.matches(k),
+                    "{p} on {}",
+                    String::from_utf8_lossy(k)
+                );
+            }
+        }
+        for p in ["^a.b", "a|b", "ab$", "x+", "*"] {
+            assert!(matches!(KeySel::regex(p), Ok(KeySel::Regex(_)) | Err(_)), "{p}");
+        }
     }
 }

@@ -1,0 +1,298 @@
+//! The rule screen: which rules of a phase can match at all, from one multi-literal scan per
+//! (value, transformation chain) instead of one prefilter scan per (rule, value).
+//!
+//! A rule is screened when its operator has a required-literal set (`@rx` with required literals,
+//! small `@pm` lists), it is not negated, not `multiMatch`, and every target reads request or
+//! response data that stays put for the phase (no counts, no TX). Such a rule cannot match when
+//! none of its literals occurs in any value of its target variables after its transformation
+//! chain. Per chain, one Aho-Corasick automaton holds the literals of all screened rules using that
+//! chain, each rule being one bit (its group); per phase and (variable, chain) pair, the bits of all
+//! values are OR-ed together on first use. Selectors and exclusions only remove values, so the
+//! union over a variable's values is a safe over-approximation: a rule whose bit is clear in all its
+//! (variable, chain) pairs is skipped without gathering a single value.
+
+use std::collections::HashMap;
+
+use aho_corasick::automaton::Automaton;
+use aho_corasick::{dfa, nfa, Anchored, MatchKind};
+
+use crate::rule::Rule;
+use crate::transformations::Transform;
+use crate::variables::{KeySel, Target, Var};
+
+/// Literal lists up to this many bytes get a DFA.
+const DFA_MAX_BYTES: usize = 16 * 1024;
+
+/// A screened rule's group bit and the (variable, chain) pairs it reads.
+#[derive(Debug)]
+pub(crate) struct RuleScreen {
+    pub group: u32,
+    /// Indices into [`Screens::pairs`], one per target variable (deduplicated).
+    pub pairs: Box<[u16]>,
+}
+
+/// The literals of every screened rule that uses one transformation chain.
+#[derive(Debug)]
+pub(crate) struct ChainScreen {
+    ac: Scanner,
+    /// Pattern `p` hits the groups `groups[starts[p]..starts[p + 1]]`.
+    starts: Vec<u32>,
+    groups: Vec<u32>,
+    /// Words of a group bit set.
+    pub words: usize,
+    pub transforms: Vec<Transform>,
+}
+
+/// The automaton of a chain's literals: walked byte by byte, reporting every pattern that ends at
+/// each position (overlapping), without the iterator machinery of a general search.
+#[derive(Debug)]
+enum Scanner {
+    Dfa(dfa::DFA),
+    Nfa(nfa::contiguous::NFA),
+}
+
+impl ChainScreen {
+    /// Sets the bit of every group one of whose literals occurs in `value`.
+    pub(crate) fn scan(&self, value: &[u8], bits: &mut [u64]) {
+        match &self.ac {
+            Scanner::Dfa(a) => self.walk(a, value, bits),
+            Scanner::Nfa(a) => self.walk(a, value, bits),
+        }
+    }
+
+    #[inline(always)]
+    fn walk<A: Automaton>(&self, a: &A, value: &[u8], bits: &mut [u64]) {
+        let Ok(mut sid) = a.start_state(Anchored::No) else {
+            bits.fill(u64::MAX);
+            return;
+        };
+        for &b in value {
+            sid = a.next_state(Anchored::No, sid, b);
+            if a.is_special(sid) && a.is_match(sid) {
+                for i in 0..a.match_len(sid) {
+                    let p = a.match_pattern(sid, i).as_usize();
+                    for &g in &self.groups[self.starts[p] as usize..self.starts[p + 1] as usize] {
+                        bits[(g / 64) as usize] |= 1 << (g % 64);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// All chains' screens and the (variable, chain id) pairs screened rules read.
+#[derive(Debug, Default)]
+pub(crate) struct Screens {
+    /// Indexed by chain id.
+    pub chains: Vec<Option<ChainScreen>>,
+    /// The value sets: a variable, with its key when the rule names one (`REQUEST_HEADERS:Referer`).
+    pub pairs: Vec<(Target, u32)>,
+}
+
+/// Whether a rule link can be screened, and its literals when it can.
+fn literals_of(r: &Rule) -> Option<&[Vec<u8>]> {
+    if r.negated || r.multi_match || r.targets.is_empty() {
+        return None;
+    }
+    if !r.targets.iter().all(|t| !t.count && t.var.stable()) {
+        return None;
+    }
+    let lits = r.operator.as_ref()?.literals()?;
+    (!lits.is_empty() && !lits.iter().any(|l| common(l))).then_some(lits)
+}
+
+/// A literal that occurs in most values (a single letter, digit or separator, a two-letter word):
+/// a rule with one is nearly always let through, and such literals make the shared scan report
+/// a match at almost every position.
+fn common(l: &[u8]) -> bool {
+    match l {
+        [] => true,
+        [c] => c.is_ascii_alphanumeric() || b" -./,:;=_\n\r\t".contains(c),
+        [a, b] => a.is_ascii_alphanumeric() && b.is_ascii_alphanumeric(),
+        _ => false,
+    }
+}
+
+/// Builds the screens for the head links of `rules` (all phases) and sets their `screen`.
+/// `chains` is the number of chain ids the loader assigned.
+pub(crate) fn build<'a>(rules: impl Iterator<Item = &'a mut Rule>, chains: usize) -> Screens {
+    struct Pending {
+        /// literal → pattern id
+        ids: HashMap<Vec<u8>, usize>,
+        /// pattern id → groups
+        hits: Vec<Vec<u32>>,
+        groups: u32,
+        transforms: Vec<Transform>,
+    }
+    let mut pending: Vec<Option<Pending>> = (0..chains).map(|_| None).collect();
+    let mut pair_ids: HashMap<(Var, Option<String>, u32), u16> = HashMap::new();
+    let mut screens = Screens::default();
+    for r in rules {
+        let Some(lits) = literals_of(r) else { continue };
+        // Pair ids are u16: a rule set would need thousands of (variable, chain) pairs to run out.
+        if screens.pairs.len() + r.targets.len() > u16::MAX as usize {
+            continue;
+        }
+        let chain = r.chain_id;
+        let p = pending[chain as usize].get_or_insert_with(|| Pending {
+            ids: HashMap::new(),
+            hits: Vec::new(),
+            groups: 0,
+            transforms: r.transforms.clone(),
+        });
+        let mut pairs: Vec<u16> = Vec::new();
+        for t in &r.targets {
+            let next = screens.pairs.len();
+            // A literal key narrows the values; a regex key or an XPath does not (over-approximated).
+            let key = match &t.sel {
+                Some(KeySel::Key(k)) if t.var != Var::Xml => Some(k.clone()),
+                _ => None,
+            };
+            let id = *pair_ids.entry((t.var, key.clone(), chain)).or_insert_with(|| {
+                let target = Target {
+                    var: t.var,
+                    sel: key.map(KeySel::Key),
+                    count: false,
+                };
+                screens.pairs.push((target, chain));
+                next as u16
+            });
+            if !pairs.contains(&id) {
+                pairs.push(id);
+            }
+        }
+        let group = p.groups;
+        p.groups += 1;
+        for l in lits {
+            let l = l.to_ascii_lowercase();
+            let next = p.hits.len();
+            let id = *p.ids.entry(l).or_insert(next);
+            if id == next {
+                p.hits.push(Vec::new());
+            }
+            if !p.hits[id].contains(&group) {
+                p.hits[id].push(group);
+            }
+        }
+        r.screen = Some(RuleScreen {
+            group,
+            pairs: pairs.into_boxed_slice(),
+        });
+    }
+    screens.chains = pending
+        .into_iter()
+        .map(|p| {
+            let p = p?;
+            let mut pats: Vec<(usize, Vec<u8>)> = p.ids.into_iter().map(|(l, i)| (i, l)).collect();
+            pats.sort();
+            // A full DFA while it stays small: an NFA walk costs several times more per byte.
+            let bytes: usize = pats.iter().map(|(_, l)| l.len()).sum();
+            let lits = pats.iter().map(|(_, l)| l);
+            let ac = if bytes <= DFA_MAX_BYTES {
+                Scanner::Dfa(
+                    dfa::Builder::new()
+                        .ascii_case_insensitive(true)
+                        .match_kind(MatchKind::Standard)
+                        .prefilter(false)
+                        .build(lits)
+                        .ok()?,
+                )
+            } else {
+                Scanner::Nfa(
+                    nfa::contiguous::Builder::new()
+                        .ascii_case_insensitive(true)
+                        .match_kind(MatchKind::Standard)
+                        .prefilter(false)
+                        .build(lits)
+                        .ok()?,
+                )
+            };
+            let mut starts = vec![0u32];
+            let mut groups = Vec::new();
+            for h in &p.hits {
+                groups.extend_from_slice(h);
+                starts.push(groups.len() as u32);
+            }
+            Some(ChainScreen {
+                ac,
+                starts,
+                groups,
+                words: (p.groups as usize).div_ceil(64),
+                transforms: p.transforms,
+            })
+        })
+        .collect();
+    screens
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{ConnInfo, Engine};
+
+    const RULES: &str = r#"
+SecRuleEngine On
+SecRequestBodyAccess On
+SecRule ARGS|REQUEST_COOKIES "@rx (?i)union\s+select" "id:1,phase:2,pass,log,t:none,t:urlDecodeUni,t:lowercase,msg:'sqli'"
+SecRule ARGS "@rx (?i)<script" "id:2,phase:2,pass,log,t:none,t:urlDecodeUni,t:lowercase,msg:'xss'"
+SecRule REQUEST_HEADERS:User-Agent "@pm sqlmap nikto" "id:3,phase:1,pass,log,msg:'scanner'"
+SecRule ARGS "!@rx (?i)union\s+select" "id:4,phase:2,pass,log,t:none,msg:'negated'"
+SecRule ARGS_NAMES "@rx (?i)passwd" "id:5,phase:2,pass,log,t:none,t:lowercase,msg:'name',chain"
+    SecRule ARGS "@rx secret" "t:none"
+SecRule &TX:flag "@eq 0" "id:6,phase:1,pass,log,msg:'flag unset'"
+SecRule TX:score "@ge 5" "id:7,phase:2,pass,log,msg:'score'"
+SecAction "id:8,phase:2,pass,nolog,setvar:tx.score=7"
+SecRule TX:score "@ge 5" "id:9,phase:2,pass,log,msg:'score after'"
+"#;
+
+    fn matched(e: &Engine, uri: &str, headers: &[(&str, &str)]) -> Vec<u64> {
+        let mut tx = e.transaction(ConnInfo::default());
+        tx.process_uri("GET", uri, "HTTP/1.1");
+        for (k, v) in headers {
+            tx.add_request_header(k.as_bytes(), v.as_bytes());
+        }
+        tx.process_request_headers();
+        tx.process_request_body();
+        let mut ids: Vec<u64> = tx.matched_rules().iter().map(|m| m.id).collect();
+        ids.sort();
+        ids
+    }
+
+    #[test]
+    fn screened_rules_match_as_before() {
+        let e = Engine::from_str(RULES, "<test>").unwrap();
+        let screened: Vec<u64> = e
+            .phases
+            .iter()
+            .flatten()
+            .filter(|x| x.rule.screen.is_some())
+            .map(|x| x.rule.id)
+            .collect();
+        // Negated rules are never screened; the chained one is screened on its head.
+        assert_eq!(screened, [3, 1, 2, 5]);
+        let tx_checked: Vec<u64> = e
+            .phases
+            .iter()
+            .flatten()
+            .filter(|x| x.rule.tx_check.is_some())
+            .map(|x| x.rule.id)
+            .collect();
+        assert_eq!(tx_checked, [6, 7, 9]);
+        let ua = [("User-Agent", "Mozilla/5.0")];
+        assert_eq!(matched(&e, "/?q=hello", &ua), [4, 6, 9]);
+        // Found only after the transformation chain (percent-decoding, lower-casing).
+        assert_eq!(matched(&e, "/?q=UNION%20%20SeLeCt+1", &ua), [1, 6, 9]);
+        assert_eq!(matched(&e, "/?a=x&b=%3CScRiPt%3E", &ua), [2, 4, 6, 9]);
+        // Cookies are one of rule 1's targets.
+        let cookie = [("User-Agent", "x"), ("Cookie", "c=union%20select")];
+        assert_eq!(matched(&e, "/", &cookie), [1, 6, 9]);
+        // The selector: sqlmap in another header does not count.
+        assert_eq!(matched(&e, "/", &[("User-Agent", "SQLMap/1.7")]), [3, 6, 9]);
+        assert_eq!(
+            matched(&e, "/", &[("User-Agent", "x"), ("Referer", "sqlmap")]),
+            [6, 9]
+        );
+        // Chain: the head's screen passes, the chained link decides.
+        assert_eq!(matched(&e, "/?passwd=secret", &ua), [4, 5, 6, 9]);
+        assert_eq!(matched(&e, "/?passwd=open", &ua), [4, 6, 9]);
+    }
+}
