@@ -244,6 +244,58 @@ pub fn utf16_text(s: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// UTF-7 text (an ASP page with `codepage=65000`): `+…-` runs are base64 of UTF-16 and
+/// `+-` is a plus sign; everything else is itself.
+pub fn utf7(s: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() && out.len() < MAX_OUT {
+        let c = s[i];
+        if c != b'+' {
+            out.push(c);
+            i += 1;
+            continue;
+        }
+        if s.get(i + 1) == Some(&b'-') {
+            out.push(b'+');
+            i += 2;
+            continue;
+        }
+        let start = i + 1;
+        let mut end = start;
+        while end < s.len() && (s[end].is_ascii_alphanumeric() || s[end] == b'+' || s[end] == b'/') {
+            end += 1;
+        }
+        let (mut bits, mut n) = (0u32, 0u32);
+        let mut units = Vec::new();
+        for &b in &s[start..end] {
+            let v = match b {
+                b'A'..=b'Z' => b - b'A',
+                b'a'..=b'z' => b - b'a' + 26,
+                b'0'..=b'9' => b - b'0' + 52,
+                b'+' => 62,
+                _ => 63,
+            };
+            bits = (bits << 6 | u32::from(v)) & 0x3f_ffff;
+            n += 6;
+            if n >= 16 {
+                n -= 16;
+                units.push((bits >> n) as u16);
+            }
+        }
+        for c in char::decode_utf16(units) {
+            let mut buf = [0u8; 4];
+            out.extend_from_slice(
+                c.unwrap_or(char::REPLACEMENT_CHARACTER)
+                    .encode_utf8(&mut buf)
+                    .as_bytes(),
+            );
+        }
+        i = if s.get(end) == Some(&b'-') { end + 1 } else { end };
+    }
+    out
+}
+
 /// Whether decoded bytes look like program text worth analysing again (mostly printable,
 /// with code punctuation), rather than an image or random bytes.
 pub fn looks_like_code(s: &[u8]) -> bool {
@@ -298,6 +350,14 @@ mod tests {
         assert_eq!(utf16_text(&be).unwrap(), b"<% eval request %>");
         assert!(utf16_text(b"<?php echo 1; ?> plain text here").is_none());
         assert!(utf16_text(&[0xff, 0xfe, 0x41]).is_none());
+    }
+
+    #[test]
+    fn utf7_runs_are_decoded() {
+        assert_eq!(utf7(b"e+x-v+x-al(+ACI-c+ACI-)"), b"eval(\"c\")");
+        assert_eq!(utf7(b"1+-1"), b"1+1");
+        assert_eq!(utf7(b"a+AGUAdgBhAGw-b"), b"aevalb");
+        assert_eq!(utf7(b"+"), b"");
     }
 
     #[test]

@@ -230,3 +230,57 @@ fn name_complemented_from_a_bare_word_is_a_computed_call() {
     let src = b"<?php $f = ~\xac\x86\x8c\x8b; $f($_POST['c']);";
     assert_detected(&analyze(src, Lang::Php), "php.flow.computed-call");
 }
+
+#[test]
+fn utf7_page_is_decoded_and_analysed() {
+    // `Execute Request("k")` with letters spelled as UTF-7 runs.
+    let src = b"<%@ codepage=65000 %>\r\n<%E+AHg-ecute R+AGU-quest(+ACI-k+ACI-)%>";
+    let v = analyze(src, Lang::Asp);
+    assert_detected(&v, "flow.code");
+    assert!(v.reasons.iter().any(|r| r.signal == "deobf.utf7"), "{v:#?}");
+    let benign = b"<%@ codepage=65000 %>\r\n<p>1 +- 2 = <%= 1 + 2 %></p>";
+    assert_clean(&analyze(benign, Lang::Asp));
+}
+
+#[test]
+fn handler_writing_a_constant_page_is_analysed() {
+    let src = b"<%@ WebHandler Language=\"C#\" Class=\"H\" %>\nusing System.IO;\npublic class H : IHttpHandler {\n  public void ProcessRequest(HttpContext c) {\n    var w = File.CreateText(c.Server.MapPath(\"x.aspx\"));\n    w.Write(\"<%@ Page Language=\\\"Jscript\\\"%\" + \"><%eval(Request.Form[\\\"p\\\"], \\\"unsafe\\\");%>\");\n    w.Close();\n  }\n}";
+    let v = analyze(src, Lang::Aspx);
+    assert_detected(&v, "flow.code");
+    assert!(v.reasons.iter().any(|r| r.layer == 1), "{v:#?}");
+    let benign = b"<%@ WebHandler Language=\"C#\" Class=\"H\" %>\nusing System.IO;\npublic class H : IHttpHandler {\n  public void ProcessRequest(HttpContext c) {\n    c.Response.Write(\"<b>ok</b>\");\n  }\n}";
+    assert_clean(&analyze(benign, Lang::Aspx));
+}
+
+#[test]
+fn web_method_parameters_are_request_input() {
+    let src = b"<%@ WebService Language=\"C#\" Class=\"S\" %>\nusing System.Diagnostics;\npublic class S : WebService {\n  [WebMethod(Description = \"x\")]\n  public string Run(string line) {\n    return Process.Start(\"cmd.exe\", \"/c \" + line).StandardOutput.ReadToEnd();\n  }\n}";
+    assert_detected(&analyze(src, Lang::Aspx), "flow.command");
+    let benign = b"<%@ WebService Language=\"C#\" Class=\"S\" %>\npublic class S : WebService {\n  [WebMethod]\n  public int Add(int a, int b) { return a + b; }\n}";
+    assert_clean(&analyze(benign, Lang::Aspx));
+}
+
+#[test]
+fn registry_key_named_by_request_is_detected() {
+    let src = b"<%@ Page Language=\"C#\" %><script runat=\"server\">\nvoid Page_Load(object s, EventArgs e) { Show(Request[\"k\"]); }\npublic void Show(string path) {\n  RegistryKey k = Registry.LocalMachine.OpenSubKey(path);\n  foreach (string n in k.GetValueNames()) Response.Write(n);\n}\n</script>";
+    assert_detected(&analyze(src, Lang::Aspx), "flow.system-admin");
+    let benign = b"<%@ Page Language=\"C#\" %><script runat=\"server\">\nvoid Page_Load(object s, EventArgs e) {\n  var k = Registry.LocalMachine.OpenSubKey(\"SOFTWARE\\\\MyApp\");\n  Label1.Text = (string)k.GetValue(\"Version\");\n}\n</script>";
+    assert_clean(&analyze(benign, Lang::Aspx));
+}
+
+#[test]
+fn java_file_handler_and_dotnet_file_stream_writers_are_detected() {
+    let jsp = b"<% java.util.logging.FileHandler h = new java.util.logging.FileHandler(application.getRealPath(\"/\") + request.getParameter(\"n\")); %>";
+    assert_detected(&analyze(jsp, Lang::Jsp), "flow.file");
+    let aspx = b"<%@ Page Language=\"C#\" %><script runat=\"server\">\nvoid Page_Load(object s, EventArgs e) {\n  HttpPostedFile f = Request.Files[0];\n  using (var fs = new FileStream(Server.MapPath(\"~/\") + f.FileName, FileMode.Create)) { f.InputStream.CopyTo(fs); }\n}\n</script>";
+    assert_detected(&analyze(aspx, Lang::Aspx), "flow.file");
+    // Reading a fixed file is not writing one the request names.
+    let benign = b"<%@ Page Language=\"C#\" %><script runat=\"server\">\nvoid Page_Load(object s, EventArgs e) {\n  using (var fs = new FileStream(Server.MapPath(\"~/App_Data/a.txt\"), FileMode.Open)) { }\n  Label1.Text = Request[\"q\"];\n}\n</script>";
+    assert_clean(&analyze(benign, Lang::Aspx));
+}
+
+#[test]
+fn asp_eval_cut_short_is_still_a_flow() {
+    let src = b"<%@ Page Language=\"Jscript\"%><%eval(Request.Item[\"z\"],\"unsafe";
+    assert_detected(&analyze(src, Lang::Aspx), "flow.code");
+}

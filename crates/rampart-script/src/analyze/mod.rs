@@ -109,6 +109,25 @@ fn file_layer(src: &[u8], hint: Lang, layer: u8, budget: &mut Budget, reasons: &
             return file_layer(&text, hint, layer + 1, budget, reasons);
         }
     }
+    if layer == 0 && budget.payload >= src.len() {
+        // `<%@ codepage=65000 %>`: the page is UTF-7, so `+AGU-` spells `e`.
+        let head = &src[..src.len().min(4096)];
+        if let Some(p) = find_ci(head, b"codepage") {
+            let tail = &head[p + 8..head.len().min(p + 20)];
+            if lex_php::find(tail, b"65000").is_some() && src.contains(&b'+') {
+                budget.payload -= src.len();
+                reasons.push(Reason {
+                    signal: "deobf.utf7",
+                    weight: 30,
+                    line: 0,
+                    layer,
+                    detail: "page declared UTF-7 (codepage 65000), decoded".into(),
+                });
+                let text = decode::utf7(src);
+                return file_layer(&text, hint, layer + 1, budget, reasons);
+            }
+        }
+    }
     if hint == Lang::Perl {
         perl::perl_layer(src, layer, reasons);
         return lang;
@@ -142,7 +161,26 @@ fn file_layer(src: &[u8], hint: Lang, layer: u8, budget: &mut Budget, reasons: &
         } else {
             Dialect::CLike
         };
-        let regions = lex_other::regions(src);
+        let mut regions = lex_other::regions(src);
+        // A handler or web service (`<%@ WebHandler … %>`, `<%@ WebService … %>`) is code from
+        // the directive on; `<%` further down is inside its strings.
+        let head = &src[..src.len().min(2048)];
+        if let Some(p) = lex_php::find(head, b"<%@") {
+            let directive = &head[p..];
+            let end = lex_php::find(directive, b"%>");
+            let kind = directive[3..end.unwrap_or(3)].trim_ascii_start();
+            let handler = kind.len() >= 10
+                && (kind[..10].eq_ignore_ascii_case(b"webhandler")
+                    || kind[..10].eq_ignore_ascii_case(b"webservice"));
+            if let (true, Some(q)) = (handler, end) {
+                let start = p + q + 2;
+                regions = vec![lex_other::Region {
+                    start,
+                    end: src.len(),
+                    line: 1 + src[..start].iter().filter(|&&b| b == b'\n').count() as u32,
+                }];
+            }
+        }
         let mut toks = Vec::new();
         if regions.is_empty() {
             lex_other::lex(src, dialect, 1, &mut toks, MAX_TOKENS);
@@ -484,6 +522,8 @@ fn analyze_tokens(
                 analyze_tokens(&t, Flavor::Php, layer + 1, false, budget, &mut sub);
             } else {
                 let hint = match flavor {
+                    // A page the code writes out may be in any server language: sniff it.
+                    _ if steps == ["written file"] => Lang::Unknown,
                     Flavor::Php => Lang::Php,
                     Flavor::Java => Lang::Jsp,
                     Flavor::Vbs => Lang::Asp,

@@ -18,6 +18,8 @@ impl Ctx<'_> {
         let range = if call {
             match self.args(i + 1) {
                 Some((close, _)) => (i + 2, close),
+                // A file cut short inside `eval(`: the rest of it is the argument.
+                None if matches!(name, "eval" | "execute" | "executeglobal") => (i + 2, self.toks.len()),
                 None => return,
             }
         } else {
@@ -113,7 +115,54 @@ impl Ctx<'_> {
                 );
             }
         }
+        // A writer given constant server-page code (`<%…%>`, `<?php`): the page it drops is
+        // analysed as a layer of its own.
+        if call
+            && member
+            && matches!(
+                name,
+                "write" | "writeline" | "writealltext" | "appendalltext" | "print" | "println" | "savetofile"
+            )
+            && payloads.len() < 64
+        {
+            if let Some((_, args)) = self.args(i + 1) {
+                let ev = self.evaluator();
+                let code = args.iter().find_map(|a| {
+                    ev.concat(a.0, a.1, 0)
+                        .filter(|(v, j)| *j == a.1 && is_page_code(&v.bytes))
+                        .map(|(v, _)| v.bytes)
+                });
+                if let Some(c) = code {
+                    payloads.push((self.line(i), vec!["written file"], c));
+                }
+            }
+        }
+        let file_write_mode = || {
+            (range.0..range.1).any(|k| {
+                matches!(self.tok(k), Some(Tok::Ident(m)) if matches!(m.as_str(), "create" | "createnew" | "append" | "openorcreate" | "write" | "readwrite"))
+                    && matches!(self.tok(k.wrapping_sub(1)), Some(Tok::Op(".")))
+            })
+        };
         let (kind, label): (&str, String) = match name {
+            // MSScriptControl: a script engine inside the page.
+            "executestatement" | "addcode" if member && (call || vbs) => ("code", format!(".{name}()")),
+            // Registry and WMI browsers: the request names the key or the query.
+            "opensubkey" | "createsubkey" | "deletesubkey" | "deletesubkeytree" | "deletevalue"
+                if member && call =>
+            {
+                ("registry", format!(".{name}()"))
+            }
+            "managementobjectsearcher"
+            | "objectquery"
+            | "wqlobjectquery"
+            | "managementobject"
+            | "managementclass"
+                if call =>
+            {
+                ("registry", format!("new {name}()"))
+            }
+            "filehandler" if call => ("file", "new FileHandler()".into()),
+            "filestream" if call && file_write_mode() => ("file", "new FileStream()".into()),
             "eval"
                 if !member
                     || receiver
@@ -221,6 +270,8 @@ impl Ctx<'_> {
                             let decoder = (range.0..range.1).find_map(|k| match self.tok(k) {
                                 Some(Tok::Ident(f))
                                     if self.funcs.contains_key(f)
+                                        // C#/Java methods are only collected for their parameters.
+                                        && !matches!(self.flavor, Flavor::CSharp | Flavor::Java)
                                         || matches!(
                                             f.as_str(),
                                             "unescape" | "strreverse" | "chrw" | "chr"
@@ -248,6 +299,16 @@ impl Ctx<'_> {
                             format!("{label} loads code at run time"),
                         );
                     }
+                }
+            }
+            "registry" => {
+                if let Some(src) = self.tainted_in(range.0, range.1) {
+                    self.reason(
+                        "flow.system-admin",
+                        100,
+                        i,
+                        format!("request input {src} names the registry key or WMI query of {label}"),
+                    );
                 }
             }
             "file" => {
@@ -283,6 +344,13 @@ pub(super) fn is_reverse_shell_command(v: &[u8]) -> bool {
         || has(b"/dev/udp/")
         || (has(b"nc ") || has(b"ncat ") || has(b"netcat ")) && (has(b" -e ") || has(b" -c "))
         || has(b"sh -i") && (has(b"0>&1") || has(b"mkfifo") || has(b"socat"))
+}
+
+/// Server-page code: an ASP/JSP block or a PHP open tag.
+fn is_page_code(v: &[u8]) -> bool {
+    v.len() >= 16
+        && (lex_php::find(v, b"<%").is_some() && lex_php::find(v, b"%>").is_some()
+            || lex_php::find(v, b"<?php").is_some())
 }
 
 /// A file name the web server would execute.

@@ -233,6 +233,9 @@ impl Ctx<'_> {
     }
 
     pub(super) fn collect_functions(&mut self) {
+        if self.flavor == Flavor::CSharp || self.flavor == Flavor::Java {
+            self.collect_methods();
+        }
         for i in 0..self.toks.len() {
             if !self.toks[i].is_ident("function") {
                 continue;
@@ -255,6 +258,47 @@ impl Ctx<'_> {
             let name = name.clone();
             let scope = self.scope.get(close + 1).copied().unwrap_or(0);
             self.funcs.insert(name, (scope, params));
+        }
+    }
+
+    /// C# and Java methods, `Type Name(Type a, Type b) {`: their parameters take the taint of
+    /// the arguments they are called with (scope 0: these languages get no scopes here).
+    fn collect_methods(&mut self) {
+        const NOT_TYPES: &[&str] = &[
+            "new", "return", "else", "throw", "await", "case", "in", "is", "as",
+        ];
+        let n = self.toks.len();
+        for i in 1..n {
+            let Some(Tok::Ident(name)) = self.tok(i) else {
+                continue;
+            };
+            if !matches!(self.tok(i + 1), Some(Tok::Op("("))) {
+                continue;
+            }
+            let typed = match self.tok(i - 1) {
+                Some(Tok::Ident(t)) => !NOT_TYPES.contains(&t.as_str()),
+                Some(Tok::Op(">" | "]")) => true,
+                _ => false,
+            };
+            if !typed {
+                continue;
+            }
+            let Some(close) = matching(self.toks, i + 1, n) else {
+                continue;
+            };
+            // The body follows, maybe after `throws X`.
+            if !(close + 1..n.min(close + 8)).any(|k| self.toks[k].is_op("{")) {
+                continue;
+            }
+            let params: Vec<String> = (i + 2..close)
+                .filter_map(|k| match (self.tok(k), self.tok(k + 1)) {
+                    (Some(Tok::Ident(p)), Some(Tok::Op("," | ")" | "="))) => Some(p.clone()),
+                    _ => None,
+                })
+                .collect();
+            if !params.is_empty() && self.funcs.len() < 4096 {
+                self.funcs.insert(name.clone(), (0, params));
+            }
         }
     }
 
@@ -611,6 +655,10 @@ impl Ctx<'_> {
                 self.direct.insert((self.scope[*eq], name.clone()));
             }
         }
+        if self.flavor != Flavor::Php {
+            let params = self.web_method_params();
+            self.tainted.extend(params.into_iter().map(|p| (0, p)));
+        }
         // Source → variable → variable → parameter: a few hops, not full data flow.
         for _round in 0..3 {
             let before = self.tainted.len();
@@ -644,6 +692,38 @@ impl Ctx<'_> {
 }
 
 impl Ctx<'_> {
+    /// Parameters of ASP.NET web service methods (`[WebMethod] string Run(string cmd)`,
+    /// JScript `WebMethodAttribute function Run(cmd : String)`): the request supplies them.
+    fn web_method_params(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for i in 0..self.toks.len() {
+            if !matches!(self.tok(i), Some(Tok::Ident(n)) if n == "webmethod" || n == "webmethodattribute") {
+                continue;
+            }
+            let mut k = i + 1;
+            if self.toks.get(k).is_some_and(|t| t.is_op("(")) {
+                match matching(self.toks, k, self.toks.len()) {
+                    Some(c) => k = c + 1,
+                    None => continue,
+                }
+            }
+            let Some(open) = (k..self.toks.len().min(k + 30)).find(|&j| self.toks[j].is_op("(")) else {
+                continue;
+            };
+            let Some(close) = matching(self.toks, open, self.toks.len()) else {
+                continue;
+            };
+            for j in open + 1..close {
+                if let Some(Tok::Ident(p)) = self.tok(j) {
+                    if matches!(self.tok(j + 1), Some(Tok::Op("," | ")" | ":" | "="))) && out.len() < 64 {
+                        out.push(p.clone());
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// Values of variables assigned more than once, in token order: each assignment is
     /// evaluated with the values before it (`x = "e0va0l"; x = Replace(x, "0", "")`,
     /// `$s = 'as'; $s .= 'sert'` after a second `=`). A value that cannot be known hides the
