@@ -2,8 +2,8 @@
 //! exchange, write responses, log.
 
 use crate::config::Limits;
-use crate::http1::head::{parse_head, BodyFraming, RequestHead};
-use crate::http1::response::{self, head_bytes, is_hop_by_hop, ResponseFraming};
+use crate::http1::head::{parse_head_bytes, BodyFraming, RequestHead};
+use crate::http1::response::{self, head_bytes_into, is_hop_by_hop, ResponseFraming};
 use crate::http1::wire::{BodyState, Wire, WireError};
 use crate::logs::{apache_timestamp, LogFile};
 use crate::rules::Rules;
@@ -76,7 +76,7 @@ where
             }
             Ok(Err(_)) => break,
         };
-        let head = match parse_head(&raw, &limits.head) {
+        let head = match parse_head_bytes(&raw, &limits.head) {
             Ok(h) => h,
             Err(e) => {
                 tracing::debug!("Refused a malformed request from {client}: {}.", e.reason);
@@ -216,7 +216,7 @@ where
             .await
             .map(|(up, rhead)| (up, rhead, true))
     } else {
-        match shared.upstream.checkout().await {
+        match shared.upstream.checkout(true).await {
             Err(e) => Err(e),
             Ok(mut up) => {
                 let first = [prefix.freeze(), overflow.unwrap_or_default()];
@@ -265,7 +265,8 @@ where
     // body leave in one write.
     let no_body = was_head || (100..200).contains(&status) || status == 204 || status == 304;
     let mut rstate = rhead.body;
-    let mut rprefix = BytesMut::new();
+    // The buffered pieces as read (no copy: most small bodies arrive in one piece).
+    let mut rprefix = Pieces::default();
     let inspect = !no_body && tx.response_body_wanted();
     let small = rhead.length.is_some_and(|n| n <= SMALL_BODY);
     let mut rdone = rstate == BodyState::Done;
@@ -292,7 +293,7 @@ where
                             return ctx.intervene(&mut tx, iv).await;
                         }
                     }
-                    rprefix.extend_from_slice(&data);
+                    rprefix.push(data);
                 }
             }
         }
@@ -323,17 +324,20 @@ where
     };
     ctx.status = status;
     let chunked = framing == ResponseFraming::Chunked;
-    let mut out = if ctx.http09 {
-        Vec::new()
-    } else {
-        head_bytes(minor, status, &headers, framing, keep_alive)
-    };
+    let mut out = Vec::with_capacity(if no_body { 0 } else { rprefix.len() } + 512);
+    if !ctx.http09 {
+        head_bytes_into(&mut out, minor, status, &headers, framing, keep_alive);
+    }
     if !no_body && !rprefix.is_empty() {
         // Head and buffered body in one write: one segment for small pages.
         if chunked {
-            push_chunk(&mut out, &rprefix);
-        } else {
-            out.extend_from_slice(&rprefix);
+            out.extend_from_slice(format!("{:x}\r\n", rprefix.len()).as_bytes());
+        }
+        for piece in &rprefix.0 {
+            out.extend_from_slice(piece);
+        }
+        if chunked {
+            out.extend_from_slice(b"\r\n");
         }
     }
     let next = if keep_alive && !ctx.http09 {
@@ -402,6 +406,25 @@ where
     next
 }
 
+/// Buffered pieces of a body.
+#[derive(Default)]
+struct Pieces(Vec<Bytes>, usize);
+
+impl Pieces {
+    fn push(&mut self, b: Bytes) {
+        self.1 += b.len();
+        self.0.push(b);
+    }
+
+    fn len(&self) -> usize {
+        self.1
+    }
+
+    fn is_empty(&self) -> bool {
+        self.1 == 0
+    }
+}
+
 /// Bodies of known length up to this size are read whole before the response is written.
 const SMALL_BODY: u64 = 64 * 1024;
 
@@ -427,7 +450,7 @@ async fn round_trip(
     idempotent: bool,
     limits: &Limits,
 ) -> Result<(UpConn, ResponseHead), ExchangeError> {
-    let mut up = upstream.checkout().await?;
+    let mut up = upstream.checkout(!idempotent).await?;
     loop {
         let written = up.send(request, limits.send_timeout).await;
         let write_failed = written.is_err();
@@ -563,7 +586,8 @@ fn request_head(
         if peer.tls { b"https" } else { b"http" },
     );
     if let Some(n) = length {
-        push_header(out, b"Content-Length", n.to_string().as_bytes());
+        use std::io::Write;
+        let _ = write!(out, "Content-Length: {n}\r\n");
     } else if chunked {
         push_header(out, b"Transfer-Encoding", b"chunked");
     }

@@ -69,7 +69,8 @@ impl From<WireError> for ExchangeError {
 const MAX_RESPONSE_HEAD: usize = 64 * 1024;
 const MAX_RESPONSE_HEADERS: usize = 128;
 /// A pooled connection idle for longer than this is checked for a close by the server
-/// before it is used again (servers close idle keep-alive connections after seconds).
+/// before it is used again (servers close idle keep-alive connections after seconds;
+/// a close that races a request is retried for idempotent methods).
 const CHECK_AFTER: Duration = Duration::from_millis(500);
 
 /// Where requests go, parsed once, and the idle connections to it.
@@ -139,10 +140,12 @@ impl Upstream {
         }
     }
 
-    /// An idle pooled connection that still looks open, or a new one.
-    pub async fn checkout(&self) -> Result<UpConn, ExchangeError> {
+    /// An idle pooled connection that still looks open, or a new one. A request that must
+    /// not be sent twice (`careful`) always gets a connection checked for a close by the
+    /// server; others only when idle for a while, as they can be retried.
+    pub async fn checkout(&self, careful: bool) -> Result<UpConn, ExchangeError> {
         while let Some(conn) = self.pop_idle() {
-            if conn.idle_since.elapsed() < CHECK_AFTER || conn.still_open() {
+            if (!careful && conn.idle_since.elapsed() < CHECK_AFTER) || conn.still_open() {
                 return Ok(conn);
             }
         }

@@ -137,6 +137,13 @@ pub fn is_tchar(b: u8) -> bool {
 
 /// Parses a complete head (as delimited by [`find_head_end`]).
 pub fn parse_head(head: &[u8], limits: &HeadLimits) -> Result<RequestHead, HeadError> {
+    parse_head_bytes(&Bytes::copy_from_slice(head), limits)
+}
+
+/// [`parse_head`] for a head already in a `Bytes`: the target, header names and values
+/// are slices of it (no copy), except values joined from folded or repeated lines.
+pub fn parse_head_bytes(raw: &Bytes, limits: &HeadLimits) -> Result<RequestHead, HeadError> {
+    let head: &[u8] = raw;
     let mut rest = head;
     while let Some(r) = rest.strip_prefix(b"\r\n").or_else(|| rest.strip_prefix(b"\n")) {
         rest = r;
@@ -150,8 +157,9 @@ pub fn parse_head(head: &[u8], limits: &HeadLimits) -> Result<RequestHead, HeadE
         });
     }
     let (method, target, version, major, minor) = parse_request_line(request_line)?;
+    let target = raw.slice_ref(target);
 
-    let mut raw_headers: Vec<(Bytes, Vec<u8>)> = Vec::new();
+    let mut raw_headers: Vec<(Bytes, Bytes)> = Vec::with_capacity(16);
     let mut count = 0usize;
     if major > 0 {
         for line in lines {
@@ -168,8 +176,11 @@ pub fn parse_head(head: &[u8], limits: &HeadLimits) -> Result<RequestHead, HeadE
                 };
                 let extra = trim_ows(line);
                 check_value(extra)?;
-                last.1.push(b' ');
-                last.1.extend_from_slice(extra);
+                let mut joined = Vec::with_capacity(last.1.len() + 1 + extra.len());
+                joined.extend_from_slice(&last.1);
+                joined.push(b' ');
+                joined.extend_from_slice(extra);
+                last.1 = Bytes::from(joined);
                 continue;
             }
             count += 1;
@@ -183,7 +194,7 @@ pub fn parse_head(head: &[u8], limits: &HeadLimits) -> Result<RequestHead, HeadE
             }
             let value = trim_ows(&line[colon + 1..]);
             check_value(value)?;
-            raw_headers.push((Bytes::copy_from_slice(name), value.to_vec()));
+            raw_headers.push((raw.slice_ref(name), raw.slice_ref(value)));
         }
     }
 
@@ -287,9 +298,9 @@ pub fn parse_head(head: &[u8], limits: &HeadLimits) -> Result<RequestHead, HeadE
     })
 }
 
-type RequestLine = (String, Bytes, String, u8, u8);
+type RequestLine<'a> = (String, &'a [u8], String, u8, u8);
 
-fn parse_request_line(line: &[u8]) -> Result<RequestLine, HeadError> {
+fn parse_request_line(line: &[u8]) -> Result<RequestLine<'_>, HeadError> {
     if line.is_empty() {
         return Err(bad("empty request line"));
     }
@@ -337,7 +348,7 @@ fn parse_request_line(line: &[u8]) -> Result<RequestLine, HeadError> {
         (String::from_utf8_lossy(v).into_owned(), major, minor)
     };
     check_target_form(&method, target)?;
-    Ok((method, Bytes::copy_from_slice(target), version, major, minor))
+    Ok((method, target, version, major, minor))
 }
 
 /// origin-form, asterisk-form (OPTIONS), absolute-form, or authority-form (CONNECT).
@@ -430,17 +441,26 @@ fn valid_host(host: &[u8]) -> bool {
     port_ok && name_ok
 }
 
-fn merge_duplicates(raw: Vec<(Bytes, Vec<u8>)>) -> Vec<(Bytes, Bytes)> {
-    let mut out: Vec<(Bytes, Vec<u8>)> = Vec::with_capacity(raw.len());
-    for (name, value) in raw {
-        if let Some(existing) = out.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(&name)) {
-            existing.1.extend_from_slice(b", ");
-            existing.1.extend_from_slice(&value);
-        } else {
-            out.push((name, value));
+fn merge_duplicates(mut raw: Vec<(Bytes, Bytes)>) -> Vec<(Bytes, Bytes)> {
+    let mut i = 0;
+    while i < raw.len() {
+        let mut j = i + 1;
+        while j < raw.len() {
+            if raw[j].0.eq_ignore_ascii_case(&raw[i].0) {
+                let (_, value) = raw.remove(j);
+                let first = &raw[i].1;
+                let mut joined = Vec::with_capacity(first.len() + 2 + value.len());
+                joined.extend_from_slice(first);
+                joined.extend_from_slice(b", ");
+                joined.extend_from_slice(&value);
+                raw[i].1 = Bytes::from(joined);
+            } else {
+                j += 1;
+            }
         }
+        i += 1;
     }
-    out.into_iter().map(|(n, v)| (n, Bytes::from(v))).collect()
+    raw
 }
 
 #[cfg(test)]
