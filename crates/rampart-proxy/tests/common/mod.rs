@@ -55,12 +55,9 @@ pub fn crs_rule_paths(tmp: &Path) -> Vec<PathBuf> {
     let crs = crs_dir();
     let setup = tmp.join("crs-test-setup.conf");
     std::fs::write(&setup, format!("{TEST_SETUP_RULE}\n{MARKER_RULE}")).unwrap();
-    let mut rules: Vec<PathBuf> = std::fs::read_dir(crs.join("rules"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "conf"))
-        .collect();
-    rules.sort();
+    // The rules directory is expanded the way `rampart waf --rules DIR` expands it.
+    let rules = rampart_proxy::paths::expand_rule_paths(&[crs.join("rules").display().to_string()])
+        .expect("CRS rules directory");
     let mut paths = vec![base_conf(), crs.join("crs-setup.conf.example"), setup];
     paths.extend(rules);
     paths
