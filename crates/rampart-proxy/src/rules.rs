@@ -53,11 +53,37 @@ impl Rules {
     }
 
     /// Loads the rule files again; on error the running rules stay in force.
-    /// Blocking (compiles every rule): call it off the async workers.
+    /// Blocking (compiles every rule, then waits up to 5 s for requests still using the
+    /// old rules): call it off the async workers.
     pub fn reload(&self) -> Result<(), LoadError> {
         let engine = Engine::from_files(&self.paths)?;
-        self.current.store(Arc::new(engine));
+        let old = self.current.swap(Arc::new(engine));
         self.generation.fetch_add(1, Ordering::Relaxed);
+        release(old);
         Ok(())
+    }
+}
+
+/// Frees the replaced engine once the requests still using it are done (they hold a
+/// clone for one exchange), then hands the freed heap back to the kernel: the compiled
+/// CRS is tens of megabytes in many small allocations, and glibc otherwise keeps the
+/// freed pages, so the resident size would grow by a whole rule set at the first reloads.
+fn release(old: Arc<Engine>) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while Arc::strong_count(&old) > 1 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let last = Arc::strong_count(&old) == 1;
+    drop(old);
+    if last {
+        trim_heap();
+    }
+}
+
+fn trim_heap() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free memory of the allocator to the kernel.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
