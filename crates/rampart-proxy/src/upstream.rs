@@ -60,7 +60,8 @@ impl From<WireError> for ExchangeError {
         match e {
             WireError::Io(e) => ExchangeError::Io(e),
             WireError::HeadTooLarge(n) => ExchangeError::HeadTooLarge(n),
-            WireError::UnexpectedEof => ExchangeError::Closed,
+            // Part of a response arrived: not a stale connection, never sent again.
+            WireError::UnexpectedEof => ExchangeError::BadHead("connection closed inside the response head"),
             WireError::BadChunk(r) => ExchangeError::BadHead(r),
         }
     }
