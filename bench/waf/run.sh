@@ -3,20 +3,23 @@
 # both reverse proxies in front of the same static page served by a plain Apache,
 # plus that upstream alone. Then Rampart's resident memory over 100 rule reloads.
 #
-# Usage (as root, from anywhere): bench/waf/run.sh [DURATION_SECONDS] [RELOADS]
+# Usage (as root, from anywhere):
+#   [RAMPART_BIN=path] [ROUNDS=3] bench/waf/run.sh [DURATION_SECONDS] [RELOADS]
 # Needs: wrk, apache2, libapache2-mod-security2 (installed here when missing).
-# Ports used on 127.0.0.1: 18080 (upstream), 18081 (Apache+ModSecurity), 18082 (Rampart).
+# Ports used on 127.0.0.1: 18080 (upstream), 18081 (Apache+ModSecurity), 18082 (Rampart),
+# 18083 (Rampart without rules: the proxy's own cost).
 set -euo pipefail
 
 DURATION="${1:-10}"
 RELOADS="${2:-100}"
+ROUNDS="${ROUNDS:-3}"
 CONNS=10
 THREADS=2
 REPO="$(cd "$(dirname "$0")/../.." && pwd)"
 CRS="$(cd "$REPO/../shared/crs" && pwd)"
 W="$(mktemp -d /tmp/rampart-waf-bench.XXXXXX)"
 chmod 755 "$W"
-UP=18080 MS=18081 RP=18082
+UP=18080 MS=18081 RP=18082 RN=18083
 
 need=()
 for p in wrk apache2 libapache2-mod-security2; do
@@ -28,9 +31,14 @@ if ((${#need[@]})); then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
-echo "building rampart (release)…"
-(cd "$REPO" && cargo build --release --bin rampart 2>&1 | tail -1)
-RAMPART="$REPO/target/release/rampart"
+# RAMPART_BIN=/path/to/rampart measures a given build (e.g. an older copy) instead.
+if [ -n "${RAMPART_BIN:-}" ]; then
+  RAMPART="$RAMPART_BIN"
+else
+  echo "building rampart (release)…"
+  (cd "$REPO" && cargo build --release --bin rampart 2>&1 | tail -1)
+  RAMPART="$REPO/target/release/rampart"
+fi
 
 pids=()
 cleanup() {
@@ -121,6 +129,11 @@ CONF
   --error-log "$W/rampart-error.log" 2> "$W/rampart.stderr" &
 RPID=$!
 pids+=("$RPID")
+# The same proxy with an empty rule set: what the proxy itself costs.
+echo "SecRuleEngine On" > "$W/no-rules.conf"
+"$RAMPART" waf --listen "127.0.0.1:$RN" --upstream "http://127.0.0.1:$UP" --rules "$W/no-rules.conf" \
+  2> "$W/rampart-norules.stderr" &
+pids+=("$!")
 
 wait_port() {
   for _ in $(seq 1 200); do
@@ -130,7 +143,7 @@ wait_port() {
   done
   echo "port $1 did not come up" >&2; exit 1
 }
-wait_port $UP; wait_port $MS; wait_port $RP
+wait_port $UP; wait_port $MS; wait_port $RP; wait_port $RN
 
 # Sanity: each path serves the page, and both WAFs block an obvious attack.
 check() { # port path expected-status
@@ -138,31 +151,49 @@ check() { # port path expected-status
   got=$(exec 3<>"/dev/tcp/127.0.0.1/$1"; printf 'GET %s HTTP/1.1\r\nHost: localhost\r\nUser-Agent: Mozilla/5.0\r\nAccept: text/html\r\nConnection: close\r\n\r\n' "$2" >&3; head -c 12 <&3 | cut -d' ' -f2)
   [ "$got" = "$3" ] || { echo "sanity check failed: port $1 $2 answered $got, want $3" >&2; exit 1; }
 }
-for p in $UP $MS $RP; do check $p /index.html 200; done
+for p in $UP $MS $RP $RN; do check $p /index.html 200; done
 check $MS "/index.html?id=1%27%20or%201=1--" 403
 check $RP "/index.html?id=1%27%20or%201=1--" 403
 
 HDRS=(-H "Host: localhost" -H "User-Agent: Mozilla/5.0 (X11; Linux x86_64) bench" -H "Accept: text/html,application/xhtml+xml" -H "Accept-Language: en")
-bench() { # name port
+bench() { # name port key
   local out rps p99
   out=$(wrk -t$THREADS -c$CONNS -d"${DURATION}s" --latency "${HDRS[@]}" "http://127.0.0.1:$2/index.html")
   rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
   p99=$(awk '$1=="99%" {print $2}' <<<"$out")
   local errs; errs=$(grep -E 'Non-2xx|Socket errors' <<<"$out" || true)
-  printf '%-28s %12s req/s   p99 %8s %s\n' "$1" "$rps" "$p99" "$errs"
-  eval "RPS_$3=$rps; P99_$3=$p99"
+  printf '  %-28s %12s req/s   p99 %8s %s\n' "$1" "$rps" "$p99" "$errs"
+  eval "RPS_$3+=(\"$rps\"); P99_$3+=(\"$(to_ms "$p99")\")"
 }
 to_ms() { awk -v v="$1" 'BEGIN{ if (v ~ /us$/) {sub(/us$/,"",v); print v/1000} else if (v ~ /ms$/) {sub(/ms$/,"",v); print v} else if (v ~ /s$/) {sub(/s$/,"",v); print v*1000} else print v }'; }
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
 
+# The machine is shared: each round measures all four one after the other, and the
+# medians over the rounds are reported, so a burst of outside load skews one round only.
+RPS_UP=(); RPS_MS=(); RPS_RP=(); RPS_RN=(); P99_UP=(); P99_MS=(); P99_RP=(); P99_RN=()
 echo
-echo "wrk: $THREADS threads, $CONNS connections, ${DURATION}s each, GET /index.html ($(stat -c %s "$W/www/index.html") bytes)"
-bench "upstream (Apache static)" $UP UP
-bench "Apache + ModSecurity + CRS" $MS MS
-bench "Rampart + CRS" $RP RP
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "wrk: $THREADS threads, $CONNS connections, ${DURATION}s each, GET /index.html ($(stat -c %s "$W/www/index.html") bytes), $ROUNDS rounds"
+for r in $(seq 1 "$ROUNDS"); do
+  echo "round $r (load average $(cut -d' ' -f1 /proc/loadavg)):"
+  bench "upstream (Apache static)" $UP UP
+  bench "Apache + ModSecurity + CRS" $MS MS
+  bench "Rampart + CRS" $RP RP
+  bench "Rampart, no rules" $RN RN
+done
 echo
-awk -v r="$RPS_RP" -v m="$RPS_MS" 'BEGIN{printf "Rampart / ModSecurity requests/s: %.2fx\n", r/m}'
-awk -v r="$(to_ms "$P99_RP")" -v u="$(to_ms "$P99_UP")" -v m="$(to_ms "$P99_MS")" \
+echo "medians over $ROUNDS rounds:"
+for k in UP MS RP RN; do
+  eval "m_rps_$k=\$(median \"\${RPS_$k[@]}\"); m_p99_$k=\$(median \"\${P99_$k[@]}\")"
+done
+printf '  %-28s %12s req/s   p99 %8s ms\n' "upstream (Apache static)" "$m_rps_UP" "$m_p99_UP" \
+  "Apache + ModSecurity + CRS" "$m_rps_MS" "$m_p99_MS" "Rampart + CRS" "$m_rps_RP" "$m_p99_RP" \
+  "Rampart, no rules" "$m_rps_RN" "$m_p99_RN"
+awk -v r="$m_rps_RP" -v m="$m_rps_MS" 'BEGIN{printf "Rampart / ModSecurity requests/s: %.2fx\n", r/m}'
+awk -v r="$m_p99_RP" -v u="$m_p99_UP" -v m="$m_p99_MS" \
   'BEGIN{printf "p99 added over the bare upstream: Rampart %.3f ms, ModSecurity %.3f ms\n", r-u, m-u}'
+awk -v n="$m_rps_RN" -v u="$m_rps_UP" 'BEGIN{printf "Rampart without rules / bare upstream requests/s: %.2f\n", n/u}'
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # 4. Memory over rule reloads.
 rss() { awk '/^VmRSS:/ {print $2}' "/proc/$RPID/status"; }
