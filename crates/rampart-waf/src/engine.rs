@@ -10,6 +10,7 @@ use crate::actions::Actions;
 use crate::config::{ConnInfo, EngineConfig};
 use crate::rule::{self, Defaults, Rule};
 use crate::screen::{self, Screens};
+use crate::template::Template;
 use crate::transaction::Transaction;
 
 /// A rule-set load failure, with where it happened.
@@ -45,6 +46,8 @@ pub struct Engine {
     /// [`Entry::skip_to`], so skipping costs nothing per skipped rule.
     pub(crate) phases: [Vec<Entry>; 5],
     pub(crate) screens: Screens,
+    /// Where phase 1 starts (see [`crate::template`]).
+    pub(crate) template: Option<Template>,
     rule_count: usize,
 }
 
@@ -299,11 +302,14 @@ impl Loader {
             phases.iter_mut().flat_map(|l| l.iter_mut().map(|e| &mut *e.rule)),
             chains.len(),
         );
-        Engine {
+        let mut engine = Engine {
             config: self.config,
             phases,
             screens,
+            template: None,
             rule_count,
-        }
+        };
+        engine.template = Transaction::build_template(&engine);
+        engine
     }
 }

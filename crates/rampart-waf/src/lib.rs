@@ -26,6 +26,7 @@ mod macros;
 mod operators;
 mod rule;
 mod screen;
+mod template;
 mod transaction;
 mod transformations;
 mod variables;

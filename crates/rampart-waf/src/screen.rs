@@ -2,7 +2,7 @@
 //! (value, transformation chain) instead of one prefilter scan per (rule, value).
 //!
 //! A rule is screened when its operator has a required-literal set (`@rx` with required literals,
-//! small `@pm` lists), it is not negated, not `multiMatch`, and every target reads request or
+//! small `@pm` lists), it is not negated, and every target reads request or
 //! response data that stays put for the phase (no counts, no TX). Such a rule cannot match when
 //! none of its literals occurs in any value of its target variables after its transformation
 //! chain. Per chain, one Aho-Corasick automaton holds the literals of all screened rules using that
@@ -86,12 +86,14 @@ pub(crate) struct Screens {
     /// Indexed by chain id.
     pub chains: Vec<Option<ChainScreen>>,
     /// The value sets: a variable, with its key when the rule names one (`REQUEST_HEADERS:Referer`).
-    pub pairs: Vec<(Target, u32)>,
+    /// With `multiMatch` rules the pair covers the value before and after every step that
+    /// changed it (their operator sees each of those).
+    pub pairs: Vec<(Target, u32, bool)>,
 }
 
 /// Whether a rule link can be screened, and its literals when it can.
 fn literals_of(r: &Rule) -> Option<&[Vec<u8>]> {
-    if r.negated || r.multi_match || r.targets.is_empty() {
+    if r.negated || r.targets.is_empty() {
         return None;
     }
     if !r.targets.iter().all(|t| !t.count && t.var.stable()) {
@@ -125,7 +127,7 @@ pub(crate) fn build<'a>(rules: impl Iterator<Item = &'a mut Rule>, chains: usize
         transforms: Vec<Transform>,
     }
     let mut pending: Vec<Option<Pending>> = (0..chains).map(|_| None).collect();
-    let mut pair_ids: HashMap<(Var, Option<String>, u32), u16> = HashMap::new();
+    let mut pair_ids: HashMap<(Var, Option<String>, u32, bool), u16> = HashMap::new();
     let mut screens = Screens::default();
     for r in rules {
         let Some(lits) = literals_of(r) else { continue };
@@ -148,15 +150,18 @@ pub(crate) fn build<'a>(rules: impl Iterator<Item = &'a mut Rule>, chains: usize
                 Some(KeySel::Key(k)) if t.var != Var::Xml => Some(k.clone()),
                 _ => None,
             };
-            let id = *pair_ids.entry((t.var, key.clone(), chain)).or_insert_with(|| {
-                let target = Target {
-                    var: t.var,
-                    sel: key.map(KeySel::Key),
-                    count: false,
-                };
-                screens.pairs.push((target, chain));
-                next as u16
-            });
+            let multi = r.multi_match && !r.transforms.is_empty();
+            let id = *pair_ids
+                .entry((t.var, key.clone(), chain, multi))
+                .or_insert_with(|| {
+                    let target = Target {
+                        var: t.var,
+                        sel: key.map(KeySel::Key),
+                        count: false,
+                    };
+                    screens.pairs.push((target, chain, multi));
+                    next as u16
+                });
             if !pairs.contains(&id) {
                 pairs.push(id);
             }
@@ -242,6 +247,7 @@ SecRule &TX:flag "@eq 0" "id:6,phase:1,pass,log,msg:'flag unset'"
 SecRule TX:score "@ge 5" "id:7,phase:2,pass,log,msg:'score'"
 SecAction "id:8,phase:2,pass,nolog,setvar:tx.score=7"
 SecRule TX:score "@ge 5" "id:9,phase:2,pass,log,msg:'score after'"
+SecRule ARGS "@rx x y z" "id:10,phase:2,pass,log,t:none,t:removeWhitespace,multiMatch,msg:'multi'"
 "#;
 
     fn matched(e: &Engine, uri: &str, headers: &[(&str, &str)]) -> Vec<u64> {
@@ -268,7 +274,7 @@ SecRule TX:score "@ge 5" "id:9,phase:2,pass,log,msg:'score after'"
             .map(|x| x.rule.id)
             .collect();
         // Negated rules are never screened; the chained one is screened on its head.
-        assert_eq!(screened, [3, 1, 2, 5]);
+        assert_eq!(screened, [3, 1, 2, 5, 10]);
         let tx_checked: Vec<u64> = e
             .phases
             .iter()
@@ -294,5 +300,8 @@ SecRule TX:score "@ge 5" "id:9,phase:2,pass,log,msg:'score after'"
         // Chain: the head's screen passes, the chained link decides.
         assert_eq!(matched(&e, "/?passwd=secret", &ua), [4, 5, 6, 9]);
         assert_eq!(matched(&e, "/?passwd=open", &ua), [4, 6, 9]);
+        // multiMatch: only the value before the transformation has the literal.
+        assert_eq!(matched(&e, "/?q=x+y+z", &ua), [4, 6, 9, 10]);
+        assert_eq!(matched(&e, "/?q=xyz", &ua), [4, 6, 9]);
     }
 }

@@ -20,6 +20,7 @@ use crate::macros::{Macro, Part};
 use crate::operators::{atoi, Captures};
 use crate::rule::Rule;
 use crate::screen::{ChainScreen, RuleScreen};
+use crate::template::{self, Template};
 use crate::variables::{Exclusion, KeySel, Target, Var};
 use crate::{Disruptive, Intervention, MatchedRule};
 
@@ -85,12 +86,14 @@ pub struct Transaction<'e> {
     response_body: Vec<u8>,
     response_exceeded: bool,
 
-    tx: VarMap<'e>,
+    pub(crate) tx: VarMap<'e>,
     collections: HashMap<String, VarMap<'e>>,
     matched_var: (String, Vec<u8>),
     /// MATCHED_VARS is `matched_vars[..mv_len]`; the entries' buffers are reused.
     matched_vars: Vec<(String, Vec<u8>)>,
     mv_len: usize,
+    /// Times MATCHED_VAR was written (the TX template needs to know which rule wrote it last).
+    mv_writes: u32,
     hit_pool: Vec<Hit>,
     removed_ids: Vec<IdRange>,
     removed_tags: Vec<String>,
@@ -120,13 +123,13 @@ type TransformCache = HashMap<(usize, usize, u32), Option<Vec<u8>>, BuildHasherD
 
 /// TX and the other collections: lower-cased name → value.
 /// Names and constant values borrow from the rules, so most setvars allocate nothing.
-type VarMap<'e> = HashMap<Cow<'e, str>, Cow<'e, [u8]>, BuildHasherDefault<KeyHasher>>;
+pub(crate) type VarMap<'e> = HashMap<Cow<'e, str>, Cow<'e, [u8]>, BuildHasherDefault<KeyHasher>>;
 
 /// A multiply-xor hasher for the transformation cache and the rule-set-named TX variables
 /// (SipHash costs more than the lookups it guards). TX names come from the rules, except those
 /// built from request data (e.g. CRS 920450's header names): a handful per request.
 #[derive(Default)]
-struct KeyHasher(u64);
+pub(crate) struct KeyHasher(u64);
 
 impl std::hash::Hasher for KeyHasher {
     fn finish(&self) -> u64 {
@@ -218,6 +221,7 @@ impl<'e> Transaction<'e> {
             matched_var: (String::new(), Vec::new()),
             matched_vars: Vec::new(),
             mv_len: 0,
+            mv_writes: 0,
             hit_pool: Vec::new(),
             removed_ids: Vec::new(),
             removed_tags: Vec::new(),
@@ -587,6 +591,11 @@ impl<'e> Transaction<'e> {
         let rules = &engine.phases[(phase - 1) as usize];
         let mut skip = 0u32;
         let mut i = 0;
+        if let (1, Some(t)) = (phase, &engine.template) {
+            self.apply_template(t);
+            i = t.upto;
+            skip = t.skip;
+        }
         while let Some(entry) = rules.get(i) {
             i += 1;
             let rule = &*entry.rule;
@@ -653,6 +662,98 @@ impl<'e> Transaction<'e> {
         op.matches(self, value, None) != rule.negated
     }
 
+    /// Starts phase 1 from the TX template (see [`crate::template`]): its TX, then the transparent
+    /// rules it passed over, then MATCHED_VAR as the rules in between would have left it.
+    fn apply_template(&mut self, t: &'e Template) {
+        for (k, v) in &t.tx {
+            self.tx.insert(Cow::Borrowed(&**k), Cow::Borrowed(&**v));
+        }
+        let rules = &self.engine.phases[0];
+        let mut last_write: Option<usize> = None;
+        for &ri in &t.resume {
+            let rule = &*rules[ri].rule;
+            if self.is_removed(rule) {
+                continue;
+            }
+            if let Some(s) = &rule.screen {
+                if !self.screen_passes(rule.chain_id, s) {
+                    continue;
+                }
+            }
+            let before = self.mv_writes;
+            self.eval_rule(rule);
+            if self.mv_writes != before {
+                last_write = Some(ri);
+            }
+        }
+        if let Some((at, name, value)) = &t.matched {
+            if last_write.is_none_or(|w| w < *at) {
+                self.matched_var.0.clone_from(name);
+                self.matched_var.1.clone_from(value);
+            }
+        }
+    }
+
+    /// Runs the start of phase 1 that does not depend on the request, for the engine's template.
+    pub(crate) fn build_template(engine: &Engine) -> Option<Template> {
+        if engine.config().rule_engine == RuleEngineMode::Off {
+            return None;
+        }
+        let mut tx = Transaction::new(engine, ConnInfo::default());
+        let rules = &engine.phases[0];
+        let mut t = Template::default();
+        let (mut i, mut skip, mut pure_rules) = (0, 0u32, 0);
+        while let Some(entry) = rules.get(i) {
+            let rule = &*entry.rule;
+            if skip > 0 {
+                skip -= 1;
+                i += 1;
+                continue;
+            }
+            if template::pure(rule) {
+                let quiet = template::quiet(rule);
+                // A rule that would leave a trace if it matched: undo it and stop if it does.
+                let undo = (!quiet).then(|| (tx.tx.clone(), tx.matched_var.clone(), tx.mv_writes));
+                let before = tx.mv_writes;
+                let matched = tx.eval_rule(rule);
+                if let (true, Some((vars, mv, writes))) = (matched, undo) {
+                    (tx.tx, tx.matched_var, tx.mv_writes) = (vars, mv, writes);
+                    break;
+                }
+                pure_rules += 1;
+                if tx.mv_writes != before {
+                    t.matched = Some((i, tx.matched_var.0.clone(), tx.matched_var.1.clone()));
+                }
+                i += 1;
+                if matched {
+                    if rule.skip_after.is_some() {
+                        i = entry.skip_to;
+                    }
+                    skip = rule.skip;
+                }
+            } else if template::transparent(rule) {
+                t.resume.push(i);
+                i += 1;
+            } else {
+                if std::env::var_os("TEMPLATE_DEBUG").is_some() {
+                    eprintln!("template stops at rule {} (index {i})", rule.id);
+                }
+                break;
+            }
+        }
+        if pure_rules == 0 {
+            return None;
+        }
+        t.upto = i;
+        t.skip = skip;
+        t.tx = tx
+            .tx
+            .iter()
+            .map(|(k, v)| (Box::from(&**k), Box::from(&**v)))
+            .collect();
+        Some(t)
+    }
+
     fn reset_screen(&mut self) {
         self.screen_off.fill(u32::MAX);
         self.screen_bits.clear();
@@ -683,8 +784,8 @@ impl<'e> Transaction<'e> {
     /// transformed through the transformation cache (shared with the rules' own evaluation).
     fn compute_screen(&mut self, pair: u16, cs: &ChainScreen) -> u32 {
         let engine = self.engine;
-        let (target, chain) = &engine.screens.pairs[pair as usize];
-        let (var, chain) = (target.var, *chain);
+        let (target, chain, multi) = &engine.screens.pairs[pair as usize];
+        let (var, chain, multi) = (target.var, *chain, *multi);
         let mut bits = std::mem::take(&mut self.screen_bits);
         let off = bits.len();
         bits.resize(off + cs.words, 0);
@@ -702,6 +803,16 @@ impl<'e> Transaction<'e> {
                     all = true;
                 } else if cs.transforms.is_empty() {
                     cs.scan(v, slot);
+                } else if multi {
+                    // What a multiMatch rule's operator sees: the value and every changed step.
+                    cs.scan(v, slot);
+                    let mut cur: Cow<'_, [u8]> = Cow::Borrowed(v);
+                    for t in &cs.transforms {
+                        if let Some(next) = t(&cur) {
+                            cs.scan(&next, slot);
+                            cur = Cow::Owned(next);
+                        }
+                    }
                 } else {
                     let key = (v.as_ptr() as usize, v.len(), chain);
                     let mut cache = this.tcache.borrow_mut();
@@ -766,6 +877,7 @@ impl<'e> Transaction<'e> {
                 }
                 // clone_from reuses the buffers: no allocation per match.
                 let h = &self.hit_pool[i];
+                self.mv_writes += 1;
                 self.matched_var.0.clone_from(&h.name);
                 self.matched_var.1.clone_from(&h.value);
                 if self.mv_len < self.matched_vars.len() {

@@ -134,6 +134,27 @@ impl Operator {
         }
     }
 
+    /// The operand's macro, when the argument has one (it is expanded per evaluation).
+    pub(crate) fn operand(&self) -> Option<&Macro> {
+        match self {
+            Operator::Eq(o)
+            | Operator::Ge(o)
+            | Operator::Gt(o)
+            | Operator::Le(o)
+            | Operator::Lt(o)
+            | Operator::Streq(o)
+            | Operator::BeginsWith(o)
+            | Operator::EndsWith(o)
+            | Operator::Contains(o)
+            | Operator::ContainsWord(o)
+            | Operator::Within(o) => match o {
+                Operand::Macro(m) => Some(m),
+                Operand::Const(_) => None,
+            },
+            _ => None,
+        }
+    }
+
     /// Whether `input` matches (before negation). With `caps`, fills the capture groups.
     pub(crate) fn matches(&self, tx: &Transaction<'_>, input: &[u8], caps: Option<&mut Captures>) -> bool {
         match self {

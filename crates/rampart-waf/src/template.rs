@@ -1,0 +1,206 @@
+//! The TX template: phase 1 begins with rules that read and write nothing but TX (crs-setup's
+//! SecActions, REQUEST-901's `&TX:x "@eq 0"` defaults and score resets). Their outcome is the same
+//! for every transaction, so they run once at load time; each transaction starts phase 1 from the
+//! resulting TX instead of executing them again.
+//!
+//! From the start of phase 1, rules are taken in order (following `skip`/`skipAfter` as the
+//! simulation runs them) while each is either
+//! - *pure*: every link reads only TX (targets, operand macros), writes only TX (setvar, capture)
+//!   and has no ctl, and the rule either does not match or neither logs, blocks nor has a
+//!   severity, so it leaves no trace but TX and MATCHED_VAR; or
+//! - *transparent*: it reads no TX and no MATCHED_VAR, writes no TX, does not change the flow
+//!   (`pass`, no skip, no ctl but body settings): it cannot see or change what the pure rules do,
+//!   so it still runs per transaction, before the rest of the phase.
+//!
+//! The first rule that is neither ends the template; it and everything after it run as usual.
+
+use crate::actions::{Ctl, DisruptiveAction};
+use crate::macros::{Macro, Part};
+use crate::rule::Rule;
+use crate::variables::Var;
+
+#[derive(Debug, Default)]
+pub(crate) struct Template {
+    /// Phase-1 index where evaluation continues.
+    pub upto: usize,
+    /// `skip` still pending at `upto`.
+    pub skip: u32,
+    /// Transparent rules before `upto`, in order: they run per transaction.
+    pub resume: Vec<usize>,
+    /// TX after the pure rules.
+    pub tx: Vec<(Box<str>, Box<[u8]>)>,
+    /// MATCHED_VAR (name, value) as the last pure rule with hits left it, with that rule's index.
+    pub matched: Option<(usize, String, Vec<u8>)>,
+}
+
+fn macro_reads_only_tx(m: &Macro) -> bool {
+    m.parts
+        .iter()
+        .all(|p| matches!(p, Part::Lit(_) | Part::Var(Var::Tx, _)))
+}
+
+fn macro_reads_no_tx(m: &Macro) -> bool {
+    m.parts.iter().all(|p| {
+        !matches!(
+            p,
+            Part::Var(
+                Var::Tx | Var::MatchedVar | Var::MatchedVarName | Var::MatchedVars | Var::MatchedVarsNames,
+                _
+            )
+        )
+    })
+}
+
+fn links(r: &Rule) -> impl Iterator<Item = &Rule> {
+    std::iter::successors(Some(r), |l| l.chain.as_deref())
+}
+
+/// Whether a match of the rule leaves no trace but TX and MATCHED_VAR (no log line, no block, no
+/// severity). A pure rule that is not quiet can still be part of the template while it does not
+/// match (CRS 901001 denies only when crs-setup is missing).
+pub(crate) fn quiet(r: &Rule) -> bool {
+    !r.log && matches!(r.disruptive, DisruptiveAction::Pass) && r.severity.is_none()
+}
+
+/// Whether a rule (and its chain) reads and writes nothing but TX.
+pub(crate) fn pure(r: &Rule) -> bool {
+    links(r).all(|l| {
+        l.targets.iter().all(|t| t.var == Var::Tx)
+            && l.exclusions.iter().all(|e| e.var == Var::Tx)
+            && l.operator
+                .as_ref()
+                .is_none_or(|o| o.operand().is_none_or(macro_reads_only_tx))
+            && l.setvars.iter().all(|s| {
+                s.collection == "tx" && macro_reads_only_tx(&s.name) && macro_reads_only_tx(&s.value)
+            })
+            && l.ctls.is_empty()
+    })
+}
+
+/// Whether a rule (and its chain) can neither see nor change TX, MATCHED_VAR or the flow.
+pub(crate) fn transparent(r: &Rule) -> bool {
+    let flow = matches!(r.disruptive, DisruptiveAction::Pass) && r.skip == 0 && r.skip_after.is_none();
+    flow && links(r).all(|l| {
+        l.targets.iter().all(|t| {
+            !matches!(
+                t.var,
+                Var::Tx
+                    | Var::MatchedVar
+                    | Var::MatchedVarName
+                    | Var::MatchedVars
+                    | Var::MatchedVarsNames
+                    | Var::Rule
+                    | Var::HighestSeverity
+            )
+        }) && l.operator.as_ref().is_none_or(|o| o.operand().is_none())
+            && l.setvars.is_empty()
+            && !l.capture
+            && l.msg.as_ref().is_none_or(macro_reads_no_tx)
+            && l.logdata.as_ref().is_none_or(macro_reads_no_tx)
+            && l.ctls.iter().all(|c| {
+                matches!(
+                    c,
+                    Ctl::RequestBodyProcessor(_)
+                        | Ctl::ForceRequestBodyVariable(_)
+                        | Ctl::RequestBodyAccess(_)
+                        | Ctl::ResponseBodyAccess(_)
+                        | Ctl::RequestBodyLimit(_)
+                        | Ctl::ResponseBodyLimit(_)
+                        | Ctl::Audit
+                )
+            })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use crate::{ConnInfo, Engine};
+
+    fn crs_engine() -> Option<Engine> {
+        let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/crs"));
+        if !root.exists() {
+            eprintln!("skipping: no CRS at {}", root.display());
+            return None;
+        }
+        let dir = std::env::temp_dir().join(format!("rampart-waf-template-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let on = dir.join("on.conf");
+        std::fs::write(&on, "SecRuleEngine On\n").unwrap();
+        let mut files: Vec<PathBuf> = vec![
+            Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/conf/recommended.conf")).to_path_buf(),
+            on,
+            root.join("crs-setup.conf.example"),
+        ];
+        let mut rules: Vec<PathBuf> = std::fs::read_dir(root.join("rules"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "conf"))
+            .collect();
+        rules.sort();
+        files.extend(rules);
+        let e = Engine::from_files(&files).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        Some(e)
+    }
+
+    /// Phase 1 and the rest of the transaction, as TX and matches, for one request.
+    fn run(e: &Engine, uri: &str, headers: &[(&str, &str)]) -> (Vec<(String, Vec<u8>)>, Vec<String>) {
+        let mut tx = e.transaction(ConnInfo::default());
+        tx.process_uri("GET", uri, "HTTP/1.1");
+        for (k, v) in headers {
+            tx.add_request_header(k.as_bytes(), v.as_bytes());
+        }
+        tx.process_request_headers();
+        let mut vars: Vec<(String, Vec<u8>)> = tx
+            .tx
+            .iter()
+            .filter(|(k, _)| !k.starts_with("ua_hash"))
+            .map(|(k, v)| (k.to_string(), v.to_vec()))
+            .collect();
+        vars.sort();
+        tx.process_request_body();
+        tx.process_response_headers(200, "HTTP/1.1");
+        tx.process_response_body();
+        tx.process_logging();
+        let matched = tx
+            .matched_rules()
+            .iter()
+            .map(|m| format!("{} {} {}", m.id, m.matched_var_name, m.data))
+            .collect();
+        (vars, matched)
+    }
+
+    /// The template must leave every transaction exactly as running the init rules would.
+    #[test]
+    fn crs_template_gives_the_same_tx_as_the_init_rules() {
+        let Some(with) = crs_engine() else { return };
+        let Some(mut without) = crs_engine() else { return };
+        let t = with
+            .template
+            .as_ref()
+            .expect("CRS phase 1 starts with TX-only rules");
+        assert!(t.tx.len() > 30, "template holds only {} TX variables", t.tx.len());
+        assert!(t.upto > 20, "template covers only {} rules", t.upto);
+        without.template = None;
+        let requests: [(&str, &[(&str, &str)]); 4] = [
+            (
+                "/index.html?a=1",
+                &[("Host", "example.com"), ("User-Agent", "Mozilla/5.0")],
+            ),
+            (
+                "/?id=1%27%20or%201=1--",
+                &[("Host", "example.com"), ("User-Agent", "curl/8")],
+            ),
+            ("/x", &[("Host", "1.2.3.4"), ("Content-Type", "text/xml")]),
+            ("/", &[]),
+        ];
+        for (uri, headers) in requests {
+            let a = run(&with, uri, headers);
+            let b = run(&without, uri, headers);
+            assert_eq!(a.0, b.0, "TX after phase 1 differs for {uri}");
+            assert_eq!(a.1, b.1, "matches differ for {uri}");
+        }
+    }
+}
