@@ -216,7 +216,7 @@ where
             .await
             .map(|(up, rhead)| (up, rhead, true))
     } else {
-        match shared.upstream.checkout(true).await {
+        match shared.upstream.checkout().await {
             Err(e) => Err(e),
             Ok(mut up) => {
                 let first = [prefix.freeze(), overflow.unwrap_or_default()];
@@ -450,7 +450,7 @@ async fn round_trip(
     idempotent: bool,
     limits: &Limits,
 ) -> Result<(UpConn, ResponseHead), ExchangeError> {
-    let mut up = upstream.checkout(!idempotent).await?;
+    let mut up = upstream.checkout().await?;
     loop {
         let written = up.send(request, limits.send_timeout).await;
         let write_failed = written.is_err();

@@ -69,10 +69,6 @@ impl From<WireError> for ExchangeError {
 
 const MAX_RESPONSE_HEAD: usize = 64 * 1024;
 const MAX_RESPONSE_HEADERS: usize = 128;
-/// A pooled connection idle for longer than this is checked for a close by the server
-/// before it is used again (servers close idle keep-alive connections after seconds;
-/// a close that races a request is retried for idempotent methods).
-const CHECK_AFTER: Duration = Duration::from_millis(500);
 
 /// Where requests go, parsed once, and the idle connections to it.
 pub struct Upstream {
@@ -141,12 +137,11 @@ impl Upstream {
         }
     }
 
-    /// An idle pooled connection that still looks open, or a new one. A request that must
-    /// not be sent twice (`careful`) always gets a connection checked for a close by the
-    /// server; others only when idle for a while, as they can be retried.
-    pub async fn checkout(&self, careful: bool) -> Result<UpConn, ExchangeError> {
+    /// An idle pooled connection that still looks open, or a new one. (A close by the
+    /// server that races the request is retried by the caller for idempotent methods.)
+    pub async fn checkout(&self) -> Result<UpConn, ExchangeError> {
         while let Some(conn) = self.pop_idle() {
-            if (!careful && conn.idle_since.elapsed() < CHECK_AFTER) || conn.still_open() {
+            if conn.still_open() {
                 return Ok(conn);
             }
         }
@@ -232,7 +227,8 @@ impl Upstream {
 }
 
 impl UpConn {
-    /// False when the server has closed the connection (or sent something unasked).
+    /// False when the server has closed the connection (or sent something unasked). Costs
+    /// no system call while the socket has not been reported readable since the last read.
     fn still_open(&self) -> bool {
         let mut probe = [0u8; 1];
         matches!(self.rd.io().try_read(&mut probe), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)

@@ -72,8 +72,14 @@ async fn start_scripted() -> (SocketAddr, Arc<Counts>) {
             let c = c.clone();
             tokio::spawn(async move {
                 let mut buf = Vec::new();
+                let mut drop_next = false;
                 while let Some((method, path)) = read_request(&mut s, &mut buf).await {
                     c.requests.fetch_add(1, Ordering::SeqCst);
+                    if drop_next {
+                        // The request arrived just as the server closed: no answer.
+                        return;
+                    }
+                    drop_next = path == "/drop-next";
                     let big = "x".repeat(100_000);
                     let reply: Vec<u8> = match path.as_str() {
                         "/chunked" => format!(
@@ -211,6 +217,28 @@ async fn a_pooled_connection_the_server_closed_is_replaced() {
     let before = counts.requests.load(Ordering::SeqCst);
     let r = raw_exchange(proxy.local_addr, post, T).await;
     assert!(matches!(r.status, Some(200) | Some(502)), "{r:?}");
+    assert_eq!(counts.requests.load(Ordering::SeqCst) - before, 1);
+}
+
+#[tokio::test]
+async fn a_close_racing_the_request_is_retried_for_get_only() {
+    let (up, counts) = start_scripted().await;
+    let (proxy, _dir) = proxy_for(up).await;
+    let r = raw_exchange(proxy.local_addr, &get("GET", "/drop-next"), T).await;
+    assert_eq!(r.status, Some(200), "{r:?}");
+    // Sent on the pooled connection, which the server then closes unanswered: a GET goes
+    // out again on a new connection.
+    let r = raw_exchange(proxy.local_addr, &get("GET", "/again"), T).await;
+    assert_eq!(r.status, Some(200), "{r:?}");
+    assert_eq!(body_of(&r), b"/again");
+    assert_eq!(counts.connections.load(Ordering::SeqCst), 2);
+    // A POST in the same situation is not sent twice: the client gets a 502.
+    let r = raw_exchange(proxy.local_addr, &get("GET", "/drop-next"), T).await;
+    assert_eq!(r.status, Some(200), "{r:?}");
+    let before = counts.requests.load(Ordering::SeqCst);
+    let post = b"POST /once HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 1\r\n\r\na";
+    let r = raw_exchange(proxy.local_addr, post, T).await;
+    assert_eq!(r.status, Some(502), "{r:?}");
     assert_eq!(counts.requests.load(Ordering::SeqCst) - before, 1);
 }
 
