@@ -44,7 +44,11 @@ pub struct ContentVerdict {
 }
 
 pub struct Engine {
+    /// The project's webshell rules: run only on files that may hold server-side code.
     rules: yara_x::Rules,
+    /// The operator's rules: run on every file (they may look for anything, e.g. ELF
+    /// implants in /tmp).
+    operator_rules: Option<yara_x::Rules>,
     known_bad: HashSet<[u8; 32]>,
     known_good: HashSet<[u8; 32]>,
 }
@@ -52,15 +56,27 @@ pub struct Engine {
 impl Engine {
     /// Compiles the built-in rules plus every `*.yar`/`*.yara` file in `extra_dir`.
     pub fn new(extra_dir: Option<&Path>) -> Result<Engine, EngineError> {
+        Engine::with_rule_set(BUILTIN_RULES, extra_dir)
+    }
+
+    /// Like [`Engine::new`] with `(name, source)` files in place of the built-in rule set
+    /// (benches use it to try rule changes without rebuilding).
+    pub fn with_rule_set<N: AsRef<str>, S: AsRef<str>>(
+        rule_set: &[(N, S)],
+        extra_dir: Option<&Path>,
+    ) -> Result<Engine, EngineError> {
         let mut c = yara_x::Compiler::new();
-        for (name, src) in BUILTIN_RULES {
-            c.new_namespace("rampart");
-            c.add_source(yara_x::SourceCode::from(*src).with_origin(*name))
+        c.new_namespace("rampart");
+        for (name, src) in rule_set {
+            let (name, src) = (name.as_ref(), src.as_ref());
+            c.add_source(yara_x::SourceCode::from(src).with_origin(name))
                 .map_err(|e| EngineError::Rule {
                     file: name.to_string(),
                     message: e.to_string(),
                 })?;
         }
+        let rules = c.build();
+        let mut operator_rules = None;
         if let Some(dir) = extra_dir {
             let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
                 .map_err(|source| EngineError::Io {
@@ -71,22 +87,27 @@ impl Engine {
                 .filter(|p| p.extension().is_some_and(|x| x == "yar" || x == "yara"))
                 .collect();
             files.sort();
-            for f in files {
-                let src = std::fs::read_to_string(&f).map_err(|source| EngineError::Io {
+            let mut c = yara_x::Compiler::new();
+            c.new_namespace("operator");
+            for f in &files {
+                let src = std::fs::read_to_string(f).map_err(|source| EngineError::Io {
                     path: f.clone(),
                     source,
                 })?;
                 let origin = f.display().to_string();
-                c.new_namespace("operator");
                 c.add_source(yara_x::SourceCode::from(src.as_str()).with_origin(origin.as_str()))
                     .map_err(|e| EngineError::Rule {
                         file: origin.clone(),
                         message: e.to_string(),
                     })?;
             }
+            if !files.is_empty() {
+                operator_rules = Some(c.build());
+            }
         }
         Ok(Engine {
-            rules: c.build(),
+            rules,
+            operator_rules,
             known_bad: HashSet::new(),
             known_good: HashSet::new(),
         })
@@ -124,9 +145,16 @@ impl Engine {
     }
 
     pub fn scanner(&self) -> FileScanner<'_> {
-        let mut yara = yara_x::Scanner::new(&self.rules);
-        yara.set_timeout(std::time::Duration::from_secs(10));
-        FileScanner { engine: self, yara }
+        let new = |rules| {
+            let mut s = yara_x::Scanner::new(rules);
+            s.set_timeout(std::time::Duration::from_secs(10));
+            s
+        };
+        FileScanner {
+            engine: self,
+            yara: new(&self.rules),
+            operator: self.operator_rules.as_ref().map(new),
+        }
     }
 }
 
@@ -144,6 +172,7 @@ fn parse_hex32(s: &str) -> Option<[u8; 32]> {
 pub struct FileScanner<'e> {
     engine: &'e Engine,
     yara: yara_x::Scanner<'e>,
+    operator: Option<yara_x::Scanner<'e>>,
 }
 
 /// Whether content with this name should go through the script analyzer, and as what.
@@ -184,33 +213,45 @@ impl FileScanner<'_> {
                 v.score += 100;
             }
         }
-        if let Ok(res) = self.yara.scan(content) {
-            for r in res.matching_rules() {
-                let mut score = 50u32;
-                let mut description = String::new();
-                for (k, val) in r.metadata() {
-                    match (k, val) {
-                        ("score", yara_x::MetaValue::Integer(i)) => score = i.clamp(0, 1000) as u32,
-                        ("description", yara_x::MetaValue::String(s)) => description = s.to_string(),
-                        _ => {}
-                    }
-                }
-                v.score += score;
-                v.rules.push(RuleMatch {
-                    rule: r.identifier().to_string(),
-                    namespace: r.namespace().to_string(),
-                    score,
-                    description,
-                });
+        let code = crate::prefilter::may_hold_server_code(name, content);
+        if code {
+            if let Ok(res) = self.yara.scan(content) {
+                add_matches(&mut v, res);
+            }
+            if let Some(lang) = script_lang(name, content) {
+                let a = rampart_script::analyze(content, lang);
+                v.lang = Some(a.lang);
+                v.score += a.score;
+                v.reasons = a.reasons;
             }
         }
-        if let Some(lang) = script_lang(name, content) {
-            let a = rampart_script::analyze(content, lang);
-            v.lang = Some(a.lang);
-            v.score += a.score;
-            v.reasons = a.reasons;
+        if let Some(op) = self.operator.as_mut() {
+            if let Ok(res) = op.scan(content) {
+                add_matches(&mut v, res);
+            }
         }
         v
+    }
+}
+
+fn add_matches(v: &mut ContentVerdict, res: yara_x::ScanResults<'_, '_>) {
+    for r in res.matching_rules() {
+        let mut score = 50u32;
+        let mut description = String::new();
+        for (k, val) in r.metadata() {
+            match (k, val) {
+                ("score", yara_x::MetaValue::Integer(i)) => score = i.clamp(0, 1000) as u32,
+                ("description", yara_x::MetaValue::String(s)) => description = s.to_string(),
+                _ => {}
+            }
+        }
+        v.score += score;
+        v.rules.push(RuleMatch {
+            rule: r.identifier().to_string(),
+            namespace: r.namespace().to_string(),
+            score,
+            description,
+        });
     }
 }
 
@@ -271,5 +312,27 @@ mod tests {
         assert!(bad.score >= crate::DETECT, "{bad:?}");
         let good = s.scan(Path::new("x.php"), b"<?php echo htmlspecialchars($_GET['q']); ?>");
         assert!(good.score < crate::DETECT, "{good:?}");
+    }
+
+    #[test]
+    fn builtin_rules_skip_static_files_but_operator_rules_see_every_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("elf.yar"),
+            "rule elf_implant { meta: score = 100 description = \"test\" strings: $m = \"IMPLANT\" \
+             condition: uint32(0) == 0x464c457f and $m }",
+        )
+        .unwrap();
+        let engine = Engine::new(Some(dir.path())).unwrap();
+        let mut s = engine.scanner();
+        let elf = s.scan(Path::new("tmp/x"), b"\x7fELF....IMPLANT");
+        assert_eq!(elf.rules.len(), 1, "{elf:?}");
+        assert_eq!(elf.rules[0].namespace, "operator");
+        // Shell text in a file no web server would run is not a built-in-rule match...
+        let json = s.scan(Path::new("a.json"), b"{\"x\": \"eval($_POST['c'])\"}");
+        assert!(json.rules.is_empty() && json.score == 0, "{json:?}");
+        // ...but the same text behind a PHP opening tag is, whatever the file's name.
+        let gif = s.scan(Path::new("a.gif"), b"GIF89a <?php eval($_POST['c']); ?>");
+        assert!(gif.score >= crate::DETECT, "{gif:?}");
     }
 }

@@ -4,6 +4,7 @@
 //! for each file as it is written.
 
 pub mod engine;
+pub mod prefilter;
 pub mod walk;
 pub mod watch;
 
