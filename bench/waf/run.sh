@@ -170,7 +170,7 @@ median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {print (NR%2) ? v[
 
 # The machine is shared: each round measures all four one after the other, and the
 # medians over the rounds are reported, so a burst of outside load skews one round only.
-RPS_UP=(); RPS_MS=(); RPS_RP=(); RPS_RN=(); P99_UP=(); P99_MS=(); P99_RP=(); P99_RN=()
+RPS_UP=(); RPS_MS=(); RPS_RP=(); RPS_RN=(); P99_UP=(); P99_MS=(); P99_RP=(); P99_RN=(); RATIOS=(); ADDED=()
 echo
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "wrk: $THREADS threads, $CONNS connections, ${DURATION}s each, GET /index.html ($(stat -c %s "$W/www/index.html") bytes), $ROUNDS rounds"
@@ -180,6 +180,9 @@ for r in $(seq 1 "$ROUNDS"); do
   bench "Apache + ModSecurity + CRS" $MS MS
   bench "Rampart + CRS" $RP RP
   bench "Rampart, no rules" $RN RN
+  RATIOS+=("$(awk -v r="${RPS_RP[-1]}" -v m="${RPS_MS[-1]}" 'BEGIN{printf "%.2f", r/m}')")
+  ADDED+=("$(awk -v r="${P99_RP[-1]}" -v u="${P99_UP[-1]}" 'BEGIN{printf "%.3f", r-u}')")
+  echo "  Rampart / ModSecurity: ${RATIOS[-1]}x, p99 added by Rampart: ${ADDED[-1]} ms"
 done
 echo
 echo "medians over $ROUNDS rounds:"
@@ -189,7 +192,9 @@ done
 printf '  %-28s %12s req/s   p99 %8s ms\n' "upstream (Apache static)" "$m_rps_UP" "$m_p99_UP" \
   "Apache + ModSecurity + CRS" "$m_rps_MS" "$m_p99_MS" "Rampart + CRS" "$m_rps_RP" "$m_p99_RP" \
   "Rampart, no rules" "$m_rps_RN" "$m_p99_RN"
-awk -v r="$m_rps_RP" -v m="$m_rps_MS" 'BEGIN{printf "Rampart / ModSecurity requests/s: %.2fx\n", r/m}'
+awk -v r="$m_rps_RP" -v m="$m_rps_MS" 'BEGIN{printf "Rampart / ModSecurity requests/s (ratio of the medians): %.2fx\n", r/m}'
+echo "Rampart / ModSecurity requests/s, median of the per-round ratios: $(median "${RATIOS[@]}")x (rounds: ${RATIOS[*]})"
+echo "p99 added by Rampart, median of the per-round differences: $(median "${ADDED[@]}") ms (rounds: ${ADDED[*]})"
 awk -v r="$m_p99_RP" -v u="$m_p99_UP" -v m="$m_p99_MS" \
   'BEGIN{printf "p99 added over the bare upstream: Rampart %.3f ms, ModSecurity %.3f ms\n", r-u, m-u}'
 awk -v n="$m_rps_RN" -v u="$m_rps_UP" 'BEGIN{printf "Rampart without rules / bare upstream requests/s: %.2f\n", n/u}'
