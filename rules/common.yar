@@ -207,3 +207,17 @@ rule tool_mass_defacer
     condition:
         $d and any of ($code*)
 }
+
+rule iis_metabase_site_enumeration
+{
+    meta:
+        description = "A script opens the IIS metabase (IIS://localhost/W3SVC) through COM / GetObject / DirectoryEntry to list the server's sites, paths and accounts (webshell reconnaissance module)"
+        score = 100
+    strings:
+        $m = "IIS://localhost/w3svc" nocase
+        $o1 = "new COM(" nocase
+        $o2 = "GetObject(" nocase
+        $o3 = "DirectoryEntry(" nocase
+    condition:
+        $m and any of ($o*)
+}

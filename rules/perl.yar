@@ -50,3 +50,20 @@ rule perl_reverse_shell
     condition:
         any of ($s*) and 2 of ($d*) and any of ($sh*)
 }
+
+rule perl_cgi_file_browser
+{
+    meta:
+        description = "Perl CGI file browser: lists directories and opens files at paths taken from the request (a webshell's file manager)"
+        score = 100
+    strings:
+        $pl1 = /^#![^\n]{0,40}perl/
+        $pl2 = "use CGI"
+        $q1 = "QUERY_STRING"
+        $q2 = "param(" nocase
+        $d1 = "opendir" nocase
+        $d2 = "readdir" nocase
+        $o = /open[ \t]*\(?[ \t]*[A-Z_]{2,12}[ \t]*,[ \t]*["']?[<>+]{0,2}[ \t]*\$(path|file|dir|[A-Za-z_]{0,10}(path|file|dir))/ nocase
+    condition:
+        filesize < 200KB and any of ($pl*) and any of ($q*) and $d1 and $d2 and $o
+}
