@@ -220,7 +220,8 @@ impl Ctx<'_> {
 /// namespace prefix bound to http://php.net/xsl).
 fn xsl_php_function(val: &[u8]) -> Option<String> {
     let mut from = 0;
-    while let Some(p) = find_ci(&val[from..], b"function(") {
+    // XPath function names are case-sensitive: `php:function(` as written.
+    while let Some(p) = lex_php::find(&val[from..], b"function(") {
         let at = from + p;
         from = at + 9;
         if at == 0 || val[at - 1] != b':' {

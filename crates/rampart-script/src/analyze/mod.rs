@@ -112,9 +112,12 @@ fn file_layer(src: &[u8], hint: Lang, layer: u8, budget: &mut Budget, reasons: &
     if layer == 0 && budget.payload >= src.len() {
         // `<%@ codepage=65000 %>`: the page is UTF-7, so `+AGU-` spells `e`.
         let head = &src[..src.len().min(4096)];
-        if let Some(p) = find_ci(head, b"codepage") {
-            let tail = &head[p + 8..head.len().min(p + 20)];
-            if lex_php::find(tail, b"65000").is_some() && src.contains(&b'+') {
+        let utf7 = lex_php::find(head, b"65000").is_some_and(|q| {
+            let before = &head[q.saturating_sub(14)..q];
+            find_ci(before, b"codepage").is_some()
+        });
+        {
+            if utf7 && src.contains(&b'+') {
                 budget.payload -= src.len();
                 reasons.push(Reason {
                     signal: "deobf.utf7",
@@ -283,7 +286,7 @@ struct Ctx<'a> {
     /// Constant paths written with request input, and constant paths included (PHP): a
     /// file both written and included runs the request's code.
     written_paths: Vec<Vec<u8>>,
-    included_paths: Vec<(usize, Vec<u8>)>,
+    included_paths: Vec<(usize, (usize, usize))>,
 }
 
 const PHP_SUPERGLOBALS: &[&str] = &[

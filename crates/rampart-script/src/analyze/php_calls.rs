@@ -271,7 +271,15 @@ impl Ctx<'_> {
         }
         if matches!(name, "file_put_contents" | "fwrite" | "fputs") && payloads.len() < 64 {
             // Constant PHP code written to a file: the script it drops is analysed as a layer.
-            if let Some(&(a, b)) = args.get(1) {
+            // Only data that can hold an open tag: a literal with `<?` or a constant with one.
+            let tagged = |k: usize| match self.tok(k) {
+                Some(Tok::Str { val, .. }) => lex_php::find(val, b"<?").is_some(),
+                Some(Tok::Var(v)) => {
+                    matches!(self.consts.get(v), Some(Some(c)) if lex_php::find(c, b"<?").is_some())
+                }
+                _ => false,
+            };
+            if let Some(&(a, b)) = args.get(1).filter(|&&(a, b)| (a..b).any(tagged)) {
                 let ev = self.evaluator();
                 if let Some((v, j)) = ev.concat(a, b, 0) {
                     if j == b
@@ -419,14 +427,8 @@ impl Ctx<'_> {
         match name {
             "include" | "include_once" | "require" | "require_once" => {
                 if self.included_paths.len() < 64 {
-                    let ev = self.evaluator();
-                    let mut a = range.0;
-                    while matches!(self.tok(a), Some(Tok::Op("(" | "@"))) {
-                        a += 1;
-                    }
-                    if let Some((v, _)) = ev.concat(a, range.1, 0) {
-                        self.included_paths.push((i, v.bytes));
-                    }
+                    // Evaluated at the end, and only if the file writes request input somewhere.
+                    self.included_paths.push((i, range));
                 }
                 if let Some(src) = self.tainted_in(range.0, range.1) {
                     // `include($_GET['x'])` with nothing around it: any file or URL.

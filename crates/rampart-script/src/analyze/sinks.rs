@@ -279,11 +279,18 @@ impl Ctx<'_> {
         }
         if self.flavor == Flavor::Php {
             self.php_profile(has_source);
-            let hit = self
-                .included_paths
-                .iter()
-                .find(|(_, p)| self.written_paths.iter().any(|w| w == p))
-                .cloned();
+            let hit = if self.written_paths.is_empty() {
+                None
+            } else {
+                let ev = self.evaluator();
+                self.included_paths.iter().find_map(|&(at, (mut a, b))| {
+                    while matches!(self.tok(a), Some(Tok::Op("(" | "@"))) {
+                        a += 1;
+                    }
+                    let (v, _) = ev.concat(a, b, 0)?;
+                    self.written_paths.contains(&v.bytes).then_some((at, v.bytes))
+                })
+            };
             if let Some((at, p)) = hit {
                 self.reason(
                     "php.flow.code",

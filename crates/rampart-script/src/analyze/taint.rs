@@ -420,8 +420,48 @@ impl Ctx<'_> {
         let mut assigns: Vec<(usize, String, usize, usize)> = Vec::new();
         let mut lists: Vec<(Vec<String>, usize, usize)> = Vec::new();
         let mut const_count: HashMap<String, u32> = HashMap::new();
+        // Variables whose value can reach a sink (see `ordered_values`), found in this pass.
+        let toks = self.toks;
+        let mut wanted: HashSet<&str> = HashSet::new();
         for i in 0..n {
-            let Some(Tok::Op(op)) = self.tok(i) else { continue };
+            let op = match &toks[i].tok {
+                Tok::Op(op) => op,
+                Tok::Var(v) => {
+                    if toks.get(i + 1).is_some_and(|t| t.is_op("(")) {
+                        wanted.insert(v);
+                    }
+                    continue;
+                }
+                Tok::Ident(f) => {
+                    if matches!(f.as_bytes().first(), Some(b'e' | b'a' | b'c' | b'p'))
+                        && matches!(
+                            f.as_str(),
+                            "eval"
+                                | "assert"
+                                | "execute"
+                                | "executeglobal"
+                                | "create_function"
+                                | "executestatement"
+                                | "addcode"
+                                | "preg_replace"
+                        )
+                    {
+                        for t in toks.iter().skip(i + 1).take(7) {
+                            match &t.tok {
+                                Tok::Var(v) => {
+                                    wanted.insert(v);
+                                }
+                                Tok::Ident(v) if self.idents_are_vars() => {
+                                    wanted.insert(v);
+                                }
+                                _ => {}
+                            }
+                        }
+                    }
+                    continue;
+                }
+                _ => continue,
+            };
             if !matches!(*op, "=" | ".=" | "+=" | "&=") {
                 // foreach ($src as $k => $v)
                 continue;
@@ -633,7 +673,7 @@ impl Ctx<'_> {
                 break;
             }
         }
-        self.ordered_values(&assigns);
+        self.ordered_values(&assigns, &wanted);
         for (eq, d, pieces, steps) in hidden {
             let w = if is_exec_name(d.as_bytes()).is_some() {
                 60
@@ -649,9 +689,9 @@ impl Ctx<'_> {
         }
         for (eq, name, a, b) in &assigns {
             // `$_FILES[f]['tmp_name']` is a path the server chose, not the client.
-            let tmp_name =
-                (*a..*b).any(|k| matches!(self.tok(k), Some(Tok::Str { val, .. }) if val == b"tmp_name"));
-            if !tmp_name && (*a..*b).any(|k| self.is_source(k).is_some()) {
+            if (*a..*b).any(|k| self.is_source(k).is_some())
+                && !(*a..*b).any(|k| matches!(self.tok(k), Some(Tok::Str { val, .. }) if val == b"tmp_name"))
+            {
                 self.direct.insert((self.scope[*eq], name.clone()));
             }
         }
@@ -728,10 +768,15 @@ impl Ctx<'_> {
     /// evaluated with the values before it (`x = "e0va0l"; x = Replace(x, "0", "")`,
     /// `$s = 'as'; $s .= 'sert'` after a second `=`). A value that cannot be known hides the
     /// earlier ones from later reads; variables bumped with `++`/`--` are left out.
-    fn ordered_values(&mut self, assigns: &[(usize, String, usize, usize)]) {
+    fn ordered_values(&mut self, assigns: &[(usize, String, usize, usize)], wanted: &HashSet<&str>) {
+        // Only values that can reach a sink matter: variables called as functions or read
+        // right after a code sink. Evaluating every reassigned variable would cost every file.
+        if wanted.is_empty() {
+            return;
+        }
         let mut count: HashMap<&str, u32> = HashMap::new();
         for (_, name, _, _) in assigns {
-            if !self.consts.contains_key(name) {
+            if wanted.contains(name.as_str()) && !self.consts.contains_key(name) {
                 *count.entry(name.as_str()).or_insert(0) += 1;
             }
         }
