@@ -275,3 +275,22 @@ rule asp_shell_object_runs_commands
     condition:
         any of ($o*) and any of ($x*) and (any of ($out*)) and $req
 }
+
+rule asp_bulk_table_dumper
+{
+    meta:
+        description = "ASP/ASP.NET page that lifts the script time limit to its maximum and streams every row of a database query to the client in flushed chunks (a table dumper, fetched with wget)"
+        score = 100
+    strings:
+        $t = /ScriptTimeout[ \t\xc2\xa0]*=[ \t\xc2\xa0]*(2147483647|[0-9]{8,})/ nocase
+        $f = "Response.Flush" nocase
+        $db1 = "ADODB.Connection" nocase
+        $db2 = "SqlConnection" nocase
+        $db3 = "OleDbConnection" nocase
+        $db4 = "OdbcConnection" nocase
+        $r1 = /\.Fields\.Count/ nocase
+        $r2 = /\.Rows\.Count/ nocase
+        $r3 = /\.Columns\.Count/ nocase
+    condition:
+        filesize < 100KB and $t and $f and any of ($db*) and any of ($r*)
+}
