@@ -2,33 +2,14 @@
 //! GET, URL-encoded POST, JSON POST and a 100 KB multipart upload, each a full transaction
 //! (phases 1–5 with an empty 200 response). `cargo bench -p rampart-waf --bench engine`.
 
-use std::path::{Path, PathBuf};
+#[path = "../tests/crs_driver/mod.rs"]
+mod crs_driver;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use rampart_waf::{ConnInfo, Engine};
 
 fn crs_engine() -> Engine {
-    let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR")));
-    let crs = root.join("../../../shared/crs");
-    let dir = std::env::temp_dir().join(format!("rampart-waf-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let on = dir.join("engine-on.conf");
-    std::fs::write(&on, "SecRuleEngine On\n").unwrap();
-    let mut files: Vec<PathBuf> = vec![
-        root.join("conf/recommended.conf"),
-        on,
-        crs.join("crs-setup.conf.example"),
-    ];
-    let mut rules: Vec<PathBuf> = std::fs::read_dir(crs.join("rules"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "conf"))
-        .collect();
-    rules.sort();
-    files.extend(rules);
-    let e = Engine::from_files(&files).unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
-    e
+    crs_driver::load_crs_pl1()
 }
 
 fn run(e: &Engine, method: &str, uri: &str, headers: &[(&str, &str)], body: &[u8]) -> usize {

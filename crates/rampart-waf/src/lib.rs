@@ -18,6 +18,7 @@
 
 mod actions;
 mod body;
+mod conf_files;
 mod config;
 mod engine;
 #[cfg(test)]
@@ -31,6 +32,7 @@ mod transaction;
 mod transformations;
 mod variables;
 
+pub use conf_files::conf_files_in;
 pub use config::{AuditEngineMode, ConnInfo, EngineConfig, LimitAction, RuleEngineMode};
 pub use engine::{Engine, LoadError};
 pub use rampart_seclang::Location;

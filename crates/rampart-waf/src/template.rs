@@ -133,13 +133,7 @@ mod tests {
             on,
             root.join("crs-setup.conf.example"),
         ];
-        let mut rules: Vec<PathBuf> = std::fs::read_dir(root.join("rules"))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|e| e == "conf"))
-            .collect();
-        rules.sort();
-        files.extend(rules);
+        files.extend(crate::conf_files_in(&root.join("rules")).unwrap());
         let e = Engine::from_files(&files).unwrap();
         let _ = std::fs::remove_dir_all(&dir);
         Some(e)

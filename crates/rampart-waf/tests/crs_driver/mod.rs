@@ -69,13 +69,7 @@ pub fn load_crs_pl1() -> Engine {
 }
 
 pub fn crs_rule_files() -> Vec<PathBuf> {
-    let mut rules: Vec<PathBuf> = std::fs::read_dir(crs_dir().join("rules"))
-        .expect("CRS rules directory")
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "conf"))
-        .collect();
-    rules.sort();
-    rules
+    rampart_waf::conf_files_in(&crs_dir().join("rules")).expect("CRS rules directory")
 }
 
 #[derive(Deserialize)]
