@@ -136,7 +136,8 @@ impl FirewallBaseline {
         }
     }
 
-    fn baseline(&self, env: &Env) -> Result<(Baseline, Vec<u16>)> {
+    /// The policy, with `ftp_ranges` (from [`Self::ftp_ranges`], read once per plan or apply).
+    fn baseline(&self, env: &Env, ftp_ranges: &[ftp::PassiveRange]) -> Result<(Baseline, Vec<u16>)> {
         let admin = if self.admin_ports.is_empty() {
             sshd::ports(env).unwrap_or_else(|_| vec![22])
         } else {
@@ -148,9 +149,8 @@ impl FirewallBaseline {
         }
         restricted.dedup();
         let restricted_ftp = self.ftp_access() == FtpAccess::Restricted;
-        let ranges = self
-            .ftp_ranges(env)?
-            .into_iter()
+        let ranges = ftp_ranges
+            .iter()
             .map(|r| PortRange {
                 first: r.first,
                 last: r.last,
@@ -177,7 +177,8 @@ impl Action for FirewallBaseline {
 
     fn plan(&self, env: &Env) -> Result<Plan> {
         need_nft()?;
-        let (b, admin) = self.baseline(env)?;
+        let ftp_ranges = self.ftp_ranges(env)?;
+        let (b, admin) = self.baseline(env, &ftp_ranges)?;
         if let Some(c) = env.session.ssh {
             if !b.admits(c.client, c.server_port) && !env.force {
                 return Err(RespondError::Refused(format!(
@@ -223,7 +224,7 @@ impl Action for FirewallBaseline {
         } else {
             "everyone"
         };
-        for r in self.ftp_ranges(env)? {
+        for r in &ftp_ranges {
             plan.changes.push(format!(
                 "accept FTP passive data ports {}-{} (from {}) from {ftp_from}",
                 r.first, r.last, r.file
@@ -234,7 +235,7 @@ impl Action for FirewallBaseline {
             plan.warnings
                 .push("no admin-from=CIDR: SSH and the named services stay open to everyone".into());
         }
-        if self.ftp_access() != FtpAccess::None && self.ftp_ranges(env)?.is_empty() {
+        if self.ftp_access() != FtpAccess::None && ftp_ranges.is_empty() {
             plan.warnings.push(
                 "FTP is admitted but no passive port range is configured (vsftpd pasv_min_port/\
                  pasv_max_port, ProFTPD PassivePorts, Pure-FTPd PassivePortRange): passive transfers \
@@ -246,7 +247,7 @@ impl Action for FirewallBaseline {
     }
 
     fn apply(&self, env: &Env, entry: &mut Entry) -> Result<Outcome> {
-        let (b, _) = self.baseline(env)?;
+        let (b, _) = self.baseline(env, &self.ftp_ranges(env)?)?;
         let nft = env.nft();
         let before = baseline::snapshot(&nft)?;
         entry.put("nft_before", &before)?;
