@@ -241,7 +241,9 @@ fn undo_after_a_crash_restores_byte_identical_shadow() {
 fn a_lost_rollback_timer_is_made_up_for_by_the_next_confirm() {
     let Some(lab) = Lab::new(2501) else { return };
     let original = lab.config_bytes();
-    lab.rampart_ok(&["apply", "ssh-port", "port=2502", "--yes", "--timeout", "1"]);
+    // The window must outlast the apply itself (reload + listen check), even on a loaded
+    // machine: a rollback that fires mid-apply makes the apply fail.
+    lab.rampart_ok(&["apply", "ssh-port", "port=2502", "--yes", "--timeout", "3"]);
     // "Reboot": the rollback process dies.
     let entry = std::fs::read_dir(&lab.journal)
         .unwrap()
@@ -256,7 +258,7 @@ fn a_lost_rollback_timer_is_made_up_for_by_the_next_confirm() {
     unsafe {
         libc::kill(pid, libc::SIGKILL);
     }
-    std::thread::sleep(Duration::from_secs(1 + 5 + 2));
+    std::thread::sleep(Duration::from_secs(3 + 5 + 2));
     assert_ne!(
         lab.config_bytes(),
         original,
@@ -278,7 +280,7 @@ fn resume_after_a_reboot_rearms_or_rolls_back() {
     let Some(lab) = Lab::new(2601) else { return };
     let original = lab.config_bytes();
 
-    lab.rampart_ok(&["apply", "ssh-port", "port=2602", "--yes", "--timeout", "4"]);
+    lab.rampart_ok(&["apply", "ssh-port", "port=2602", "--yes", "--timeout", "6"]);
     lab.kill_rollback();
     let r = lab.rampart_ok(&["resume"]);
     assert!(stdout(&r).contains("re-armed"), "{}", stdout(&r));
@@ -298,9 +300,9 @@ fn resume_after_a_reboot_rearms_or_rolls_back() {
     assert!(lab.wait_listening(2602, false));
     assert!(lab.login(ALLOWED, 2601));
 
-    lab.rampart_ok(&["apply", "ssh-port", "port=2603", "--yes", "--timeout", "1"]);
+    lab.rampart_ok(&["apply", "ssh-port", "port=2603", "--yes", "--timeout", "3"]);
     lab.kill_rollback();
-    std::thread::sleep(Duration::from_secs(2));
+    std::thread::sleep(Duration::from_secs(4));
     assert_ne!(
         lab.config_bytes(),
         original,

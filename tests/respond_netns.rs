@@ -182,7 +182,7 @@ fn ssh_port_move_confirmed_from_the_new_port() {
 fn unconfirmed_ssh_port_move_rolls_back() {
     let Some(lab) = Lab::new(2241) else { return };
     let original = lab.config_bytes();
-    lab.rampart_ok(&["apply", "ssh-port", "port=2242", "--yes", "--timeout", "2"]);
+    lab.rampart_ok(&["apply", "ssh-port", "port=2242", "--yes", "--timeout", "3"]);
     assert!(lab.login(ALLOWED, 2242));
     assert!(lab.wait_settled(Duration::from_secs(10)), "rollback did not run");
     assert!(
