@@ -7,17 +7,9 @@ fn scan(src: &[u8], lang: Lang) -> Verdict {
     analyze(src, lang)
 }
 
-fn assert_detected(v: &Verdict, signal: &str) {
-    assert!(v.is_malicious(), "not detected: {v:#?}");
-    assert!(
-        v.reasons.iter().any(|r| r.signal == signal),
-        "no {signal} reason: {v:#?}"
-    );
-}
-
-fn assert_clean(v: &Verdict) {
-    assert!(!v.is_malicious(), "false positive: {v:#?}");
-}
+#[path = "support/verdict.rs"]
+mod verdict;
+use verdict::{assert_clean, assert_detected};
 
 #[test]
 fn script_encoder_blocks_are_decoded_and_analysed() {

@@ -2,19 +2,11 @@
 //! the style of real ones, not copied from any sample), with benign look-alikes that must
 //! stay below the threshold.
 
-use rampart_script::{analyze, Lang, Verdict};
+use rampart_script::{analyze, Lang};
 
-fn assert_detected(v: &Verdict, signal: &str) {
-    assert!(v.is_malicious(), "not detected: {v:#?}");
-    assert!(
-        v.reasons.iter().any(|r| r.signal == signal),
-        "no {signal} reason: {v:#?}"
-    );
-}
-
-fn assert_clean(v: &Verdict) {
-    assert!(!v.is_malicious(), "false positive: {v:#?}");
-}
+#[path = "support/verdict.rs"]
+mod verdict;
+use verdict::{assert_clean, assert_detected};
 
 fn utf16le(s: &str, mark: bool) -> Vec<u8> {
     let mut out = if mark { vec![0xff, 0xfe] } else { Vec::new() };
