@@ -281,18 +281,7 @@ pub struct ResponseHead {
 }
 
 fn find_response_end(buf: &[u8]) -> Option<usize> {
-    let mut i = 0;
-    while let Some(off) = buf[i..].iter().position(|&b| b == b'\n') {
-        let next = i + off + 1;
-        if buf[next..].starts_with(b"\r\n") {
-            return Some(next + 2);
-        }
-        if buf[next..].starts_with(b"\n") {
-            return Some(next + 1);
-        }
-        i = next;
-    }
-    None
+    crate::http1::head::blank_line_end(buf, 0)
 }
 
 fn parse_response_head(raw: Bytes, request_was_head: bool) -> Result<ResponseHead, ExchangeError> {

@@ -102,7 +102,13 @@ pub fn find_head_end(buf: &[u8]) -> Option<usize> {
     if is_simple_request_line(&buf[start..first_nl]) {
         return Some(first_nl + 1);
     }
-    let mut i = start;
+    blank_line_end(buf, start)
+}
+
+/// The end of the first empty line (CRLF or bare LF) after a line break at or after
+/// `from`: where a request or response head ends.
+pub fn blank_line_end(buf: &[u8], from: usize) -> Option<usize> {
+    let mut i = from;
     while let Some(off) = memchr(b'\n', &buf[i..]) {
         let next = i + off + 1;
         if buf[next..].starts_with(b"\r\n") {
