@@ -51,26 +51,13 @@ impl<R: AsyncRead + Unpin> Wire<R> {
         Ok(self.io.read_buf(&mut self.buf).await?)
     }
 
-    /// Reads one request head. `Ok(None)` is a clean close before any byte of a request.
+    /// Reads one request head. `Ok(None)` is a clean close before any byte of a request
+    /// (empty lines between keep-alive requests do not count).
     pub async fn read_head(&mut self, max_head: usize) -> Result<Option<Bytes>, WireError> {
-        loop {
-            if let Some(end) = find_head_end(&self.buf) {
-                if end > max_head {
-                    return Err(WireError::HeadTooLarge(max_head));
-                }
-                return Ok(Some(self.buf.split_to(end).freeze()));
-            }
-            if self.buf.len() > max_head {
-                return Err(WireError::HeadTooLarge(max_head));
-            }
-            if self.fill().await? == 0 {
-                return if self.buf.iter().all(|b| b.is_ascii_whitespace()) {
-                    Ok(None)
-                } else {
-                    Err(WireError::UnexpectedEof)
-                };
-            }
-        }
+        self.read_until(max_head, find_head_end, |rest| {
+            rest.iter().all(|b| b.is_ascii_whitespace())
+        })
+        .await
     }
 
     /// Reads up to the end `find` reports (a response head). `Ok(None)` is a close before
@@ -79,6 +66,17 @@ impl<R: AsyncRead + Unpin> Wire<R> {
         &mut self,
         max_head: usize,
         find: fn(&[u8]) -> Option<usize>,
+    ) -> Result<Option<Bytes>, WireError> {
+        self.read_until(max_head, find, <[u8]>::is_empty).await
+    }
+
+    /// Reads up to the end `find` reports, at most `max_head` bytes; at a close, `Ok(None)`
+    /// when what is left is `nothing_yet`, else an unexpected end.
+    async fn read_until(
+        &mut self,
+        max_head: usize,
+        find: fn(&[u8]) -> Option<usize>,
+        nothing_yet: fn(&[u8]) -> bool,
     ) -> Result<Option<Bytes>, WireError> {
         loop {
             if let Some(end) = find(&self.buf) {
@@ -91,7 +89,7 @@ impl<R: AsyncRead + Unpin> Wire<R> {
                 return Err(WireError::HeadTooLarge(max_head));
             }
             if self.fill().await? == 0 {
-                return if self.buf.is_empty() {
+                return if nothing_yet(&self.buf) {
                     Ok(None)
                 } else {
                     Err(WireError::UnexpectedEof)
