@@ -221,3 +221,22 @@ rule iis_metabase_site_enumeration
     condition:
         $m and any of ($o*)
 }
+
+rule hacker_group_banner
+{
+    meta:
+        description = "A script carries the banner of a hacker group or exploit site known for webshells and hack tools (Silic Group / BlackBap, t00ls, AventGrup, Hacksys, pentestmonkey tools…)"
+        score = 100
+    strings:
+        $b1 = /Silic Group|Hacker Army|blackbap\.org|BlackBap/ nocase
+        $b2 = /www\.t00ls\.net|t00ls\.net\/thread/ nocase
+        $b3 = /AventGrup/ nocase
+        $b4 = /Hacksys Team|hacksysteam/ nocase
+        $b5 = /pentestmonkey@pentestmonkey\.net/ nocase
+        $b6 = /Safe[ -]?mode breaker|break fucking safe-mode/ nocase
+        $code1 = /<\?(php|=|[ \t\r\n])/ nocase
+        $code2 = /<%([ \t\r\n=@!]|[A-Za-z]{3})/
+        $code3 = /runat[ \t]*=[ \t]*["']?server/ nocase
+    condition:
+        any of ($b*) and any of ($code*)
+}

@@ -721,3 +721,197 @@ rule php_other_request_channels_into_sinks
     condition:
         any of them
 }
+
+/* ---- Tool families and techniques with no request-to-sink data flow (mailers, tunnels, dumpers, planted loaders) ---- */
+
+rule php_b374k_module
+{
+    meta:
+        description = "b374k 3.x shell module (registers a tab in $GLOBALS['module'] with its title, content and js_ontabselected hook)"
+        score = 100
+    strings:
+        $m = "$GLOBALS['module']['" nocase
+        $t = "['js_ontabselected']" nocase
+        $c = "['content']" nocase
+    condition:
+        $m and $t and $c
+}
+
+rule php_myshell_family
+{
+    meta:
+        description = "MyShell / phpShell family (interactive command page by digitart, based on Martin Geisler's phpShell)"
+        score = 100
+    strings:
+        $a = "digitart" nocase
+        $b = "MyShell"
+        $c = "phpShell" nocase
+        $d = "execute any command" nocase
+    condition:
+        $a and 2 of ($b, $c, $d)
+}
+
+rule php_wp_vcd_link_injector
+{
+    meta:
+        description = "WP-VCD backdoor: password-gated actions that list and rewrite posts to plant hidden link code (wp_cd_code)"
+        score = 100
+    strings:
+        $a = "wp_cd_code"
+        $b = "get_all_links"
+        $c = "set_id_links"
+        $p = /\$_REQUEST\[["']password["']\][ \t]*==/
+    condition:
+        $a and 2 of ($b, $c, $p)
+}
+
+rule php_com_account_creator
+{
+    meta:
+        description = "PHP drives Windows COM user objects (Shell.Users / WinNT:// ADSI) to create accounts or add administrators"
+        score = 100
+    strings:
+        $o = "new COM(" nocase
+        $u1 = "Shell.Users" nocase
+        $u2 = "WinNT://" nocase
+        $a1 = "changePassword" nocase
+        $a2 = "AccountType" nocase
+        $a3 = "SetPassword" nocase
+        $a4 = "Administrators" nocase
+    condition:
+        $o and any of ($u*) and any of ($a*)
+}
+
+rule php_fork_bomb
+{
+    meta:
+        description = "PHP forks itself in an endless loop (a fork bomb / resource-exhaustion DoS)"
+        score = 100
+    strings:
+        $a = /(while[ \t]*\([ \t]*(1|true)[ \t]*\)|for[ \t]*\([ \t]*;[ \t]*;[ \t]*\))[ \t\r\n{]{0,10}(@[ \t]*)?pcntl_fork[ \t]*\(/ nocase
+    condition:
+        $a
+}
+
+rule php_self_deleting_persistent_loop
+{
+    meta:
+        description = "PHP deletes its own file, ignores client disconnect and keeps running a loop that evaluates or rewrites code (immortal in-memory shell / remote-code poller)"
+        score = 100
+    strings:
+        $u1 = /unlink[ \t]*\([ \t]*(__FILE__|\$_SERVER\[["']SCRIPT_FILENAME["']\])[ \t]*\)/ nocase
+        $i = /ignore_user_abort[ \t]*\([ \t]*(true|1)?[ \t]*\)/ nocase
+        $l = /while[ \t]*\(/ nocase
+        $x1 = /(eval|assert)[ \t]*\([ \t]*\$/ nocase
+        $x2 = /(file_put_contents|fwrite|fputs)[ \t]*\(/ nocase
+        $s = /(sleep|usleep)[ \t]*\(/ nocase
+    condition:
+        $u1 and $i and $l and any of ($x*) and $s
+}
+
+rule php_navicat_http_tunnel
+{
+    meta:
+        description = "Navicat HTTP tunnel script (relays arbitrary SQL to the database server through the web server)"
+        score = 100
+    strings:
+        $a = "function GetLongBinary" nocase
+        $b = "function EchoResultSetHeader" nocase
+        $c = "function EchoFieldsHeader" nocase
+        $d = "function EchoConnInfo" nocase
+    condition:
+        3 of them
+}
+
+rule php_request_sql_query
+{
+    meta:
+        description = "PHP runs SQL text taken straight from the request (an SQL console page)"
+        score = 50
+    strings:
+        $a = /(mysql_query|mysqli_query|pg_query|mssql_query|sqlsrv_query|mysql_db_query)[ \t]*\([ \t]*(\$[A-Za-z_][A-Za-z0-9_]{0,20}[ \t]*,[ \t]*)?\$_(POST|GET|REQUEST)\[/ nocase
+    condition:
+        $a
+}
+
+rule php_socket_command_loop
+{
+    meta:
+        description = "PHP opens a socket to a fixed peer, sends the host's identity and runs the commands it reads back (reverse shell without a literal /bin/sh)"
+        score = 100
+    strings:
+        $s1 = /fsockopen[ \t]*\([ \t]*\$/ nocase
+        $s2 = /socket_connect[ \t]*\([ \t]*\$/ nocase
+        $s3 = /stream_socket_client[ \t]*\(/ nocase
+        $r1 = /(fgets|fread|socket_read|stream_get_line)[ \t]*\([ \t]*\$[a-z_]{0,10}sock/ nocase
+        $x1 = /(shell_exec|passthru|system|popen|proc_open)[ \t]*\([ \t]*\$(cmd|command|com|c)\b/ nocase
+        $i1 = "php_uname()" nocase
+        $i2 = "uname -a" nocase
+        $i3 = /shell_exec[ \t]*\([ \t]*["'](id|whoami|pwd)/ nocase
+    condition:
+        filesize < 200KB and any of ($s*) and $r1 and $x1 and any of ($i*)
+}
+
+rule php_tcp_relay
+{
+    meta:
+        description = "PHP listens on a port and also connects out, pumping data between the sockets (port forwarder / tunnel / SOCKS proxy)"
+        score = 100
+    strings:
+        $l1 = "socket_listen" nocase
+        $l2 = "socket_accept" nocase
+        $l3 = "socket_bind" nocase
+        $c1 = "socket_connect" nocase
+        $c2 = "fsockopen" nocase
+        $sel = "socket_select" nocase
+        $w = "socket_write" nocase
+    condition:
+        filesize < 200KB and all of ($l*) and any of ($c*) and $sel and $w
+}
+
+rule php_bulk_mailer_form
+{
+    meta:
+        description = "PHP mails a request-supplied address list with request-supplied sender and subject (a spam mailer form)"
+        score = 100
+    strings:
+        $m = /\bmail[ \t]*\(/ nocase
+        $l = /\$_(POST|GET|REQUEST)\[["'](emails|maillist|mail_list|emaillist|email_list|lista|listmail|mailist|emailz|mailto_list)["']\]/ nocase
+        $f = /\$_(POST|GET|REQUEST)\[["'](from|de|remetente|realname|real_name|sender|fromname|from_name|nome|senderName|senderEmail)["']\]/ nocase
+        $s = /\$_(POST|GET|REQUEST)\[["'](subject|assunto|asunto|sujet)["']\]/ nocase
+        $w = /\$config\[["'](remetente|assunto|maillist)["']\]/ nocase
+    condition:
+        filesize < 200KB and $m and $l and ($f or $s or $w)
+}
+
+rule php_card_skimmer_exfil
+{
+    meta:
+        description = "PHP (a patched shop payment module) reads card number / CVV and mails them to a base64-hidden address or with a geo-IP lookup of the buyer (card skimmer)"
+        score = 100
+    strings:
+        $cc1 = "getCcNumber()"
+        $cc2 = /\[["']cc_number["']\]/
+        $cc3 = "getCcCid()"
+        $cc4 = /\[["']cc_cid["']\]/
+        $m = /\bmail[ \t]*\(/
+        $g = "geoplugin" nocase
+        $b = /mail[ \t]*\([ \t]*base64_decode[ \t]*\(/
+    condition:
+        any of ($cc*) and $m and ($g or $b)
+}
+
+rule php_phish_geoip_mail
+{
+    meta:
+        description = "PHP looks up the visitor's location (geoplugin) and mails login data to a fixed address (a phishing kit's result or login-stealer hook)"
+        score = 100
+    strings:
+        $g = "geoplugin.net" nocase
+        $m = /\bmail[ \t]*\([ \t]*["'][^"'@\n]{1,64}@/
+        $p1 = /user(name)?[ \t]*\|[ \t]*pass/ nocase
+        $p2 = /pass(word|wd)?[ \t]*[:=]/ nocase
+        $p3 = /card|cvv|login/ nocase
+    condition:
+        $g and $m and any of ($p*)
+}
