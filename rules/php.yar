@@ -451,10 +451,10 @@ rule php_root_symlink
 rule html_title_names_a_shell
 {
     meta:
-        description = "The page's title names a shell, backdoor, bypass or hacker tool"
+        description = "The page's title names a spy, uploader, mailer or hack tool (weaker words; shells and backdoors: html_title_names_a_webshell)"
         score = 50
     strings:
-        $t = /<title>[^<\n]{0,80}\b(shell|backdoor|bypass|hack(ed|er|ers)?|r00t|spy|uploader|defacer|mailer)\b[^<\n]{0,80}<\/title>/ nocase
+        $t = /<title>[^<\n]{0,80}\b(hack|spy|uploader|mailer)\b[^<\n]{0,80}<\/title>/ nocase
         $code1 = /<\?(php|=|[ \t\r\n])/ nocase
         $code2 = /<%[ \t\r\n=@!]/
     condition:
@@ -914,4 +914,94 @@ rule php_phish_geoip_mail
         $p3 = /card|cvv|login/ nocase
     condition:
         $g and $m and any of ($p*)
+}
+
+rule html_title_names_a_webshell
+{
+    meta:
+        description = "A server page's title calls it a shell, backdoor, bypass, r00t or hacker tool"
+        score = 100
+    strings:
+        $t = /<title>[^<\n]{0,80}\b(shell|backdoor|bypass|hacked|hackers?|r00t|defacer)\b/ nocase
+        $code1 = /<\?(php|=|[ \t\r\n])/ nocase
+        $code2 = /<%[ \t\r\n=@!]/
+    condition:
+        $t and any of ($code*)
+}
+
+rule php_r57_exec_helper
+{
+    meta:
+        description = "The r57/c99 family's command helper: a function of $cfe that runs it through exec/shell_exec/system/passthru/popen"
+        score = 100
+    strings:
+        $f = /function[ \t]+[A-Za-z_][A-Za-z0-9_]{0,20}[ \t]*\([ \t]*\$cfe[ \t]*[,)]/ nocase
+        $x = /(exec|shell_exec|system|passthru|popen)[ \t]*\([ \t]*\$cfe\b/ nocase
+    condition:
+        $f and $x
+}
+
+rule php_wp_rogue_admin
+{
+    meta:
+        description = "WordPress backdoor: creates an administrator from request input behind a hash check, or logs the caller in as the first administrator without a password"
+        score = 100
+    strings:
+        $c1 = /wp_(create|insert)_user[ \t]*\([ \t]*\$_(GET|POST|REQUEST)\[/ nocase
+        $r = /set_role[ \t]*\([ \t]*["']administrator["']/ nocase
+        $g = /md5[ \t]*\([ \t]*\$_(GET|POST|REQUEST|COOKIE)\[/ nocase
+        $l1 = /require(_once)?[ \t]*\(?[ \t]*["'][.\/]{0,20}wp-(blog-header|load)\.php["']/ nocase
+        $l2 = /wp_set_auth_cookie[ \t]*\(/ nocase
+        $l3 = /user_can[ \t]*\([^)\n]{1,40}["']administrator["']/ nocase
+    condition:
+        ($c1 and $r and $g) or all of ($l*)
+}
+
+rule php_cgi_shell_dropper
+{
+    meta:
+        description = "PHP writes a CGI shell script that runs the query string (#!/bin/sh … $QUERY_STRING) to escape PHP restrictions"
+        score = 100
+    strings:
+        $s = /#![ \t]*\/(bin\/(ba)?sh|usr\/bin\/perl|usr\/bin\/env)/
+        $q = /\/bin\/(ba)?sh[ \t]+-c[ \t]+\\?"?\\?\$QUERY_STRING/
+        $w = /(fwrite|fputs|file_put_contents)[ \t]*\(/ nocase
+    condition:
+        $s and $q and $w
+}
+
+rule php_fake_error_page_gate
+{
+    meta:
+        description = "PHP shows a fake 403/404 page unless the caller passes a password check, and hides an uploader or shell behind it"
+        score = 60
+    strings:
+        $f = /<title>40[34] (Forbidden|Not Found)<\/title>/ nocase
+        $g = /md5[ \t]*\([ \t]*\$_(GET|POST|REQUEST|COOKIE)\[/ nocase
+        $u = /move_uploaded_file[ \t]*\(/ nocase
+    condition:
+        $f and $g and $u
+}
+
+rule php_encoded_sink_name
+{
+    meta:
+        description = "PHP spells a code/command sink's name in percent-encoding or \\x hex escapes (only done to hide it)"
+        score = 100
+    strings:
+        $p1 = "%65%76%61%6C" nocase
+        $p2 = "%61%73%73%65%72%74" nocase
+        $p3 = "%70%72%65%67%5F%72" nocase
+        $p4 = "%73%79%73%74%65%6D" nocase
+        $p5 = "%62%61%73%65%36%34" nocase
+        $p6 = "%67%7A%69%6E%66%6C" nocase
+        $x1 = "\\x65\\x76\\x61\\x6c" nocase
+        $x2 = "\\x61\\x73\\x73\\x65\\x72\\x74" nocase
+        $x3 = "\\x73\\x79\\x73\\x74\\x65\\x6d" nocase
+        $x4 = "\\x62\\x61\\x73\\x65\\x36\\x34" nocase
+        $x5 = "\\x67\\x7a\\x69\\x6e\\x66\\x6c" nocase
+        $x6 = "\\x73\\x68\\x65\\x6c\\x6c\\x5f" nocase
+        $x7 = "\\x70\\x61\\x73\\x73\\x74\\x68" nocase
+    condition:
+        any of them
 }
