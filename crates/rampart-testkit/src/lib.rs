@@ -5,6 +5,8 @@
 //! with a key or a password ([`ssh`]). Everything a fixture creates is removed on drop,
 //! also when the test fails. Commands are argument vectors, never shell strings.
 
+#[cfg(feature = "crs")]
+pub mod crs;
 pub mod fs;
 pub mod netns;
 pub mod process;

@@ -129,7 +129,11 @@ mod tests {
         let on = dir.join("on.conf");
         std::fs::write(&on, "SecRuleEngine On\n").unwrap();
         let mut files: Vec<PathBuf> = vec![
-            Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/conf/recommended.conf")).to_path_buf(),
+            Path::new(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../rampart-proxy/conf/modsecurity-base.conf"
+            ))
+            .to_path_buf(),
             on,
             root.join("crs-setup.conf.example"),
         ];

@@ -13,30 +13,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-pub fn crs_dir() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/crs"))
-}
-
-pub fn base_conf() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/conf/modsecurity-base.conf"))
-}
-
-/// The test-only setup rule from the CRS regression README.
-pub const TEST_SETUP_RULE: &str = r#"SecAction "id:900005,\
-  phase:1,\
-  nolog,\
-  pass,\
-  ctl:ruleEngine=DetectionOnly,\
-  ctl:ruleRemoveById=910000,\
-  setvar:tx.blocking_paranoia_level=4,\
-  setvar:tx.crs_validate_utf8_encoding=1,\
-  setvar:tx.arg_name_length=100,\
-  setvar:tx.arg_length=400,\
-  setvar:tx.total_arg_length=64000,\
-  setvar:tx.max_num_args=255,\
-  setvar:tx.max_file_size=64100,\
-  setvar:tx.combined_file_sizes=65535"
-"#;
+pub use rampart_testkit::crs::{base_conf, crs_dir, TEST_SETUP_RULE};
 
 /// The log marker rule the runner finds its stages by.
 pub const MARKER_RULE: &str = r#"SecRule REQUEST_HEADERS:X-CRS-Test "@rx ^.*$" \
@@ -88,112 +65,27 @@ pub async fn start_albedo() -> SocketAddr {
 async fn albedo(
     req: hyper::Request<hyper::body::Incoming>,
 ) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
-    let is_reflect = req.method() == hyper::Method::POST && req.uri().path() == "/reflect";
+    let (method, path) = (req.method().to_string(), req.uri().path().to_string());
     let body = req
         .into_body()
         .collect()
         .await
         .map(|b| b.to_bytes())
         .unwrap_or_default();
-    if !is_reflect {
-        return Ok(hyper::Response::new(Full::new(Bytes::new())));
-    }
-    let spec: serde_json::Value = match serde_json::from_slice(&body) {
-        Ok(v) => v,
-        Err(_) => {
-            let mut r = hyper::Response::new(Full::new(Bytes::from_static(b"invalid reflection spec")));
-            *r.status_mut() = hyper::StatusCode::BAD_REQUEST;
-            return Ok(r);
+    let reply = rampart_testkit::crs::reflect(&method, &path, &body);
+    let mut builder = hyper::Response::builder().status(reply.status);
+    for (k, v) in &reply.headers {
+        // Invalid names or values are dropped, as albedo does.
+        if let (Ok(n), Ok(v)) = (
+            hyper::header::HeaderName::from_bytes(k.as_bytes()),
+            hyper::header::HeaderValue::from_str(v),
+        ) {
+            builder = builder.header(n, v);
         }
-    };
-    let status = spec.get("status").and_then(|s| s.as_u64()).unwrap_or(200) as u16;
-    let mut out_body: Vec<u8> = spec
-        .get("body")
-        .and_then(|b| b.as_str())
-        .unwrap_or_default()
-        .as_bytes()
-        .to_vec();
-    if let Some(enc) = spec.get("encodedBody").and_then(|b| b.as_str()) {
-        use base64::Engine as _;
-        if let Ok(d) = base64::engine::general_purpose::STANDARD.decode(enc) {
-            out_body = d;
-        }
-    }
-    let mut builder = hyper::Response::builder().status(status);
-    let mut has_ct = false;
-    if let Some(h) = spec.get("headers").and_then(|h| h.as_object()) {
-        for (k, v) in h {
-            let v = match v {
-                serde_json::Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
-            has_ct |= k.eq_ignore_ascii_case("content-type");
-            // Invalid names or values are dropped, as albedo does.
-            if let (Ok(n), Ok(v)) = (
-                hyper::header::HeaderName::from_bytes(k.as_bytes()),
-                hyper::header::HeaderValue::from_str(&v),
-            ) {
-                builder = builder.header(n, v);
-            }
-        }
-    }
-    if !has_ct && !out_body.is_empty() {
-        // Go's net/http (albedo) sniffs a Content-Type when none is set.
-        builder = builder.header("content-type", sniff(&out_body));
     }
     Ok(builder
-        .body(Full::new(Bytes::from(out_body)))
+        .body(Full::new(Bytes::from(reply.body)))
         .unwrap_or_else(|_| hyper::Response::new(Full::new(Bytes::new()))))
-}
-
-/// The part of Go's `http.DetectContentType` that matters for text responses.
-fn sniff(body: &[u8]) -> &'static str {
-    let start = body
-        .iter()
-        .position(|b| !b" \t\n\r\x0c".contains(b))
-        .unwrap_or(body.len());
-    let data = &body[start..];
-    const HTML: [&[u8]; 17] = [
-        b"<!DOCTYPE HTML",
-        b"<HTML",
-        b"<HEAD",
-        b"<SCRIPT",
-        b"<IFRAME",
-        b"<H1",
-        b"<DIV",
-        b"<FONT",
-        b"<TABLE",
-        b"<A",
-        b"<STYLE",
-        b"<TITLE",
-        b"<B",
-        b"<BODY",
-        b"<BR",
-        b"<P",
-        b"<!--",
-    ];
-    for sig in HTML {
-        if data.len() > sig.len()
-            && data[..sig.len()].eq_ignore_ascii_case(sig)
-            && (data[sig.len()] == b' ' || data[sig.len()] == b'>')
-        {
-            return "text/html; charset=utf-8";
-        }
-    }
-    if data.starts_with(b"<?xml") {
-        return "text/xml; charset=utf-8";
-    }
-    if data.starts_with(b"%PDF-") {
-        return "application/pdf";
-    }
-    let sample = &body[..body.len().min(512)];
-    if sample
-        .iter()
-        .any(|&b| b <= 0x08 || b == 0x0b || (0x0e..=0x1a).contains(&b) || (0x1c..=0x1f).contains(&b))
-    {
-        return "application/octet-stream";
-    }
-    "text/plain; charset=utf-8"
 }
 
 /// What came back for a raw request.

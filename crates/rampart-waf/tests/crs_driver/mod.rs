@@ -1,66 +1,35 @@
-//! In-process CRS regression driver: builds transactions straight from the go-ftw YAML tests and
-//! judges each stage by the rule ids the engine logs. (The over-the-wire runner lives with the
-//! proxy; this is the engine's fast development loop.)
+//! In-process CRS regression driver: each stage's request (built as go-ftw builds it, see
+//! rampart_testkit::crs) goes straight into a transaction, and the stage is judged by the
+//! engine's error-log lines. Status- and transport-only stages are left to the proxy's
+//! over-the-wire runner; this is the engine's fast development loop.
 
 #![allow(dead_code)]
 
-use std::collections::{BTreeMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::collections::HashMap;
+use std::path::PathBuf;
 
+use rampart_testkit::crs::{self, Expect, Suite};
 use rampart_waf::{ConnInfo, Engine};
-use serde::Deserialize;
 
-pub fn crs_dir() -> PathBuf {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/crs")).to_path_buf()
-}
-
-/// The test-only rule from tests/regression/README.md.
-pub const TEST_SETUP_RULE: &str = r#"SecAction "id:900005,\
-  phase:1,\
-  nolog,\
-  pass,\
-  ctl:ruleEngine=DetectionOnly,\
-  ctl:ruleRemoveById=910000,\
-  setvar:tx.blocking_paranoia_level=4,\
-  setvar:tx.crs_validate_utf8_encoding=1,\
-  setvar:tx.arg_name_length=100,\
-  setvar:tx.arg_length=400,\
-  setvar:tx.total_arg_length=64000,\
-  setvar:tx.max_num_args=255,\
-  setvar:tx.max_file_size=64100,\
-  setvar:tx.combined_file_sizes=65535"
-"#;
-
-/// recommended.conf + crs-setup.conf.example + the test setup rule + rules/*.conf in name order.
+/// Base config + crs-setup.conf.example + the test setup rule + rules/*.conf in name order.
 pub fn load_crs_for_tests() -> Engine {
-    let crs = crs_dir();
-    let dir = std::env::temp_dir().join(format!("rampart-waf-crs-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let setup_rule = dir.join("900005-test-setup.conf");
-    std::fs::write(&setup_rule, TEST_SETUP_RULE).unwrap();
-    let mut files = vec![
-        Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/conf/recommended.conf")).to_path_buf(),
-        crs.join("crs-setup.conf.example"),
-        setup_rule,
-    ];
-    files.extend(crs_rule_files());
-    let e = Engine::from_files(&files).unwrap_or_else(|e| panic!("CRS does not load: {e}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    e
+    load_with(crs::TEST_SETUP_RULE, "rampart-waf-crs")
 }
 
-/// recommended.conf with SecRuleEngine On + crs-setup.conf.example + rules: CRS as deployed at
-/// paranoia level 1, blocking.
+/// Base config (blocking) + crs-setup.conf.example + rules: CRS as deployed at paranoia level 1.
 pub fn load_crs_pl1() -> Engine {
-    let crs = crs_dir();
-    let dir = std::env::temp_dir().join(format!("rampart-waf-pl1-{}", std::process::id()));
+    load_with("", "rampart-waf-pl1")
+}
+
+fn load_with(setup_rule: &str, tag: &str) -> Engine {
+    let dir = std::env::temp_dir().join(format!("{tag}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let on = dir.join("engine-on.conf");
-    std::fs::write(&on, "SecRuleEngine On\n").unwrap();
+    let setup = dir.join("900005-test-setup.conf");
+    std::fs::write(&setup, setup_rule).unwrap();
     let mut files = vec![
-        Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/conf/recommended.conf")).to_path_buf(),
-        on,
-        crs.join("crs-setup.conf.example"),
+        crs::base_conf(),
+        crs::crs_dir().join("crs-setup.conf.example"),
+        setup,
     ];
     files.extend(crs_rule_files());
     let e = Engine::from_files(&files).unwrap_or_else(|e| panic!("CRS does not load: {e}"));
@@ -69,88 +38,16 @@ pub fn load_crs_pl1() -> Engine {
 }
 
 pub fn crs_rule_files() -> Vec<PathBuf> {
-    rampart_waf::conf_files_in(&crs_dir().join("rules")).expect("CRS rules directory")
+    rampart_waf::conf_files_in(&crs::crs_dir().join("rules")).expect("CRS rules directory")
 }
 
-#[derive(Deserialize)]
-struct TestFile {
-    #[serde(default)]
-    rule_id: Option<u64>,
-    #[serde(default)]
-    tests: Vec<TestCase>,
+/// The suite's tests whose title or file contains `filter`.
+pub fn test_files(filter: Option<&str>) -> Suite {
+    crs::load_suite(&crs::crs_dir().join("tests/regression/tests"), filter)
 }
 
-#[derive(Deserialize)]
-struct TestCase {
-    test_id: u64,
-    stages: Vec<Stage>,
-}
-
-#[derive(Deserialize)]
-struct Stage {
-    input: Input,
-    output: Output,
-}
-
-#[derive(Deserialize, Default)]
-struct Input {
-    method: Option<String>,
-    uri: Option<String>,
-    version: Option<String>,
-    #[serde(default)]
-    headers: BTreeMap<String, serde_yaml::Value>,
-    data: Option<String>,
-    encoded_request: Option<String>,
-    autocomplete_headers: Option<bool>,
-}
-
-#[derive(Deserialize, Default)]
-struct Output {
-    log: Option<LogOut>,
-    status: Option<serde_yaml::Value>,
-    expect_error: Option<bool>,
-}
-
-#[derive(Deserialize, Default)]
-struct LogOut {
-    #[serde(default)]
-    expect_ids: Vec<u64>,
-    #[serde(default)]
-    no_expect_ids: Vec<u64>,
-    match_regex: Option<String>,
-    no_match_regex: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct Overrides {
-    #[serde(default)]
-    excused: Vec<Excuse>,
-}
-
-#[derive(Deserialize)]
-struct Excuse {
-    rule_id: u64,
-    test_ids: Vec<u64>,
-    reason: String,
-}
-
-/// Tests excused in `tests/crs-overrides.yaml`, as (rule id, test id).
-pub fn excused() -> HashSet<(u64, u64)> {
-    let p = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/crs-overrides.yaml"));
-    let text = std::fs::read_to_string(p).expect("crs-overrides.yaml");
-    let o: Overrides = serde_yaml::from_str(&text).expect("crs-overrides.yaml parses");
-    let mut out = HashSet::new();
-    for e in o.excused {
-        assert!(
-            !e.reason.trim().is_empty(),
-            "override for {} has no reason",
-            e.rule_id
-        );
-        for t in e.test_ids {
-            out.insert((e.rule_id, t));
-        }
-    }
-    out
+pub fn excused() -> HashMap<String, String> {
+    crs::excused().unwrap_or_else(|e| panic!("{e}"))
 }
 
 #[derive(Debug, Default, Clone)]
@@ -180,75 +77,56 @@ impl Totals {
     }
 }
 
-pub fn test_files(filter: Option<&str>) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let root = crs_dir().join("tests/regression/tests");
-    let mut dirs = vec![root];
-    while let Some(d) = dirs.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                dirs.push(p);
-            } else if p.extension().is_some_and(|x| x == "yaml") {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    if let Some(f) = filter {
-        out.retain(|p| p.to_string_lossy().contains(f));
-    }
-    out
-}
-
-/// Runs every test of the files; `verbose` prints each failing test's ids.
-pub fn run(engine: &Engine, files: &[PathBuf], excused: &HashSet<(u64, u64)>, verbose: bool) -> Totals {
-    let mut t = Totals::default();
-    for f in files {
-        let text = std::fs::read_to_string(f).unwrap();
-        let tf: TestFile = match serde_yaml::from_str(&text) {
-            Ok(tf) => tf,
-            Err(e) => panic!("{}: {e}", f.display()),
-        };
-        let rule_id = tf.rule_id.unwrap_or_else(|| {
-            f.file_stem()
-                .and_then(|s| s.to_str())
-                .and_then(|s| s.parse().ok())
-                .unwrap_or(0)
-        });
-        let mut r = FileResult {
-            file: f.file_name().unwrap().to_string_lossy().into_owned(),
+/// Runs every test of the suite; `verbose` prints why each failing test failed.
+pub fn run(engine: &Engine, suite: &Suite, excused: &HashMap<String, String>, verbose: bool) -> Totals {
+    assert!(
+        suite.errors.is_empty(),
+        "test files that do not load: {:?}",
+        suite.errors
+    );
+    let mut files: Vec<FileResult> = suite
+        .files
+        .iter()
+        .map(|f| FileResult {
+            file: f.clone(),
             ..Default::default()
-        };
-        for case in &tf.tests {
-            if excused.contains(&(rule_id, case.test_id)) {
-                r.skipped += 1;
-                continue;
-            }
-            let mut verdict: Option<Result<(), String>> = None;
-            for stage in &case.stages {
-                match run_stage(engine, stage) {
-                    None => {}
-                    Some(Ok(())) => {
-                        verdict.get_or_insert(Ok(()));
-                    }
-                    Some(Err(e)) => {
-                        verdict = Some(Err(e));
-                        break;
-                    }
+        })
+        .collect();
+    for case in &suite.cases {
+        let r = &mut files[case.file];
+        if excused.contains_key(&case.title) || case.stages.is_empty() {
+            r.skipped += 1;
+            continue;
+        }
+        let mut verdict: Option<Result<(), String>> = None;
+        for stage in &case.stages {
+            match run_stage(engine, stage) {
+                None => {}
+                Some(Ok(())) => {
+                    verdict.get_or_insert(Ok(()));
                 }
-            }
-            match verdict {
-                None => r.skipped += 1,
-                Some(Ok(())) => r.passed += 1,
                 Some(Err(e)) => {
-                    if verbose {
-                        println!("  FAIL {rule_id}-{}: {e}", case.test_id);
-                    }
-                    r.failed.push(format!("{rule_id}-{}", case.test_id));
+                    verdict = Some(Err(e));
+                    break;
                 }
             }
         }
+        match verdict {
+            None => r.skipped += 1,
+            Some(Ok(())) => r.passed += 1,
+            Some(Err(e)) => {
+                if verbose {
+                    println!("  FAIL {}: {e}", case.title);
+                }
+                r.failed.push(case.title.clone());
+            }
+        }
+    }
+    let mut t = Totals::default();
+    for r in files
+        .into_iter()
+        .filter(|r| r.passed + r.failed.len() + r.skipped > 0)
+    {
         t.passed += r.passed;
         t.failed += r.failed.len();
         t.skipped += r.skipped;
@@ -257,61 +135,17 @@ pub fn run(engine: &Engine, files: &[PathBuf], excused: &HashSet<(u64, u64)>, ve
     t
 }
 
+type Headers = Vec<(Vec<u8>, Vec<u8>)>;
+
 struct Request {
-    method: String,
-    uri: String,
-    version: String,
-    headers: Vec<(Vec<u8>, Vec<u8>)>,
+    method: Vec<u8>,
+    uri: Vec<u8>,
+    version: Vec<u8>,
+    headers: Headers,
     body: Vec<u8>,
 }
 
-fn build_request(input: &Input) -> Request {
-    if let Some(enc) = &input.encoded_request {
-        let raw = base64_decode(enc.trim().as_bytes());
-        return parse_raw(&raw);
-    }
-    let mut headers: Vec<(Vec<u8>, Vec<u8>)> = input
-        .headers
-        .iter()
-        .map(|(k, v)| {
-            let v = match v {
-                serde_yaml::Value::String(s) => s.clone(),
-                serde_yaml::Value::Number(n) => n.to_string(),
-                serde_yaml::Value::Bool(b) => b.to_string(),
-                serde_yaml::Value::Null => String::new(),
-                other => serde_yaml::to_string(other)
-                    .unwrap_or_default()
-                    .trim()
-                    .to_string(),
-            };
-            (k.as_bytes().to_vec(), v.into_bytes())
-        })
-        .collect();
-    let body = input.data.clone().unwrap_or_default().into_bytes();
-    if input.autocomplete_headers != Some(false) {
-        let has = |h: &[(Vec<u8>, Vec<u8>)], n: &[u8]| h.iter().any(|(k, _)| k.eq_ignore_ascii_case(n));
-        if !body.is_empty() && !has(&headers, b"content-length") {
-            headers.push((b"Content-Length".to_vec(), body.len().to_string().into_bytes()));
-        }
-        if !body.is_empty() && !has(&headers, b"content-type") {
-            headers.push((
-                b"Content-Type".to_vec(),
-                b"application/x-www-form-urlencoded".to_vec(),
-            ));
-        }
-        if !has(&headers, b"connection") {
-            headers.push((b"Connection".to_vec(), b"close".to_vec()));
-        }
-    }
-    Request {
-        method: input.method.clone().unwrap_or_else(|| "GET".into()),
-        uri: input.uri.clone().unwrap_or_else(|| "/".into()),
-        version: input.version.clone().unwrap_or_else(|| "HTTP/1.1".into()),
-        headers,
-        body,
-    }
-}
-
+/// Splits request bytes the way a lenient HTTP/1.1 server reads them.
 fn parse_raw(raw: &[u8]) -> Request {
     let head_end = find(raw, b"\r\n\r\n")
         .map(|p| (p, 4))
@@ -320,16 +154,19 @@ fn parse_raw(raw: &[u8]) -> Request {
         Some((p, n)) => (&raw[..p], raw[p + n..].to_vec()),
         None => (raw, Vec::new()),
     };
-    let text = String::from_utf8_lossy(head);
-    let mut lines = text.split('\n').map(|l| l.trim_end_matches('\r'));
-    let first = lines.next().unwrap_or("");
-    let mut parts = first.splitn(3, ' ');
-    let method = parts.next().unwrap_or("").to_string();
-    let uri = parts.next().unwrap_or("").to_string();
-    let version = parts.next().unwrap_or("").to_string();
+    let mut lines = head
+        .split(|&b| b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l));
+    let first = lines.next().unwrap_or_default();
+    let mut parts = first.splitn(3, |&b| b == b' ');
+    let method = parts.next().unwrap_or_default().to_vec();
+    let uri = parts.next().unwrap_or_default().to_vec();
+    let version = parts.next().unwrap_or_default().to_vec();
     let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.as_bytes().to_vec(), v.trim().as_bytes().to_vec()))
+        .filter_map(|l| {
+            let colon = l.iter().position(|&b| b == b':')?;
+            Some((l[..colon].to_vec(), l[colon + 1..].trim_ascii().to_vec()))
+        })
         .collect();
     Request {
         method,
@@ -344,32 +181,10 @@ fn find(h: &[u8], n: &[u8]) -> Option<usize> {
     h.windows(n.len()).position(|w| w == n)
 }
 
-fn base64_decode(s: &[u8]) -> Vec<u8> {
-    let val = |c: u8| match c {
-        b'A'..=b'Z' => Some(c - b'A'),
-        b'a'..=b'z' => Some(c - b'a' + 26),
-        b'0'..=b'9' => Some(c - b'0' + 52),
-        b'+' | b'-' => Some(62),
-        b'/' | b'_' => Some(63),
-        _ => None,
-    };
-    let mut out = Vec::new();
-    let (mut acc, mut bits) = (0u32, 0);
-    for v in s.iter().filter_map(|&c| val(c)) {
-        acc = acc << 6 | v as u32;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    out
-}
-
-/// What an HTTP/1.1 server does before the WAF sees the request: merge repeated headers, refuse
-/// header values with bare CR/LF, decode a chunked body (dropping Content-Length, RFC 9112 §6.3), and read no body at all
-/// without Content-Length or Transfer-Encoding. `false`: the request is refused.
+/// What an HTTP/1.1 server does before the WAF sees the request: refuse header values with bare
+/// CR/LF, merge repeated headers, decode a chunked body (dropping Content-Length, RFC 9112
+/// §6.3), and read no body at all without Content-Length or Transfer-Encoding.
+/// `false`: the request is refused.
 fn http_layer(req: &mut Request) -> bool {
     if req
         .headers
@@ -429,124 +244,50 @@ fn dechunk(mut b: &[u8]) -> Option<Vec<u8>> {
     }
 }
 
-/// The albedo backend: `/reflect` answers with the JSON-described response, anything else 200.
-type Headers = Vec<(Vec<u8>, Vec<u8>)>;
-
-fn backend(req: &Request) -> (u16, Headers, Vec<u8>) {
-    if req.uri.starts_with("/reflect") {
-        if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&req.body) {
-            let status = v["status"].as_u64().unwrap_or(200) as u16;
-            let mut headers: Headers = Vec::new();
-            if let Some(h) = v["headers"].as_object() {
-                for (k, val) in h {
-                    headers.push((
-                        k.as_bytes().to_vec(),
-                        val.as_str().unwrap_or("").as_bytes().to_vec(),
-                    ));
-                }
-            }
-            if !headers
-                .iter()
-                .any(|(k, _)| k.eq_ignore_ascii_case(b"content-type"))
-            {
-                // Go's net/http (albedo) sniffs a text body as text/plain.
-                headers.push((b"Content-Type".to_vec(), b"text/plain; charset=utf-8".to_vec()));
-            }
-            let body = match (&v["encodedBody"], &v["body"]) {
-                (serde_json::Value::String(e), _) if !e.is_empty() => base64_decode(e.as_bytes()),
-                (_, serde_json::Value::String(b)) => b.as_bytes().to_vec(),
-                _ => Vec::new(),
-            };
-            return (status, headers, body);
-        }
-    }
-    (
-        200,
-        vec![(b"Content-Type".to_vec(), b"text/plain".to_vec())],
-        Vec::new(),
-    )
-}
-
 /// Runs one stage. `None`: nothing this driver can judge (status/transport-only expectations).
-fn run_stage(engine: &Engine, stage: &Stage) -> Option<Result<(), String>> {
-    let log = stage.output.log.as_ref()?;
-    if log.expect_ids.is_empty()
-        && log.no_expect_ids.is_empty()
-        && log.match_regex.is_none()
-        && log.no_match_regex.is_none()
-    {
+fn run_stage(engine: &Engine, stage: &crs::Stage) -> Option<Result<(), String>> {
+    let expect = Expect::new(&stage.output);
+    if !expect.judges_log() {
         return None;
     }
-    let mut req = build_request(&stage.input);
-    if !http_layer(&mut req) {
+    let raw = match crs::build_request(&stage.input) {
+        Ok(r) => r,
+        Err(e) => return Some(Err(format!("cannot build the request: {e}"))),
+    };
+    let mut req = parse_raw(&raw);
+    let lines = if http_layer(&mut req) {
+        transaction_log(engine, &req)
+    } else {
         // The HTTP server refuses the request before the WAF sees it: nothing is logged.
-        let missing = !log.expect_ids.is_empty() || log.match_regex.is_some();
-        return Some(if missing {
-            Err("request refused by the HTTP layer".into())
-        } else {
-            Ok(())
-        });
-    }
+        Vec::new()
+    };
+    Some(crs::judge_log(&expect, &lines, &crs::logged_ids(&lines)))
+}
+
+/// All five phases of one transaction against the albedo backend; the error-log lines.
+fn transaction_log(engine: &Engine, req: &Request) -> Vec<String> {
     let mut tx = engine.transaction(ConnInfo::default());
-    tx.process_uri(&req.method, &req.uri, &req.version);
+    tx.process_uri_bytes(&req.method, &req.uri, &req.version);
     for (k, v) in &req.headers {
         tx.add_request_header(k, v);
     }
     tx.process_request_headers();
     tx.append_request_body(&req.body);
     tx.process_request_body();
-    let (status, headers, body) = backend(&req);
-    for (k, v) in &headers {
-        tx.add_response_header(k, v);
+    let path = req.uri.split(|&b| b == b'?').next().unwrap_or_default();
+    let reply = crs::reflect(
+        &String::from_utf8_lossy(&req.method),
+        &String::from_utf8_lossy(path),
+        &req.body,
+    );
+    for (k, v) in &reply.headers {
+        tx.add_response_header(k.as_bytes(), v.as_bytes());
     }
-    tx.process_response_headers(status, "HTTP/1.1");
+    tx.process_response_headers(reply.status, "HTTP/1.1");
     if tx.response_body_wanted() {
-        tx.append_response_body(&body);
+        tx.append_response_body(&reply.body);
     }
     tx.process_response_body();
     tx.process_logging();
-    let lines = tx.error_log_lines();
-    let logged: HashSet<u64> = tx
-        .matched_rules()
-        .iter()
-        .filter(|m| m.log)
-        .map(|m| m.id)
-        .collect();
-    let missing: Vec<u64> = log
-        .expect_ids
-        .iter()
-        .copied()
-        .filter(|i| !logged.contains(i))
-        .collect();
-    let unwanted: Vec<u64> = log
-        .no_expect_ids
-        .iter()
-        .copied()
-        .filter(|i| logged.contains(i))
-        .collect();
-    let mut problems = Vec::new();
-    if !missing.is_empty() {
-        problems.push(format!("missing {missing:?}"));
-    }
-    if !unwanted.is_empty() {
-        problems.push(format!("unexpected {unwanted:?}"));
-    }
-    let all = lines.join("\n");
-    if let Some(re) = &log.match_regex {
-        if !regex::Regex::new(re).map(|r| r.is_match(&all)).unwrap_or(false) {
-            problems.push(format!("log does not match /{re}/"));
-        }
-    }
-    if let Some(re) = &log.no_match_regex {
-        if regex::Regex::new(re).map(|r| r.is_match(&all)).unwrap_or(false) {
-            problems.push(format!("log matches /{re}/"));
-        }
-    }
-    if problems.is_empty() {
-        Some(Ok(()))
-    } else {
-        let mut ids: Vec<u64> = logged.into_iter().collect();
-        ids.sort();
-        Some(Err(format!("{} (logged {ids:?})", problems.join(", "))))
-    }
+    tx.error_log_lines()
 }
