@@ -1005,3 +1005,133 @@ rule php_encoded_sink_name
     condition:
         any of them
 }
+
+rule php_encoder_family_marker
+{
+    meta:
+        description = "PHP packed by a free encoder that webshell authors favour (PHPJiaMi, MZG/PHPDP _MzgLock): the payload is hidden from every other check"
+        score = 100
+    strings:
+        $j1 = "PHPJiaMi.Com" nocase
+        $m1 = "_MzgLock"
+        $m2 = "$enb64_"
+        $m3 = "MZG_PHPDP"
+        $m4 = /www\.phpdp\.(org|com)/ nocase
+        $m5 = "End of the decryption code"
+    condition:
+        $j1 or ($m1 and $m2) or $m3 or ($m4 and $m5)
+}
+
+rule php_high_byte_identifiers
+{
+    meta:
+        description = "PHP whose constants, functions and $GLOBALS keys are named with non-ASCII bytes (machine-obfuscated code)"
+        score = 100
+    strings:
+        $g = /\$GLOBALS\[['"][\x80-\xff]/
+        $f = /function[ \t]+[\x80-\xff][\x80-\xff0-9]{2}/
+        $d = /define\([ \t]*['"][\x80-\xff]/
+        $b = "base64_decode" nocase
+    condition:
+        $b and 2 of ($g, $f, $d)
+}
+
+rule php_shifted_reversed_keywords
+{
+    meta:
+        description = "PHP carries keywords spelled backwards with every letter shifted by one (opjudovg = function, tutjyf = exists, osvufs = return): a widespread injector's packer"
+        score = 100
+    strings:
+        $a = "opjudovg"
+        $b = "tutjyf"
+        $c = "osvufs"
+        $d = "fepmqyf"
+    condition:
+        2 of them
+}
+
+rule php_reversed_decoder_fragments
+{
+    meta:
+        description = "PHP passes pieces of a decoder's reversed name to strrev (edoced_46esab = base64_decode)"
+        score = 100
+    strings:
+        $r = /strrev[ \t]*\(/ nocase
+        $a = /edoced|etalfnizg|sserpmocnuzg|31tor_rts/ nocase
+    condition:
+        $r and $a
+}
+
+rule php_script_tag_eval
+{
+    meta:
+        description = "PHP code in a <script language=\"php\"> block that evaluates something (old-style tag used to dodge <?php scanners)"
+        score = 100
+    strings:
+        $t = /<script[ \t]+language[ \t]*=[ \t]*["']?php["']?[ \t]*>/ nocase
+        $e = /(eval|assert|system|passthru|shell_exec)(_r)?[ \t]*\(/ nocase
+    condition:
+        $t and $e
+}
+
+rule php_eval_superglobal_like
+{
+    meta:
+        description = "PHP evaluates an entry of a superglobal-style array ($_FILES, $_ENV, $_SESSION, $_FILE…) directly"
+        score = 100
+    strings:
+        $a = /(eval|assert)[ \t]*\([ \t@]*\$_(FILES?|ENV|SESSION)\[/ nocase
+        $b = /\$\{[ \t]*chr[ \t]*\([ \t]*95[ \t]*\)/
+        $c = /=[ \t]*["'](asser|asse|syste|shell_exe|passthr|base64_decod|gzinflat|create_functio)["'][ \t]*;/
+    condition:
+        any of them
+}
+
+rule php_output_buffer_eval
+{
+    meta:
+        description = "PHP echoes request input into an output buffer whose callback captures it, then asserts/evaluates the captured text"
+        score = 100
+    strings:
+        $o = /ob_start[ \t]*\(/ nocase
+        $e = /echo[ \t]+\$_(REQUEST|POST|GET|COOKIE)\[/ nocase
+        $a = /(assert|eval)[ \t]*\([ \t]*\$[A-Za-z_][A-Za-z0-9_]{0,30}[ \t]*\)/ nocase
+    condition:
+        $o and $e and $a
+}
+
+rule php_request_logged_to_image
+{
+    meta:
+        description = "PHP appends request or cookie data to a file named like an image (a credential/card logger hiding its loot in media folders)"
+        score = 100
+    strings:
+        $a = /(file_put_contents|fopen)[ \t]*\([ \t]*["'][^"'\n]{1,160}\.(jpe?g|png|gif|ico|bmp)["'][ \t]*,[^;\n]{0,120}\$_(REQUEST|POST|COOKIE)\b/ nocase
+    condition:
+        $a
+}
+
+rule php_request_var_included
+{
+    meta:
+        description = "PHP copies a request parameter into a variable and includes it on the next statement (remote/local file inclusion backdoor)"
+        score = 50
+    strings:
+        $a = /\$[A-Za-z_][A-Za-z0-9_]{0,30}[ \t]*=[ \t]*\$_(GET|POST|REQUEST|COOKIE)\[[^\]\n]{1,30}\][ \t]*;[ \t\r\n]{1,8}(include|require)(_once)?[ \t]*\(?[ \t]*\$/ nocase
+    condition:
+        $a
+}
+
+rule php_tiny_client_name_uploader
+{
+    meta:
+        description = "Small PHP page that saves an upload under the client's own file name and chmods it (a dropped uploader)"
+        score = 30
+    strings:
+        $m = /move_uploaded_file[ \t]*\(/ nocase
+        $n = /\$_FILES\[["'][A-Za-z0-9_]{1,20}["']\]\[["']name["']\]/ nocase
+        $c = /chmod[ \t]*\(/ nocase
+        $f = /<input[ \t]+type=["']?file/ nocase
+    condition:
+        filesize < 4KB and all of them
+}
