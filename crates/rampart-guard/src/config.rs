@@ -1,8 +1,8 @@
 //! `/etc/rampart/rampart.toml`. Every key has its default here, unknown keys are
 //! rejected, and the file is never looked for in the working directory.
 //!
-//! The file has one table per subsystem; `[guard]` lives here for now. Another
-//! subsystem adds its own table as one more `#[serde(default)]` field of [`Config`].
+//! The file has one table per subsystem: `[guard]` and `[waf]`. Another subsystem adds its
+//! own table as one more `#[serde(default)]` field of [`Config`].
 
 use crate::net::Net;
 use crate::parse::Service;
@@ -24,6 +24,42 @@ pub enum ConfigError {
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub guard: GuardConfig,
+    pub waf: WafConfig,
+}
+
+/// `rampart waf`'s settings; a command-line flag overrides the key of the same name.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WafConfig {
+    pub listen: Option<std::net::SocketAddr>,
+    pub upstream: Option<String>,
+    /// SecLang files, directories or globs, loaded in this order.
+    pub rules: Vec<String>,
+    pub error_log: Option<PathBuf>,
+    pub audit_log: Option<PathBuf>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    /// Time a client gets to send a complete request head.
+    pub header_timeout: Option<Secs>,
+    /// Largest request body accepted at all, in bytes.
+    pub max_body: Option<u64>,
+}
+
+impl WafConfig {
+    fn validate(&self) -> Result<(), String> {
+        if self.tls_cert.is_some() != self.tls_key.is_some() {
+            return Err("waf: tls_cert and tls_key go together (set both or neither)".into());
+        }
+        if let Some(u) = &self.upstream {
+            if !(u.starts_with("http://") || u.starts_with("https://")) {
+                return Err(format!("waf.upstream: `{u}` is not an http:// or https:// URL"));
+            }
+        }
+        if self.header_timeout == Some(Secs(0)) {
+            return Err("waf.header_timeout: must be at least 1 s".into());
+        }
+        Ok(())
+    }
 }
 
 /// A duration written as seconds (`3600`) or with a unit (`"90s"`, `"10m"`, `"1h"`,
@@ -209,10 +245,13 @@ impl Config {
             path: origin.to_string(),
             message: describe(text, &e),
         })?;
-        cfg.guard.validate().map_err(|message| ConfigError::Invalid {
-            path: origin.to_string(),
-            message,
-        })?;
+        cfg.guard
+            .validate()
+            .and_then(|()| cfg.waf.validate())
+            .map_err(|message| ConfigError::Invalid {
+                path: origin.to_string(),
+                message,
+            })?;
         Ok(cfg)
     }
 }
@@ -319,6 +358,35 @@ mod tests {
     }
 
     #[test]
+    fn the_waf_table() {
+        let c = Config::parse(
+            "[waf]\nlisten = \"127.0.0.1:8080\"\nupstream = \"http://127.0.0.1:80\"\nrules = [\"/etc/rampart/waf/base.conf\", \"/etc/rampart/waf/rules\"]\nheader_timeout = \"30s\"\n",
+            "t",
+        )
+        .unwrap();
+        assert_eq!(c.waf.listen, Some("127.0.0.1:8080".parse().unwrap()));
+        assert_eq!(c.waf.rules.len(), 2);
+        assert_eq!(c.waf.header_timeout, Some(Secs(30)));
+        assert!(Config::parse("", "t").unwrap().waf.listen.is_none());
+        let e = Config::parse("[waf]\nlisten = \"localhost\"\n", "f")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line 2") && e.contains("listen"), "{e}");
+        let e = Config::parse("[waf]\ntls_cert = \"/c.pem\"\n", "f")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("tls_key"), "{e}");
+        let e = Config::parse("[waf]\nupstream = \"127.0.0.1:80\"\n", "f")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("waf.upstream"), "{e}");
+        let e = Config::parse("[waf]\nlisten_addr = \"127.0.0.1:1\"\n", "f")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("listen_addr"), "{e}");
+    }
+
+    #[test]
     fn errors_name_the_key_and_line() {
         let e = Config::parse("[guard]\nban_time = 5\nbantime = 3\n", "/etc/r.toml")
             .unwrap_err()
@@ -367,6 +435,15 @@ mod tests {
             .replace("# [[guard.source]]", "[[guard.source]]")
             .replace("# path =", "path =");
         assert_eq!(Config::parse(&uncommented, "x").unwrap().guard.sources.len(), 2);
+        let waf_section = &text[text.find("[waf]").unwrap()..];
+        let waf: String = waf_section
+            .lines()
+            .map(|l| l.strip_prefix("# ").filter(|k| k.contains(" = ")).unwrap_or(l))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let w = Config::parse(&waf, "x").unwrap().waf;
+        assert_eq!((w.rules.len(), w.header_timeout), (3, Some(Secs(20))));
+        assert!(w.listen.is_some() && w.tls_key.is_some() && w.max_body.is_some());
     }
 
     #[test]
