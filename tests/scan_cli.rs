@@ -6,6 +6,8 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use rampart_testkit::KillOnDrop;
+
 const SHELL: &str = "<?php if(isset($_POST['c'])){ @eval(base64_decode($_POST['c'])); } ?>\n";
 const PAGE: &str = "<?php\n$n = htmlspecialchars($_GET['n'] ?? '');\necho \"Hello $n\";\n";
 
@@ -14,15 +16,6 @@ fn rampart() -> Command {
 }
 
 /// Kills the child on drop, so a failing test never leaves a watcher behind.
-struct Child(std::process::Child);
-
-impl Drop for Child {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn one_shot_scan_reports_the_shell_and_exits_1() {
     let dir = tempfile::tempdir().unwrap();
@@ -64,7 +57,7 @@ fn watch_reports_a_shell_written_after_the_start() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut child = Child(child);
+    let mut child = KillOnDrop(child);
     let stdout = child.0.stdout.take().unwrap();
     let (tx, rx) = mpsc::channel::<serde_json::Value>();
     std::thread::spawn(move || {

@@ -6,17 +6,10 @@ use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use rampart_testkit::KillOnDrop;
+
 fn rampart() -> Command {
     Command::new(env!("CARGO_BIN_EXE_rampart"))
-}
-
-struct Child(std::process::Child);
-
-impl Drop for Child {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 /// A backend answering every request with a small 200 page, one connection at a time.
@@ -92,7 +85,7 @@ fn starts_from_the_waf_table_and_flags_override_it() {
     )
     .unwrap();
     let port = free_port();
-    let _proxy = Child(
+    let _proxy = KillOnDrop(
         rampart()
             .args(["waf", "--config"])
             .arg(&cfg)
