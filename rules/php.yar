@@ -1125,13 +1125,170 @@ rule php_request_var_included
 rule php_tiny_client_name_uploader
 {
     meta:
-        description = "Small PHP page that saves an upload under the client's own file name and chmods it (a dropped uploader)"
+        description = "Small PHP page that saves an upload under the client's own file name and chmods it or puts it in a request-chosen directory (a dropped uploader)"
         score = 30
     strings:
-        $m = /move_uploaded_file[ \t]*\(/ nocase
+        $m = /(move_uploaded_file|copy)[ \t]*\([ \t]*\$/ nocase
         $n = /\$_FILES\[["'][A-Za-z0-9_]{1,20}["']\]\[["']name["']\]/ nocase
         $c = /chmod[ \t]*\(/ nocase
+        $d = /\$_(POST|GET|REQUEST)\[["'](dir|path|folder|pwd|d)["']\]/ nocase
         $f = /<input[ \t]+type=["']?file/ nocase
     condition:
-        filesize < 4KB and all of them
+        filesize < 4KB and $m and $n and $f and ($c or $d)
+}
+
+rule php_decoded_name_called_inline
+{
+    meta:
+        description = "PHP decodes a function name into $_ and calls it in the same expression: (@$_=decode('…')).@$_(decode('…'))"
+        score = 100
+    strings:
+        $a = /\(@?\$_[ \t]*=[ \t]*[A-Za-z_][A-Za-z0-9_]{0,30}[ \t]*\([ \t]*["'][^"'\n]{1,300}["'][^)\n]{0,30}\)[ \t]*\)[ \t]*\.[ \t]*@?\$_[ \t]*\(/
+    condition:
+        $a
+}
+
+rule php_chopper_relay
+{
+    meta:
+        description = "PHP relays China Chopper traffic (its z0 code parameter, base64) to another shell over HTTP"
+        score = 100
+    strings:
+        $z = /\$[A-Za-z_]{1,10}[ \t]*===?[ \t]*["']z0["']/
+        $b = "base64_decode" nocase
+        $c1 = "CURLOPT_POSTFIELDS"
+        $c2 = "stream_context_create"
+    condition:
+        $z and $b and any of ($c*)
+}
+
+rule php_wget_table_dumper
+{
+    meta:
+        description = "PHP database dumper whose usage line pulls tables out with wget … -O file (bulk data theft script)"
+        score = 100
+    strings:
+        $u = /wget[ \t]+["']?https?:\/\/[^"'\s]{1,80}\.php\?[^"'\s]{1,160}["']?[ \t]+-O[ \t]+[^\s]{1,40}/
+        $d = /mysql_connect|mysqli_connect|mysqli|new[ \t]+PDO/ nocase
+        $s = /select[ \t]+(\*|[a-z_`,]{1,80})[ \t]+from/ nocase
+    condition:
+        $u and $d and $s
+}
+
+rule php_spam_tool_banner
+{
+    meta:
+        description = "PHP spam, scam-redirect or link-selling tool by its own banner or client constants (SSS Scam Redirector, SAPE/Linkfeed/Trustlink clients)"
+        score = 100
+    strings:
+        $s1 = "Scam Redirector" nocase
+        $s2 = "Smart Spamming Solutions" nocase
+        $s3 = "Getting Spam To A Higher Level" nocase
+        $l1 = /define[ \t]*\([ \t]*["'](_SAPE_USER|LINKFEED_USER|TRUSTLINK_USER)["']/
+        $l2 = /class[ \t]+(SAPE_base|SAPE_client|LinkfeedClient|TrustlinkClient)\b/
+        $l3 = /new[ \t]+(SAPE_client|LinkfeedClient|TrustlinkClient)[ \t]*\(/
+    condition:
+        any of ($s*) or any of ($l*)
+}
+
+rule php_mysql_web_interface_family
+{
+    meta:
+        description = "'MySQL Web Interface' database shell family (logs into a victim's MySQL with credentials read from its config; mysql_web_admin cookies)"
+        score = 100
+    strings:
+        $a = "mysql_web_admin_username"
+        $b = "mysql_web_admin_password"
+    condition:
+        $a and $b
+}
+
+rule php_security_plugin_tamper
+{
+    meta:
+        description = "PHP disables or wipes several vendors' WordPress security scanners at once (Wordfence, iThemes, Acunetix WSD, Exploit Scanner, AIOWPS)"
+        score = 100
+    strings:
+        $w = /wfIssues|wfConfig|wfStatus/
+        $i = "itsec_file_change"
+        $a = "_wsd_plugin_scan"
+        $e = "exploitscanner_"
+        $o = "aiowps_global_meta"
+    condition:
+        3 of them
+}
+
+rule php_chr_built_sink_name
+{
+    meta:
+        description = "PHP spells a sink's name (or chr itself) as a chain of character codes through chr or an alias of it"
+        score = 100
+    strings:
+        $c = /chr[ \t]*\([ \t]*99[ \t]*\)[ \t]*\.[ \t]*chr[ \t]*\([ \t]*104[ \t]*\)[ \t]*\.[ \t]*chr[ \t]*\([ \t]*114[ \t]*\)/ nocase
+        $e1 = /\(101\)[ \t]*\.[ \t]*[$A-Za-z_]{1,8}\(118\)[ \t]*\.[ \t]*[$A-Za-z_]{1,8}\(97\)[ \t]*\.[ \t]*[$A-Za-z_]{1,8}\(108\)/
+        $e2 = /\(101\)[ \t]*\.[ \t]*[$A-Za-z_]{1,8}\(120\)[ \t]*\.[ \t]*[$A-Za-z_]{1,8}\(101\)[ \t]*\.[ \t]*[$A-Za-z_]{1,8}\(99\)/
+        $e3 = /\(115\)[ \t]*\.[ \t]*[$A-Za-z_]{1,8}\(121\)[ \t]*\.[ \t]*[$A-Za-z_]{1,8}\(115\)[ \t]*\.[ \t]*[$A-Za-z_]{1,8}\(116\)[ \t]*\.[ \t]*[$A-Za-z_]{1,8}\(101\)/
+        $e4 = /\(97\)[ \t]*\.[ \t]*[$A-Za-z_]{1,8}\(115\)[ \t]*\.[ \t]*[$A-Za-z_]{1,8}\(115\)[ \t]*\.[ \t]*[$A-Za-z_]{1,8}\(101\)[ \t]*\.[ \t]*[$A-Za-z_]{1,8}\(114\)/
+        $e5 = /\(112\)[ \t]*\.[ \t]*[$A-Za-z_]{1,8}\(97\)[ \t]*\.[ \t]*[$A-Za-z_]{1,8}\(115\)[ \t]*\.[ \t]*[$A-Za-z_]{1,8}\(115\)[ \t]*\.[ \t]*[$A-Za-z_]{1,8}\(116\)/
+    condition:
+        any of them
+}
+
+rule php_chr_built_regex_e
+{
+    meta:
+        description = "PHP builds a preg_replace pattern from chr(47)…chr(101) (a /e code-evaluating modifier hidden from text search)"
+        score = 100
+    strings:
+        $a = /preg_replace[ \t]*\([ \t\r\n]*chr[ \t]*\([ \t]*47[ \t]*\)[^;]{0,80}chr[ \t]*\([ \t]*101[ \t]*\)/ nocase
+    condition:
+        $a
+}
+
+rule php_superglobal_name_in_pieces
+{
+    meta:
+        description = "PHP keeps a superglobal's name split inside string literals ('$_G' . \"ET[…]\") and evaluates the assembled code"
+        score = 100
+    strings:
+        $p = /["']\$_(G|P|R|C|GE|PO|RE|CO|POS|REQ|COO)["']/
+        $e = /(eval|assert)[ \t]*\(/ nocase
+    condition:
+        $p and $e
+}
+
+rule php_globals_nested_call
+{
+    meta:
+        description = "PHP calls a function stored in $GLOBALS on the result of another one stored there ($GLOBALS['c']($GLOBALS['e'](…)))"
+        score = 70
+    strings:
+        $a = /\$GLOBALS\[["'][A-Za-z0-9_]{1,10}["']\][ \t]*\([ \t]*\$GLOBALS\[["'][A-Za-z0-9_]{1,10}["']\][ \t]*\(/
+    condition:
+        $a
+}
+
+rule php_request_array_to_callback
+{
+    meta:
+        description = "PHP hands a request value to filter_var FILTER_CALLBACK, or (behind a hash-check ternary) cast to an array to array_map: a hidden callback runs on it"
+        score = 70
+    strings:
+        $a = /array_map[ \t]*\([^,\n]{1,40},[ \t]*\(array\)[ \t]*\$_(REQUEST|POST|GET|COOKIE)\[/ nocase
+        $b = /filter_var[ \t]*\([ \t]*\$_(POST|GET|REQUEST|COOKIE)\[[^\]\n]{1,30}\][ \t]*,[ \t]*FILTER_CALLBACK/ nocase
+        $g = /md5[ \t]*\([ \t]*\$_(GET|POST|REQUEST|COOKIE)\[[^\]\n]{1,30}\][ \t]*\)[ \t]*==[ \t]*["'][0-9a-f]{32}["'][ \t]*\?/ nocase
+    condition:
+        ($a and $g) or $b
+}
+
+rule php_junk_substr_name_builder
+{
+    meta:
+        description = "PHP builds function names from substr() slices of junk strings and calls them through variables with empty str_replace pieces (generated obfuscator)"
+        score = 100
+    strings:
+        $s = /\$[A-Za-z0-9_]{1,10}[ \t]*=[ \t]*\$[A-Za-z0-9_]{1,10}[ \t]*\.[ \t]*substr[ \t]*\([ \t]*["'][A-Za-z0-9_]{5,40}["'][ \t]*,[ \t]*[0-9]{1,2}[ \t]*,[ \t]*[0-9]{1,2}[ \t]*\)/
+        $r = /\$[A-Za-z0-9_]{1,10}[ \t]*=[ \t]*\$[A-Za-z0-9_]{1,10}[ \t]*\.[ \t]*\$[A-Za-z0-9_]{1,10}\([ \t]*["'][A-Za-z0-9]{2,8}["'][ \t]*,[ \t]*["']["'][ \t]*,/
+    condition:
+        #s >= 2 and #r >= 2
 }
