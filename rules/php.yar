@@ -727,14 +727,15 @@ rule php_other_request_channels_into_sinks
 rule php_b374k_module
 {
     meta:
-        description = "b374k 3.x shell module (registers a tab in $GLOBALS['module'] with its title, content and js_ontabselected hook)"
+        description = "b374k 3.x shell module (registers a tab in $GLOBALS['module'] with its title, content and js_ontabselected hook) or packed resource ($GLOBALS['resources'][…] = base64)"
         score = 100
     strings:
         $m = "$GLOBALS['module']['" nocase
         $t = "['js_ontabselected']" nocase
         $c = "['content']" nocase
+        $r = /\$GLOBALS\[["']resources["']\]\[["'][A-Za-z0-9_]{2,20}["']\][ \t]*=[ \t]*["'][A-Za-z0-9+\/]{200}/
     condition:
-        $m and $t and $c
+        ($m and $t and $c) or $r
 }
 
 rule php_myshell_family
@@ -1291,4 +1292,46 @@ rule php_junk_substr_name_builder
         $r = /\$[A-Za-z0-9_]{1,10}[ \t]*=[ \t]*\$[A-Za-z0-9_]{1,10}[ \t]*\.[ \t]*\$[A-Za-z0-9_]{1,10}\([ \t]*["'][A-Za-z0-9]{2,8}["'][ \t]*,[ \t]*["']["'][ \t]*,/
     condition:
         #s >= 2 and #r >= 2
+}
+
+rule php_binary_dropper
+{
+    meta:
+        description = "PHP writes an ELF executable or library it carries in a string (escaped or base64 ELF header), or preloads one with LD_PRELOAD (disable_functions bypass / implant)"
+        score = 100
+    strings:
+        $e1 = "\\x7f\\x45\\x4c\\x46" nocase
+        $e2 = "\\x7fELF"
+        $e3 = "\\177ELF"
+        $e4 = "f0VMRgE"
+        $e5 = "f0VMRgI"
+        $w = /(file_put_contents|fwrite|fputs)[ \t]*\(/ nocase
+        $l = /(putenv[ \t]*\([ \t]*["']|export[ \t]+)LD_PRELOAD=/
+    condition:
+        (any of ($e*) and $w) or $l
+}
+
+rule php_crontab_persistence
+{
+    meta:
+        description = "PHP appends a job to the web user's crontab through a shell pipeline (crontab -l … | crontab) to keep an implant running"
+        score = 100
+    strings:
+        $c = /crontab[ \t]+-l[^"'\n]{0,120}\|[ \t]*crontab/
+        $x = /(system|exec|shell_exec|passthru|popen|proc_open)[ \t]*\(/ nocase
+    condition:
+        $c and $x
+}
+
+rule php_curly_offset_name_assembly
+{
+    meta:
+        description = "PHP assembles function names from single characters of a decoded table ($t{28} . $t{29} . …) and calls them"
+        score = 100
+    strings:
+        $i = /\}[ \t]*\.[ \t]*\$[A-Za-z_][A-Za-z0-9_]{0,30}\{[0-9]{1,3}\}[ \t]*\.[ \t]*\$[A-Za-z_][A-Za-z0-9_]{0,30}\{[0-9]{1,3}\}/
+        $c = /return[ \t]+\$[A-Za-z_][A-Za-z0-9_]{0,30}[ \t]*\([ \t]*\$/
+        $d = /(str_rot13|gzinflate|base64_decode|gzuncompress)[ \t]*\(/ nocase
+    condition:
+        #i > 4 and $c and $d
 }
