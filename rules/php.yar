@@ -878,7 +878,7 @@ rule php_bulk_mailer_form
     strings:
         $m = /\bmail[ \t]*\(/ nocase
         $l = /\$_(POST|GET|REQUEST)\[["'](emails|maillist|mail_list|emaillist|email_list|lista|listmail|mailist|emailz|mailto_list)["']\]/ nocase
-        $f = /\$_(POST|GET|REQUEST)\[["'](from|de|remetente|realname|real_name|sender|fromname|from_name|nome|senderName|senderEmail)["']\]/ nocase
+        $f = /\$_(POST|GET|REQUEST)\[["'](from|remetente|realname|real_name|sender|fromname|from_name|senderName|senderEmail)["']\]/ nocase
         $s = /\$_(POST|GET|REQUEST)\[["'](subject|assunto|asunto|sujet)["']\]/ nocase
         $w = /\$config\[["'](remetente|assunto|maillist)["']\]/ nocase
     condition:
@@ -911,8 +911,7 @@ rule php_phish_geoip_mail
         $g = "geoplugin.net" nocase
         $m = /\bmail[ \t]*\([ \t]*["'][^"'@\n]{1,64}@/
         $p1 = /user(name)?[ \t]*\|[ \t]*pass/ nocase
-        $p2 = /pass(word|wd)?[ \t]*[:=]/ nocase
-        $p3 = /card|cvv|login/ nocase
+        $p2 = "REMOTE_ADDR"
     condition:
         $g and $m and any of ($p*)
 }
@@ -950,12 +949,17 @@ rule php_wp_rogue_admin
     strings:
         $c1 = /wp_(create|insert)_user[ \t]*\([ \t]*\$_(GET|POST|REQUEST)\[/ nocase
         $r = /set_role[ \t]*\([ \t]*["']administrator["']/ nocase
-        $g = /md5[ \t]*\([ \t]*\$_(GET|POST|REQUEST|COOKIE)\[/ nocase
+        $g1 = "md5($_GET["
+        $g2 = "md5( $_GET["
+        $g3 = "md5($_POST["
+        $g4 = "md5( $_POST["
+        $g5 = "md5($_REQUEST["
+        $g6 = "md5( $_REQUEST["
         $l1 = /require(_once)?[ \t]*\(?[ \t]*["'][.\/]{0,20}wp-(blog-header|load)\.php["']/ nocase
         $l2 = /wp_set_auth_cookie[ \t]*\(/ nocase
         $l3 = /user_can[ \t]*\([^)\n]{1,40}["']administrator["']/ nocase
     condition:
-        ($c1 and $r and $g) or all of ($l*)
+        ($c1 and $r and any of ($g*)) or all of ($l*)
 }
 
 rule php_cgi_shell_dropper
@@ -1069,10 +1073,9 @@ rule php_script_tag_eval
         description = "PHP code in a <script language=\"php\"> block that evaluates something (old-style tag used to dodge <?php scanners)"
         score = 100
     strings:
-        $t = /<script[ \t]+language[ \t]*=[ \t]*["']?php["']?[ \t]*>/ nocase
-        $e = /(eval|assert|system|passthru|shell_exec)(_r)?[ \t]*\(/ nocase
+        $t = /<script[ \t]+language[ \t]*=[ \t]*["']?php["']?[ \t]*>[^<]{0,300}(eval|assert|system|passthru|shell_exec)(_r)?[ \t]*\(/ nocase
     condition:
-        $t and $e
+        $t
 }
 
 rule php_eval_superglobal_like
@@ -1252,10 +1255,17 @@ rule php_superglobal_name_in_pieces
         description = "PHP keeps a superglobal's name split inside string literals ('$_G' . \"ET[…]\") and evaluates the assembled code"
         score = 100
     strings:
-        $p = /["']\$_(G|P|R|C|GE|PO|RE|CO|POS|REQ|COO)["']/
+        $p1 = "'$_G'"
+        $p2 = "\"$_G\""
+        $p3 = "'$_P'"
+        $p4 = "\"$_P\""
+        $p5 = "'$_R'"
+        $p6 = "\"$_R\""
+        $p7 = "'$_C'"
+        $p8 = "\"$_C\""
         $e = /(eval|assert)[ \t]*\(/ nocase
     condition:
-        $p and $e
+        any of ($p*) and $e
 }
 
 rule php_globals_nested_call
@@ -1288,8 +1298,8 @@ rule php_junk_substr_name_builder
         description = "PHP builds function names from substr() slices of junk strings and calls them through variables with empty str_replace pieces (generated obfuscator)"
         score = 100
     strings:
-        $s = /\$[A-Za-z0-9_]{1,10}[ \t]*=[ \t]*\$[A-Za-z0-9_]{1,10}[ \t]*\.[ \t]*substr[ \t]*\([ \t]*["'][A-Za-z0-9_]{5,40}["'][ \t]*,[ \t]*[0-9]{1,2}[ \t]*,[ \t]*[0-9]{1,2}[ \t]*\)/
-        $r = /\$[A-Za-z0-9_]{1,10}[ \t]*=[ \t]*\$[A-Za-z0-9_]{1,10}[ \t]*\.[ \t]*\$[A-Za-z0-9_]{1,10}\([ \t]*["'][A-Za-z0-9]{2,8}["'][ \t]*,[ \t]*["']["'][ \t]*,/
+        $s = /\.substr\(["'][A-Za-z0-9_]{5,40}["'][ \t]*,[ \t]*[0-9]{1,2}[ \t]*,[ \t]*[0-9]{1,2}[ \t]*\);/
+        $r = /\.\$[A-Za-z0-9_]{1,10}\(["'][A-Za-z0-9]{2,8}(",""|',''),[ \t]*["']/
     condition:
         #s >= 2 and #r >= 2
 }
@@ -1318,9 +1328,8 @@ rule php_crontab_persistence
         score = 100
     strings:
         $c = /crontab[ \t]+-l[^"'\n]{0,120}\|[ \t]*crontab/
-        $x = /(system|exec|shell_exec|passthru|popen|proc_open)[ \t]*\(/ nocase
     condition:
-        $c and $x
+        $c
 }
 
 rule php_curly_offset_name_assembly
@@ -1329,9 +1338,10 @@ rule php_curly_offset_name_assembly
         description = "PHP assembles function names from single characters of a decoded table ($t{28} . $t{29} . …) and calls them"
         score = 100
     strings:
-        $i = /\}[ \t]*\.[ \t]*\$[A-Za-z_][A-Za-z0-9_]{0,30}\{[0-9]{1,3}\}[ \t]*\.[ \t]*\$[A-Za-z_][A-Za-z0-9_]{0,30}\{[0-9]{1,3}\}/
+        $i1 = /\} \. \$[A-Za-z_][A-Za-z0-9_]{0,30}\{[0-9]{1,3}\} \. \$/
+        $i2 = /\}\.\$[A-Za-z_][A-Za-z0-9_]{0,30}\{[0-9]{1,3}\}\.\$/
         $c = /return[ \t]+\$[A-Za-z_][A-Za-z0-9_]{0,30}[ \t]*\([ \t]*\$/
         $d = /(str_rot13|gzinflate|base64_decode|gzuncompress)[ \t]*\(/ nocase
     condition:
-        #i > 4 and $c and $d
+        (#i1 + #i2) > 4 and $c and $d
 }
