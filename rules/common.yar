@@ -234,6 +234,7 @@ rule hacker_group_banner
         $b4 = /Hacksys Team|hacksysteam/ nocase
         $b5 = /pentestmonkey@pentestmonkey\.net/ nocase
         $b6 = /Safe[ -]?mode breaker|break fucking safe-mode/ nocase
+        $b7 = /cyberlords\.net|CL SQL Client/ nocase
         $code1 = /<\?(php|=|[ \t\r\n])/ nocase
         $code2 = /<%([ \t\r\n=@!]|[A-Za-z]{3})/
         $code3 = /runat[ \t]*=[ \t]*["']?server/ nocase

@@ -1345,3 +1345,99 @@ rule php_curly_offset_name_assembly
     condition:
         (#i1 + #i2) > 4 and $c and $d
 }
+
+rule php_non_alnum_builder
+{
+    meta:
+        description = "PHP builds strings from an array cast with [+\"\"] and XOR/OR of punctuation (non-alphanumeric shell construction)"
+        score = 100
+    strings:
+        $a = "$_[+\"\"]"
+        $b = /\$_[ \t]*=[ \t]*\(?[ \t]*\$_\[\+""\][ \t]*[|^&]/
+    condition:
+        $a and $b
+}
+
+rule php_reads_account_database
+{
+    meta:
+        description = "Small PHP page that prints /etc/passwd or /etc/shadow"
+        score = 100
+    strings:
+        $a = /(file_get_contents|readfile|highlight_file|show_source|file|fopen)[ \t]*\([ \t]*["']\/etc\/(passwd|shadow)["']/ nocase
+    condition:
+        filesize < 4KB and $a
+}
+
+rule php_server_array_by_position
+{
+    meta:
+        description = "PHP takes request data out of array_values($_SERVER/$_GET/…) by position and runs it (hides which header carries the command)"
+        score = 100
+    strings:
+        $a = /array_values[ \t]*\([ \t]*\$_(SERVER|GET|POST|REQUEST|COOKIE)[ \t]*\)/
+        $x = /(system|eval|assert|passthru|shell_exec|exec)[ \t]*\([ \t]*\$[A-Za-z_]{1,20}(\[[0-9]{1,3}\]|[ \t]*\.[ \t]*\$[A-Za-z_]{1,20}\[[0-9]{1,3}\])/ nocase
+    condition:
+        $a and $x
+}
+
+rule php_preg_e_pattern_literal
+{
+    meta:
+        description = "PHP keeps a match-everything regex with the /e (evaluate) modifier in a string and passes request input to preg_replace/preg_filter"
+        score = 100
+    strings:
+        $p = /["'](\|\.\*\||\/\.\*\/|#\.\*#|~\.\*~|@\.\*@|!\.\*!)e["']/
+        $f = /preg_(replace|filter)[ \t]*\([^;\n]{0,60}\$_(GET|POST|REQUEST|COOKIE)\[/ nocase
+    condition:
+        $p and $f
+}
+
+rule php_token_stripped_eval
+{
+    meta:
+        description = "PHP strips uppercase junk tokens out of a string with a chain of str_replace calls and evaluates the result"
+        score = 100
+    strings:
+        $r = /str_replace[ \t]*\([ \t]*["'][A-Z]{4,20}["'][ \t]*,[ \t]*["'][^"'\n]{0,3}["'][ \t]*,/
+        $e = /(eval|assert)[ \t]*\([ \t]*\$[A-Za-z_]/ nocase
+    condition:
+        #r >= 4 and $e
+}
+
+rule php_self_appending_request
+{
+    meta:
+        description = "PHP opens its own source file for writing and stores posted text in it (self-modifying page: planted code runs on the next visit)"
+        score = 100
+    strings:
+        $f = /fopen[ \t]*\([ \t]*__FILE__[ \t]*,[ \t]*["'][aw]/ nocase
+        $p = /\$_(POST|GET|REQUEST)\[/
+        $w = /(fwrite|fputs)[ \t]*\(/ nocase
+    condition:
+        $f and $p and $w
+}
+
+rule php_request_chmod_777
+{
+    meta:
+        description = "Small PHP page that makes a request-chosen path world-writable (chmod 0777)"
+        score = 100
+    strings:
+        $a = /\$_(GET|POST|REQUEST)\[[^\]\n]{1,30}\]\)?[ \t]*;[ \t\r\n]{1,8}[^;\n]{0,20}chmod[ \t]*\([ \t]*\$[A-Za-z_]{1,20}[ \t]*,[ \t]*0?777/ nocase
+        $b = /chmod[ \t]*\([ \t]*(stripslashes\()?\$_(GET|POST|REQUEST)\[[^\]\n]{1,30}\]\)?[ \t]*,[ \t]*0?777/ nocase
+    condition:
+        filesize < 4KB and any of them
+}
+
+rule php_function_named_after_own_file
+{
+    meta:
+        description = "Tiny PHP that takes a function name from the tail of its own file name (substr(__FILE__,-N,-M)) and calls it on request input"
+        score = 100
+    strings:
+        $a = /substr[ \t]*\([ \t]*__FILE__[ \t]*,[ \t]*-[0-9]{1,2}[ \t]*,[ \t]*-[0-9]/
+        $p = /\$_(POST|GET|REQUEST|COOKIE)\[/
+    condition:
+        filesize < 2KB and $a and $p
+}
