@@ -219,6 +219,10 @@ impl Evaluator<'_> {
                 let v = self.consts.get(&key)?.as_ref()?;
                 self.var_value(v, i + 3, end, depth)
             }
+            // `'%70'.$b = '%72'`: an assignment inside an expression has the assigned value.
+            Tok::Var(_) if !self.idents_are_vars && self.toks.get(i + 1).is_some_and(|t| t.is_op("=")) => {
+                self.concat(i + 2, end, depth + 1)
+            }
             Tok::Var(name) => {
                 let v = self.lookup(name, i)?;
                 self.var_value(v, i, end, depth)

@@ -276,3 +276,66 @@ fn asp_eval_cut_short_is_still_a_flow() {
     let src = b"<%@ Page Language=\"Jscript\"%><%eval(Request.Item[\"z\"],\"unsafe";
     assert_detected(&analyze(src, Lang::Aspx), "flow.code");
 }
+
+#[test]
+fn upload_to_a_name_built_from_the_client_file_name_is_detected() {
+    let src = b"<?php\n$orig = $_FILES['up']['name'];\n$target = $base . '/' . $orig;\nmove_uploaded_file($_FILES['up']['tmp_name'], $target);\n";
+    assert_detected(&analyze(src, Lang::Php), "php.flow.upload");
+    let benign = b"<?php\n$ext = strtolower(pathinfo($_FILES['up']['name'], PATHINFO_EXTENSION));\nif (!in_array($ext, array('png', 'jpg'))) exit;\n$target = $base . '/' . md5(uniqid()) . '.png';\nmove_uploaded_file($_FILES['up']['tmp_name'], $target);\n";
+    assert_clean(&analyze(benign, Lang::Php));
+}
+
+#[test]
+fn include_of_a_variable_holding_a_raw_request_value_is_detected() {
+    let src = b"<?php\n$mod = @$_REQUEST['m'];\nrequire($mod);\n";
+    assert_detected(&analyze(src, Lang::Php), "php.flow.include");
+    // The request picks a page inside a fixed directory and suffix: not any file or URL.
+    let benign = b"<?php\n$page = $_GET['page'];\ninclude 'pages/' . $page . '.inc.php';\n";
+    assert_clean(&analyze(benign, Lang::Php));
+}
+
+#[test]
+fn request_values_passed_to_a_writer_function_are_direct() {
+    let src = b"<?php\nfunction store($where, $what) {\n  file_put_contents($where, $what);\n}\nstore($_POST['to'], $_POST['body']);\n";
+    assert_detected(&analyze(src, Lang::Php), "php.flow.file-write");
+    let benign = b"<?php\nfunction store($where, $what) {\n  file_put_contents($where, $what);\n}\nstore(__DIR__ . '/notes.txt', $_POST['body']);\n";
+    assert_clean(&analyze(benign, Lang::Php));
+}
+
+#[test]
+fn named_callback_of_this_file_running_code_is_a_flow() {
+    let src = b"<?php\nfunction runit($v) { return eval($v); }\n$r = filter_input_array(INPUT_POST, array('q' => array('filter' => FILTER_CALLBACK, 'options' => 'runit')));\n$o = filter_var($_COOKIE['k'], FILTER_CALLBACK, array('options' => 'runit'));\n";
+    assert_detected(&analyze(src, Lang::Php), "php.flow.code");
+    let benign = b"<?php\nfunction tidy($v) { return trim(strip_tags($v)); }\n$o = filter_var($_POST['k'], FILTER_CALLBACK, array('options' => 'tidy'));\n$list = array_map('tidy', $_POST);\necho $o;\n";
+    assert_clean(&analyze(benign, Lang::Php));
+}
+
+#[test]
+fn output_buffer_handler_capturing_request_input_is_followed() {
+    let src = b"<?php\n$grab = '';\nob_start(function ($out) { global $grab; $grab = $out; return ''; });\nprint $_POST['x'];\nob_end_clean();\neval($grab);\n";
+    assert_detected(&analyze(src, Lang::Php), "php.flow.code");
+    let benign = b"<?php\n$size = 0;\nob_start(function ($out) { global $size; $size = strlen($out); return $out; });\necho htmlspecialchars($_GET['q']);\nob_end_flush();\nerror_log('sent ' . $size);\n";
+    assert_clean(&analyze(benign, Lang::Php));
+}
+
+#[test]
+fn register_globals_form_fields_reaching_a_command_are_detected() {
+    let src = b"<?php\nfunction backup() {\n  global $db, $tbl;\n  passthru(\"mysqldump $db $tbl\");\n}\necho \"<form><input type=text name=db><input name='tbl'></form>\";\necho \"<a href='?op=backup&tbl=users'>x</a>\";\nif ($op == 'backup') backup();\n";
+    let v = analyze(src, Lang::Php);
+    assert_detected(&v, "php.flow.command");
+    assert!(
+        v.reasons.iter().any(|r| r.signal == "php.register-globals-field"),
+        "{v:#?}"
+    );
+    // The same names set by the file itself (a configuration at the top) are not input.
+    let benign = b"<?php\n$db = 'app';\n$tbl = 'users';\nfunction backup() {\n  global $db, $tbl;\n  passthru(\"mysqldump $db $tbl\");\n}\necho \"<form><input type=text name=db></form>\";\nbackup();\n";
+    assert_clean(&analyze(benign, Lang::Php));
+}
+
+#[test]
+fn assignment_inside_an_expression_is_evaluated() {
+    let src = b"<?php $fn = rawurldecode($p = '%73%79'.$q = '%73%74%65%6d'); $fn($_GET['c']);";
+    assert_detected(&analyze(src, Lang::Php), "php.flow.variable-function");
+    let benign = b"<?php $label = ucfirst($t = 'hello') . $u = ' world'; echo $label;";
+    assert_clean(&analyze(benign, Lang::Php));
+}

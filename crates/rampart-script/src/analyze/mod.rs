@@ -13,6 +13,7 @@ mod capabilities;
 mod other_calls;
 mod perl;
 mod php_calls;
+mod php_flow;
 mod raw;
 mod sinks;
 mod taint;
@@ -263,6 +264,9 @@ struct Ctx<'a> {
     exec_literal: bool,
     /// Variables assigned straight from request input (one hop).
     direct: HashSet<(u32, String)>,
+    /// Variables holding one request value untouched (`$f = $_GET['f']`), or parameters
+    /// called with one.
+    pure: HashSet<(u32, String)>,
     /// Request-controlled database connection / SQL seen (ASP.NET, JSP).
     db: (bool, bool),
     db_reported: bool,
@@ -494,6 +498,7 @@ fn analyze_tokens(
         assigned: HashSet::new(),
         db: (false, false),
         direct: HashSet::new(),
+        pure: HashSet::new(),
         db_reported: false,
         fs_ops: HashSet::new(),
         decoder_vars: HashSet::new(),

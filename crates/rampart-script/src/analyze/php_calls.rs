@@ -370,6 +370,18 @@ impl Ctx<'_> {
                 }
             }
             let Some(cb) = args.get(*pos).copied() else { return };
+            // A closure is code of this file: its body is analysed where it stands.
+            let mut c0 = cb.0;
+            if self.toks.get(c0).is_some_and(|t| t.is_ident("static")) {
+                c0 += 1;
+            }
+            if self
+                .toks
+                .get(c0)
+                .is_some_and(|t| t.is_ident("function") || t.is_ident("fn"))
+            {
+                return;
+            }
             // A callback name computed at run time (`$a[1].$a[3]`, `~"..."`) with request input as argument.
             let computed = (cb.0..cb.1).any(|k| matches!(self.tok(k), Some(Tok::Op("." | "~" | "^"))))
                 // `$f = $k ^ hex2bin('…')`: a name computed from pieces, unknown statically.
@@ -439,7 +451,10 @@ impl Ctx<'_> {
                     let direct = self.is_source(a).is_some()
                         && !(a..range.1).any(|k| {
                             matches!(self.tok(k), Some(Tok::Op(".")) | Some(Tok::Str { .. })) && k > a + 3
-                        });
+                        })
+                        // `$f = $_GET['f']; include $f;`
+                        || matches!(self.tok(a), Some(Tok::Var(v)) if self.pure.contains(&(self.scope[a], v.clone())))
+                            && (a + 1..range.1).all(|k| self.toks[k].is_op(")"));
                     let w = if src == "php://input" || direct { 100 } else { 60 };
                     self.reason(
                         "php.flow.include",

@@ -613,6 +613,11 @@ impl Ctx<'_> {
                 }
             }
         }
+        let callback_calls = if self.flavor == Flavor::Php {
+            self.callback_calls()
+        } else {
+            Vec::new()
+        };
         // Constants: variables assigned exactly once from a constant expression.
         let consts_empty = HashMap::new();
         let mut hidden = Vec::new();
@@ -695,6 +700,17 @@ impl Ctx<'_> {
                 self.direct.insert((self.scope[*eq], name.clone()));
             }
         }
+        if self.flavor == Flavor::Php {
+            self.pure_and_transitive_direct(&assigns, &calls);
+        }
+        let globals = if self.flavor == Flavor::Php {
+            self.global_decls()
+        } else {
+            HashMap::new()
+        };
+        if !globals.is_empty() {
+            self.form_field_globals(&assigns, &globals);
+        }
         if self.flavor != Flavor::Php {
             let params = self.web_method_params();
             self.tainted.extend(params.into_iter().map(|p| (0, p)));
@@ -721,6 +737,20 @@ impl Ctx<'_> {
             for ((sc, params), a, b) in &calls {
                 if self.tainted_in(*a, *b).is_some() {
                     add.extend(params.iter().map(|v| (*sc, v.clone())));
+                }
+            }
+            for (sc, params, ranges) in &callback_calls {
+                if ranges.iter().any(|r| self.tainted_in(r.0, r.1).is_some()) {
+                    add.extend(params.iter().map(|v| (*sc, v.clone())));
+                }
+            }
+            // `global $x` shares the variable between the function and the file.
+            for (name, scopes) in &globals {
+                if self.tainted.contains(&(0, name.clone()))
+                    || scopes.iter().any(|s| self.tainted.contains(&(*s, name.clone())))
+                {
+                    add.push((0, name.clone()));
+                    add.extend(scopes.iter().map(|s| (*s, name.clone())));
                 }
             }
             self.tainted.extend(add);
