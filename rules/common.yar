@@ -241,3 +241,58 @@ rule hacker_group_banner
     condition:
         any of ($b*) and any of ($code*)
 }
+
+rule irc_bot_protocol
+{
+    meta:
+        description = "A script speaks IRC over its own socket (NICK/JOIN/PRIVMSG) and offers flooding, scanning or command execution to the channel (an IRC bot / DDoS bot in any language)"
+        score = 100
+    strings:
+        $s1 = "IO::Socket"
+        $s2 = "fsockopen" nocase
+        $s3 = "socket_create" nocase
+        $s4 = "new Socket(" nocase
+        $s5 = "socket.socket(" nocase
+        $p = "PRIVMSG"
+        $j = "JOIN"
+        $n = "NICK"
+        $a1 = /flood/ nocase
+        $a2 = /portscan/ nocase
+        $a3 = /\bsystem[ \t]*\(/
+        $a4 = /\bexec[ \t]*\(/
+        $a5 = "backconnect" nocase
+    condition:
+        any of ($s*) and #p >= 3 and $j and $n and any of ($a*)
+}
+
+rule hack_tool_family_name
+{
+    meta:
+        description = "Names a known hack tool or shell client family in a script (ShellBOT, icmpsh, Gorosaurus client, Metasploit's JSP StreamConnector reverse shell)"
+        score = 100
+    strings:
+        $n1 = /\bShellBOT\b/
+        $n2 = /\bicmpsh\b/
+        $n3 = /\bGorosaurus\b/ nocase
+        $n4 = /class[ \t]+StreamConnector[ \t]+extends[ \t]+Thread/
+        $code1 = /<\?(php|=|[ \t\r\n])/ nocase
+        $code2 = /<%([ \t\r\n=@!]|[A-Za-z]{3})/
+        $code3 = /^#![^\n]{0,40}(perl|python|sh|bash)/
+        $code4 = /\buse[ \t]+(LWP|IO::Socket|Socket)\b/
+    condition:
+        any of ($n*) and any of ($code*)
+}
+
+rule one_line_eval_variants
+{
+    meta:
+        description = "One-line backdoor variants in any server language: eval_r(request…), eval spelled letter by letter, 'eval request(' with no parentheses, a StreamWriter opened on a request-supplied path"
+        score = 100
+    strings:
+        $r = /eval_r[ \t]*\([ \t]*(request|\$_(POST|GET|REQUEST|COOKIE))/ nocase
+        $l = /["']e["'][ \t]*[&+.][ \t]*["']v["'][ \t]*[&+.][ \t]*["']a["'][ \t]*[&+.][ \t]*["']l["']/ nocase
+        $q = /(eval|execute|executeglobal)[ \t]+request[ \t]*\(/ nocase
+        $w = /new[ \t]+streamwriter[ \t]*\([ \t]*request(\.form|\.querystring|\.item|\.params)?[ \t]*[\(\[]/ nocase
+    condition:
+        any of them
+}
