@@ -1441,3 +1441,41 @@ rule php_function_named_after_own_file
     condition:
         filesize < 2KB and $a and $p
 }
+
+rule php_subnet_web_sweeper
+{
+    meta:
+        description = "PHP walks a whole /24 (http:// . prefix . $i for i up to 255) fetching each host's page, title or Server header (intranet web scanner)"
+        score = 100
+    strings:
+        $u = /["']https?:\/\/["'][ \t]*\.[ \t]*\$[A-Za-z_][A-Za-z0-9_]{0,20}[ \t]*\.[ \t]*\$i\b/
+        $l = /\$i[ \t]*<=?[ \t]*25[456][ \t]*;/
+    condition:
+        $u and $l
+}
+
+rule php_smtp_address_verifier
+{
+    meta:
+        description = "PHP checks lists of e-mail addresses against their MX servers with RCPT TO probes (a spammer's list cleaner)"
+        score = 100
+    strings:
+        $r = "RCPT TO:"
+        $m = /getmxrr|DNS_MX/
+        $v = /function[ \t]+verify_?e?mails?[ \t]*\(/ nocase
+    condition:
+        $r and $m and #v >= 2
+}
+
+rule php_code_written_to_non_php_then_included
+{
+    meta:
+        description = "PHP writes '<?php' plus decoded input into a file with a non-PHP extension and then includes that file (a dropper that hides its stage as .html/.txt/.jpg)"
+        score = 100
+    strings:
+        $w = /(file_put_contents|fwrite|fputs)[ \t]*\([^;\n]{1,80},[ \t]*["']<\?php/ nocase
+        $i = /(require|include)(_once)?[ \t]*\(?[ \t]*["'][^"'\n]{1,60}\.(html?|txt|jpe?g|png|gif|log|dat|ico)["']/ nocase
+        $d = /base64_decode|gzinflate|str_rot13/ nocase
+    condition:
+        $w and $i and $d
+}
