@@ -294,3 +294,48 @@ rule asp_bulk_table_dumper
     condition:
         filesize < 100KB and $t and $f and any of ($db*) and any of ($r*)
 }
+
+rule asp_tagless_eval_request
+{
+    meta:
+        description = "Tiny ASP fragment without its own <% %> whose whole job is Eval/Execute of request input: a line made to be pasted into an existing script or include (e.g. after a closing quote in a config file)"
+        score = 100
+    strings:
+        $e = /\b(eval|execute|executeglobal)[ \t]*\(?[ \t]*request[ \t]*(\(|\.form|\.querystring|\.item)/ nocase
+    condition:
+        filesize < 512 and $e
+}
+
+rule asp_chr_built_executable
+{
+    meta:
+        description = "Script assembles a Windows executable from Chr() codes (MZ header as Chr(77)&Chr(90)), writes it to disk and runs it: the exe-in-script dropper template of payload generators"
+        score = 100
+    strings:
+        $mz1 = /chr[wb]?[ \t]*\([ \t]*77[ \t]*\)[ \t]*[&+][ \t_\r\n]*chr[wb]?[ \t]*\([ \t]*90[ \t]*\)/ nocase
+        $mz2 = /chr[wb]?[ \t]*\([ \t]*&h4d[ \t]*\)[ \t]*[&+][ \t_\r\n]*chr[wb]?[ \t]*\([ \t]*&h5a[ \t]*\)/ nocase
+        $w1 = "CreateTextFile" nocase
+        $w2 = "SaveToFile" nocase
+        $w3 = "OpenTextFile" nocase
+        $x1 = /\.run[ \t(]/ nocase
+        $x2 = /\.exec[ \t(]/ nocase
+        $x3 = "ShellExecute" nocase
+    condition:
+        any of ($mz*) and any of ($w*) and any of ($x*)
+}
+
+rule servu_local_admin_exploit
+{
+    meta:
+        description = "Speaks Serv-U's local administration protocol (SITE MAINTENANCE, -SETUSERSETUP, -SETDOMAIN/-DELETEDOMAIN) to create a system-level FTP user: the Serv-U privilege escalation carried by ASP/ASPX/PHP/JSP kits"
+        score = 100
+    strings:
+        $a = "-SETUSERSETUP" nocase
+        $b = "SITE MAINTENANCE" nocase
+        $c = "-DELETEDOMAIN" nocase
+        $d = "-SETDOMAIN" nocase
+        $e = "-MaintenanceType=" nocase
+        $f = "LocalAdministrator"
+    condition:
+        3 of them
+}

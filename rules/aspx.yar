@@ -249,7 +249,24 @@ rule script_comment_chopped_code
         score = 100
     strings:
         $c = /\/\*[^*\n]{0,10}\*\/[^\/\n]{1,8}\/\*[^*\n]{0,10}\*\//
+        // `/*-/*-*/` comments hold a second `/*`: match from the close of one to the close of the next.
+        $d = /\*\/[^\/\n]{1,8}\/\*[^\n]{0,8}\*\//
         $e = /eval[ \t]*\(/ nocase
     condition:
-        #c > 8 and $e
+        (#c > 8 or #d > 6) and $e
+}
+
+rule aspx_websniff_ui
+{
+    meta:
+        description = "WebSniff: ASP.NET raw-socket sniffer kit (its capture form: bind IP, auto-sniff FTP/HTTP POST/SMTP, keyword filter, minimum capture size) - matches copies whose code-behind was removed or moved"
+        score = 100
+    strings:
+        $a = "MiniSizeToCapture" nocase
+        $b = "KeyWordsFilter" nocase
+        $c = "WebSniff" nocase
+        $d = "s_http_post"
+        $e = "FTP Password:"
+    condition:
+        3 of them
 }

@@ -129,3 +129,36 @@ rule jsp_chopper_server
     condition:
         #a > 3
 }
+
+rule jsp_subnet_sweeper
+{
+    meta:
+        description = "JSP that takes an address from the request, cuts it to its /24 prefix and sweeps hosts 1-255 from worker threads with HTTP or socket connections (an intranet port/title scanner)"
+        score = 100
+    strings:
+        $p = "getParameter("
+        $pre = /substring[ \t]*\([^;]{0,60}lastIndexOf[ \t]*\([ \t]*"\."[ \t]*\)/
+        $loop = /<=?[ \t]*25[456][ \t]*;/
+        $t1 = "new Thread("
+        $t2 = "ThreadGroup"
+        $t3 = "ExecutorService"
+        $n1 = "openConnection"
+        $n2 = /new[ \t]+(java\.net\.)?Socket[ \t]*\(/
+        $n3 = "isReachable"
+    condition:
+        $p and $pre and $loop and any of ($t*) and any of ($n*)
+}
+
+rule hacker_chat_room_kit
+{
+    meta:
+        description = "'Chating Room' defacement kit (ASP/JSP/PHP): a page announcing it was hacked that keeps visitors' messages"
+        score = 100
+    strings:
+        $a = "Chating Room" nocase
+        $b = "Hacked! Owned by" nocase
+        $c = "Silic Group Hacker Army" nocase
+        $d = ">>> Fucked at" nocase
+    condition:
+        $a and 2 of ($b, $c, $d)
+}

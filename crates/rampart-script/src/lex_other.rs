@@ -38,7 +38,13 @@ pub fn regions(src: &[u8]) -> Vec<Region> {
         if Some(p) == next_pct {
             let mut s = at + 2;
             // Directives (`<%@ Page Language="C#" %>`) and comments (`<%-- --%>`) carry no code.
-            let skip = matches!(src.get(s), Some(b'@')) || src[s..].starts_with(b"--");
+            // `<% @ Page %>` with a space is a directive too.
+            let ws = src[s..]
+                .iter()
+                .take(8)
+                .take_while(|b| matches!(b, b' ' | b'\t'))
+                .count();
+            let skip = matches!(src.get(s + ws), Some(b'@')) || src[s..].starts_with(b"--");
             if matches!(src.get(s), Some(b'=' | b'!' | b'#' | b':')) {
                 s += 1;
             }

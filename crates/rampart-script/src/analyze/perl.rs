@@ -68,6 +68,16 @@ const INPUT: &[&[u8]] = &[
 const SOCKET: &[&[u8]] = &[b"IO::Socket", b"socket(", b"socket (", b"use Socket"];
 const SHELL: &[&[u8]] = &[b"/bin/sh", b"/bin/bash", b"cmd.exe", b"sh -i"];
 const DUP: &[&[u8]] = &[b"open(STDIN", b"open STDIN", b"open(STDOUT", b"open STDOUT"];
+/// IRC client commands a bot sends (the server's replies use the same words).
+const IRC_JOIN: &[&[u8]] = &[b"JOIN #", b"JOIN $", b"\"JOIN", b"NICK $", b"\"NICK", b"USER $"];
+/// Hides or hardens the process: a new `ps` name, hangups ignored.
+const STEALTH: &[&[u8]] = &[
+    b"$0=",
+    b"$0 =",
+    b"{'HUP'} = 'IGNORE'",
+    b"{HUP} = 'IGNORE'",
+    b"{'HUP'}='IGNORE'",
+];
 
 fn is_word_at(line: &[u8], k: usize, w: &[u8]) -> bool {
     line[k..].starts_with(w)
@@ -152,6 +162,21 @@ pub(super) fn perl_layer(src: &[u8], layer: u8, reasons: &mut Vec<Reason>) {
             "perl.cgi-command",
             at,
             format!("a CGI script reading request input ({i}) runs commands ({c})"),
+        );
+    }
+    // IRC bots (shellbots): a socket that joins a channel, takes commands from PRIVMSG
+    // lines and runs them, in a process that renamed itself or ignores hangups.
+    if let (Some((at, s)), Some((_, c)), Some(_), Some(_), Some(_)) = (
+        socket,
+        command,
+        first_of(&code, &[b"PRIVMSG"]),
+        first_of(&code, IRC_JOIN),
+        first_of(&code, STEALTH),
+    ) {
+        push(
+            "capability.irc-bot",
+            at,
+            format!("an IRC bot: connects a socket ({s}), speaks IRC (PRIVMSG/JOIN/NICK), runs commands ({c}) and hides its process"),
         );
     }
     if let (Some((at, s)), Some(_)) = (socket, shell.or(dup)) {

@@ -236,6 +236,9 @@ impl Ctx<'_> {
         if self.flavor == Flavor::CSharp || self.flavor == Flavor::Java {
             self.collect_methods();
         }
+        if self.flavor == Flavor::Vbs || self.flavor == Flavor::JScript {
+            self.collect_script_functions();
+        }
         for i in 0..self.toks.len() {
             if !self.toks[i].is_ident("function") {
                 continue;
