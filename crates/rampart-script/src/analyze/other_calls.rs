@@ -241,13 +241,38 @@ impl Ctx<'_> {
             }
             "filehandler" if call => ("file", "new FileHandler()".into()),
             "filestream" if call && file_write_mode() => ("file", "new FileStream()".into()),
-            "eval"
-                if !member
-                    || receiver
-                        .as_deref()
-                        .is_some_and(|r| r.contains("engine") || r == "se") =>
+            // Script engines, BeanShell / Jython interpreters, EL processors, Groovy shells.
+            "eval" | "evaluate"
+                if !member && name == "eval"
+                    || receiver.as_deref().is_some_and(|r| {
+                        is_code_runner(r) || self.object_kind(r, i).is_some_and(|k| is_code_runner(&k))
+                    })
+                    || self.paren_receiver(i).is_some_and(is_code_runner) =>
             {
-                ("code", "eval".into())
+                ("code", name.to_string())
+            }
+            // `GetObject("script:http://…")`: a remote scriptlet run inside the page.
+            "getobject"
+                if call
+                    && matches!(self.tok(i + 2), Some(Tok::Str { val, .. })
+                        if val.len() >= 7 && val[..7].eq_ignore_ascii_case(b"script:")) =>
+            {
+                if let Some(src) = self.tainted_in(range.0, range.1) {
+                    self.reason(
+                        "flow.code",
+                        100,
+                        i,
+                        format!("request input {src} names a scriptlet GetObject(\"script:…\") runs"),
+                    );
+                } else {
+                    self.reason(
+                        "capability.remote-code",
+                        100,
+                        i,
+                        "GetObject(\"script:…\") loads and runs a scriptlet".into(),
+                    );
+                }
+                return;
             }
             "execute" | "executeglobal" if vbs && !member => ("code", name.into()),
             "exec" | "run" | "shellexecute" if member && (call || vbs) => ("cmd", format!(".{name}()")),
@@ -293,6 +318,24 @@ impl Ctx<'_> {
                     );
                 }
                 cmd_sinks.insert(format!("ProcessStartInfo.{name}"));
+                return;
+            }
+            // Object initialiser `new Process { StartInfo = { Arguments = … } }`: only when the
+            // request reaches it (`FileName =` alone initialises many other classes).
+            "arguments"
+                if self.flavor == Flavor::CSharp
+                    && matches!(self.tok(i.wrapping_sub(1)), Some(Tok::Op("{" | ",")))
+                    && matches!(self.tok(i + 1), Some(Tok::Op("="))) =>
+            {
+                let e = self.expr_end(i + 2);
+                if let Some(src) = self.tainted_in(i + 2, e) {
+                    self.reason(
+                        "flow.command",
+                        100,
+                        i,
+                        format!("request input {src} set as the process arguments (initialiser)"),
+                    );
+                }
                 return;
             }
             _ => return,
@@ -431,7 +474,20 @@ impl Ctx<'_> {
                 }
             }
             _ => {
-                if let Some(src) = self.tainted_in(range.0, range.1) {
+                let src = self.tainted_in(range.0, range.1);
+                // Reflection spelled out to a process or script engine (`Class.forName(
+                // "java.lang.Runtime").getMethod("exec", …).invoke(r, cmd)`).
+                if let (Some(src), Some(target)) = (&src, src.as_ref().and_then(|_| self.reflected_runner()))
+                {
+                    self.reason(
+                        "flow.command",
+                        100,
+                        i,
+                        format!("request input {src} reaches {label} of {target}"),
+                    );
+                    return;
+                }
+                if let Some(src) = src {
                     self.reason(
                         "flow.reflection",
                         60,
@@ -445,6 +501,34 @@ impl Ctx<'_> {
 }
 
 impl Ctx<'_> {
+    /// A class that runs commands or code named in a string together with one of its
+    /// running methods (the pair reflection needs), e.g. `"java.lang.Runtime"` and `"exec"`.
+    fn reflected_runner(&self) -> Option<String> {
+        let mut class = None;
+        let mut method = false;
+        for t in self.toks {
+            if let Tok::Str { val, .. } = &t.tok {
+                let l = val.trim_ascii().to_ascii_lowercase();
+                match l.as_slice() {
+                    b"java.lang.runtime"
+                    | b"java.lang.processbuilder"
+                    | b"java.lang.processimpl"
+                    | b"java.lang.unixprocess"
+                    | b"javax.script.scriptenginemanager"
+                    | b"system.diagnostics.process" => {
+                        class = Some(String::from_utf8_lossy(val).into_owned())
+                    }
+                    b"exec" | b"start" | b"eval" | b"command" | b"getruntime" => method = true,
+                    // `ClassLoader.class.getDeclaredMethod("defineClass", …)`: the class is a
+                    // class literal, the method name says it all.
+                    b"defineclass" => return Some("ClassLoader.defineClass".into()),
+                    _ => {}
+                }
+            }
+        }
+        class.filter(|_| method)
+    }
+
     /// VBScript `Function`/`Sub` and JScript `function` parameters (plain names in these
     /// languages): they take the taint of the arguments the file calls them with.
     pub(super) fn collect_script_functions(&mut self) {
@@ -477,9 +561,34 @@ impl Ctx<'_> {
         }
     }
 
+    /// The method whose call result `.name` at `i` is called on: `getEngineByName("js").eval`.
+    fn paren_receiver(&self, i: usize) -> Option<&str> {
+        if !(i >= 3 && self.toks[i - 1].is_op(".") && self.toks[i - 2].is_op(")")) {
+            return None;
+        }
+        let mut depth = 0i32;
+        let lo = i.saturating_sub(400);
+        for k in (lo..i - 1).rev() {
+            match self.tok(k)? {
+                Tok::Op(")") => depth += 1,
+                Tok::Op("(") => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return match self.tok(k.checked_sub(1)?)? {
+                            Tok::Ident(n) => Some(n),
+                            _ => None,
+                        };
+                    }
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
     /// Right-hand side (token range) of the nearest assignment to `var` before token `before`.
     fn assignment_before(&self, var: &str, before: usize) -> Option<(usize, usize)> {
-        let lo = before.saturating_sub(200_000);
+        let lo = before.saturating_sub(20_000);
         (lo..before.min(self.toks.len())).rev().find_map(|k| {
             let hit = matches!(self.tok(k), Some(Tok::Ident(n)) if n == var)
                 && matches!(self.tok(k + 1), Some(Tok::Op("=")))
@@ -597,6 +706,16 @@ impl Ctx<'_> {
         }
         false
     }
+}
+
+/// Names of objects that evaluate code: script engines, BeanShell / Jython interpreters,
+/// EL processors, Groovy shells.
+fn is_code_runner(r: &str) -> bool {
+    r.contains("engine")
+        || r == "se"
+        || r.contains("interpreter")
+        || r.contains("elprocessor")
+        || r.contains("groovyshell")
 }
 
 /// A shell interpreter named alone, to be fed commands through its standard input.
