@@ -512,3 +512,47 @@ fn getobject_script_moniker_runs_a_remote_scriptlet() {
     let benign = b"<%\r\nSet svc = GetObject(\"winmgmts:\\\\.\\root\\cimv2\")\r\nFor Each d In svc.ExecQuery(\"SELECT FreeSpace FROM Win32_LogicalDisk\")\r\nResponse.Write d.FreeSpace\r\nNext\r\n%>";
     assert_clean(&analyze(benign, Lang::Asp));
 }
+
+#[test]
+fn dotnet_source_compiled_from_the_request_is_code() {
+    let src = b"<%@ Page Language=\"C#\" %><script runat=\"server\">\nvoid Page_Load(object s, EventArgs e) {\n\
+        var cc = new Microsoft.CSharp.CSharpCodeProvider(); var opts = new System.CodeDom.Compiler.CompilerParameters();\n\
+        var asm = cc.CompileAssemblyFromSource(opts, Request.Unvalidated.Form[\"body\"]).CompiledAssembly;\n\
+        asm.CreateInstance(\"Entry\"); }\n</script>";
+    assert_detected(&analyze(src, Lang::Aspx), "flow.code");
+    // A build page compiling a fixed source file.
+    let benign = b"<%@ Page Language=\"C#\" %><script runat=\"server\">\nvoid Page_Load(object s, EventArgs e) {\n\
+        var cc = new Microsoft.CSharp.CSharpCodeProvider(); var opts = new System.CodeDom.Compiler.CompilerParameters();\n\
+        var r = cc.CompileAssemblyFromSource(opts, System.IO.File.ReadAllText(Server.MapPath(\"~/App_Code/Plugin.cs\")));\n\
+        Status.Text = Server.HtmlEncode(Request[\"msg\"]) + r.Errors.Count; }\n</script>";
+    assert_clean(&analyze(benign, Lang::Aspx));
+}
+
+#[test]
+fn com_shell_reached_by_late_binding_is_a_command_flow() {
+    let src = b"<%@ Page Language=\"C#\" %><script runat=\"server\">\nvoid Page_Load(object s, EventArgs e) {\n\
+        Type sh = Type.GetTypeFromProgID(\"WScript.Shell\"); object o = Activator.CreateInstance(sh);\n\
+        sh.InvokeMember(\"Run\", System.Reflection.BindingFlags.InvokeMethod, null, o, new object[] { Request.QueryString[\"r\"], 0, false }); }\n</script>";
+    assert_detected(&analyze(src, Lang::Aspx), "flow.command");
+    let benign = b"<%@ Page Language=\"C#\" %><script runat=\"server\">\nvoid Page_Load(object s, EventArgs e) {\n\
+        Type xl = Type.GetTypeFromProgID(\"Excel.Application\"); object app = Activator.CreateInstance(xl);\n\
+        xl.InvokeMember(\"Visible\", System.Reflection.BindingFlags.SetProperty, null, app, new object[] { Request[\"show\"] == \"1\" }); }\n</script>";
+    assert_clean(&analyze(benign, Lang::Aspx));
+}
+
+#[test]
+fn nio_files_write_to_a_request_path() {
+    let src = b"<%@ page import=\"java.nio.file.*\" %><% Files.write(Paths.get(request.getParameter(\"to\")), request.getParameter(\"body\").getBytes()); %>";
+    assert_detected(&analyze(src, Lang::Jsp), "flow.file");
+    let benign = b"<%@ page import=\"java.nio.file.*\" %><% Files.write(Paths.get(application.getRealPath(\"/WEB-INF/hits.log\")), \"hit\\n\".getBytes(), StandardOpenOption.APPEND); out.print(request.getParameter(\"q\") != null); %>";
+    assert_clean(&analyze(benign, Lang::Jsp));
+}
+
+#[test]
+fn perl_cgi_string_eval_of_request_input() {
+    let src = b"#!/usr/bin/perl\nuse CGI;\nmy $cgi = CGI->new;\nprint $cgi->header('text/plain');\nmy $perl = $cgi->param('p');\nmy $r = eval $perl;\nprint $r;\n";
+    assert_detected(&analyze(src, Lang::Perl), "perl.cgi-eval");
+    // `eval { }` blocks and `$@` are error handling.
+    let benign = b"#!/usr/bin/perl\nuse CGI;\nmy $cgi = CGI->new;\nprint $cgi->header;\nmy $n = eval { int($cgi->param('n')) };\nprint \"bad: $@\" if $@;\nprint $n * 2;\n";
+    assert_clean(&analyze(benign, Lang::Perl));
+}

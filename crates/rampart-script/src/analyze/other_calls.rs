@@ -251,6 +251,18 @@ impl Ctx<'_> {
             {
                 ("code", name.to_string())
             }
+            // Compilers and evaluators of .NET source: CodeDOM, JScript.NET, Roslyn scripting.
+            "compileassemblyfromsource" | "jscriptevaluate" if call => ("code", format!("{name}()")),
+            "evaluateasync" | "runasync" if call && receiver.as_deref() == Some("csharpscript") => {
+                ("code", format!("CSharpScript.{name}()"))
+            }
+            // java.nio `Files.write(Paths.get(<request>), …)` and kin.
+            "write" | "writestring" | "newoutputstream" | "newbufferedwriter" | "copy" | "move"
+            | "createfile"
+                if call && receiver.as_deref() == Some("files") && self.flavor == Flavor::Java =>
+            {
+                ("file", format!("Files.{name}()"))
+            }
             // `GetObject("script:http://…")`: a remote scriptlet run inside the page.
             "getobject"
                 if call
@@ -515,10 +527,14 @@ impl Ctx<'_> {
                     | b"java.lang.processimpl"
                     | b"java.lang.unixprocess"
                     | b"javax.script.scriptenginemanager"
-                    | b"system.diagnostics.process" => {
+                    | b"system.diagnostics.process"
+                    | b"wscript.shell"
+                    | b"shell.application"
+                    | b"msscriptcontrol.scriptcontrol" => {
                         class = Some(String::from_utf8_lossy(val).into_owned())
                     }
-                    b"exec" | b"start" | b"eval" | b"command" | b"getruntime" => method = true,
+                    b"exec" | b"start" | b"eval" | b"command" | b"getruntime" | b"run" | b"shellexecute"
+                    | b"executestatement" => method = true,
                     // `ClassLoader.class.getDeclaredMethod("defineClass", …)`: the class is a
                     // class literal, the method name says it all.
                     b"defineclass" => return Some("ClassLoader.defineClass".into()),

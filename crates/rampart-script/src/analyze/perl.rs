@@ -135,6 +135,28 @@ fn find_command(code: &[u8]) -> Option<(usize, &'static str)> {
     None
 }
 
+/// The first string `eval` of a variable or of request parameters (`eval $code`,
+/// `eval($q->param('c'))`); `eval { … }` blocks are exception handling and never match.
+fn find_string_eval(code: &[u8]) -> Option<usize> {
+    let mut off = 0;
+    for line in code.split(|&b| b == b'\n') {
+        let mut k = 0;
+        while let Some(p) = find_ci(&line[k..], b"eval") {
+            let at = k + p;
+            if is_word_at(line, at, b"eval") {
+                let rest = line[at + 4..].trim_ascii_start();
+                let rest = rest.strip_prefix(b"(").unwrap_or(rest).trim_ascii_start();
+                if rest.starts_with(b"$") && !rest.starts_with(b"$@") || rest.starts_with(b"param(") {
+                    return Some(off + at);
+                }
+            }
+            k = at + 4;
+        }
+        off += line.len() + 1;
+    }
+    None
+}
+
 /// Scores one Perl file.
 pub(super) fn perl_layer(src: &[u8], layer: u8, reasons: &mut Vec<Reason>) {
     let head = &src[..src.len().min(64 << 10)];
@@ -157,6 +179,13 @@ pub(super) fn perl_layer(src: &[u8], layer: u8, reasons: &mut Vec<Reason>) {
             detail,
         });
     };
+    if let (Some((_, i)), Some(at)) = (input, find_string_eval(&code)) {
+        push(
+            "perl.cgi-eval",
+            at,
+            format!("a CGI script reading request input ({i}) evaluates a string of Perl code"),
+        );
+    }
     if let (Some((_, i)), Some((at, c))) = (input, command) {
         push(
             "perl.cgi-command",
