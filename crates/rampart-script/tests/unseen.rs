@@ -514,6 +514,58 @@ fn getobject_script_moniker_runs_a_remote_scriptlet() {
 }
 
 #[test]
+fn two_variables_replacing_into_each_other_are_followed_into_eval() {
+    let src = b"<?php\n$x = 'QQrunQQ(QQ$_GETQQ[1]);';\n$y = str_replace('QQ', 'ZZ', $x);\n$x = str_replace('ZZrun', 'system', $y);\n$y = str_replace('ZZ', '', $x);\neval($y);\n";
+    assert_detected(&analyze(src, Lang::Php), "php.flow.command");
+    let benign = b"<?php\n$x = 'Hello NAME';\n$y = str_replace('NAME', 'you', $x);\n$x = str_replace('Hello', 'Hi', $y);\necho $x;\n";
+    assert_clean(&analyze(benign, Lang::Php));
+}
+
+#[test]
+fn function_name_taken_from_the_script_file_name_is_a_computed_call() {
+    let src = b"<?php\n${'fn'} = substr(basename(__FILE__), 0, -4);\n$fn($_REQUEST['a']);\n";
+    assert_detected(&analyze(src, Lang::Php), "php.flow.computed-call");
+    let benign = b"<?php\n$page = substr(basename(__FILE__), 0, -4);\necho '<h1>' . htmlspecialchars($page) . '</h1>' . htmlspecialchars($_GET['q']);\n";
+    assert_clean(&analyze(benign, Lang::Php));
+}
+
+#[test]
+fn callback_in_a_variable_used_only_there_is_register_globals_input() {
+    let src = b"<?php\n$data = array($_POST['q']);\nuasort($data, $cmp);\n";
+    assert_detected(&analyze(src, Lang::Php), "php.flow.callback");
+    let benign = b"<?php\n$cmp = function ($a, $b) { return strcmp($a, $b); };\n$data = array($_POST['q'], 'b');\nuasort($data, $cmp);\n";
+    assert_clean(&analyze(benign, Lang::Php));
+}
+
+#[test]
+fn code_hidden_in_a_doc_comment_and_called_is_detected() {
+    let src = b"<?php\n/**\n * @run system\n */\nfunction hook() {}\n$r = new ReflectionFunction('hook');\n$d = $r->getDocComment();\n$f = trim(substr($d, strpos($d, '@run') + 5, 6));\n$f($_GET['x']);\n";
+    assert_detected(&analyze(src, Lang::Php), "deobf.doc-comment");
+    // Annotations read to configure, not called.
+    let benign = b"<?php\n/**\n * @route /home\n */\nfunction home() {}\n$r = new ReflectionFunction('home');\n$d = $r->getDocComment();\n$route = trim(substr($d, strpos($d, '@route') + 7));\nif ($_SERVER['REQUEST_URI'] === $route) { home(); }\n";
+    assert_clean(&analyze(benign, Lang::Php));
+}
+
+#[test]
+fn permission_change_of_a_request_path_is_detected() {
+    let src = b"<?php\n$t = urldecode($_POST['t']);\nchmod($t, 0777);\n";
+    assert_detected(&analyze(src, Lang::Php), "php.flow.file-op");
+    let src = b"<?php\nchown(stripslashes($_GET['f']), 'www-data');\n";
+    assert_detected(&analyze(src, Lang::Php), "php.flow.file-op");
+    let benign = b"<?php\n$name = basename($_POST['t']);\n@unlink(__DIR__ . '/cache/' . $name . '.tmp');\nchmod(__DIR__ . '/cache', 0755);\n";
+    assert_clean(&analyze(benign, Lang::Php));
+}
+
+#[test]
+fn function_names_produced_by_a_custom_decoder_are_detected() {
+    let src = b"<?php\nfunction dq($s) { $s = base64_decode($s); $o = ''; for ($i = 0; $i < strlen($s); $i++) { $o .= chr(ord($s[$i]) ^ 7); } return $o; }\n$a = dq('dHR1cmM=');\n$b = dq('dmJ0YmM=');\n$c = dq('cmRubw==');\n$a($b($c(1)));\n";
+    assert_detected(&analyze(src, Lang::Php), "deobf.name-decoder");
+    // A decoding helper whose results are printed, not called.
+    let benign = b"<?php\nfunction dq($s) { $s = base64_decode($s); $o = ''; for ($i = 0; $i < strlen($s); $i++) { $o .= chr(ord($s[$i]) ^ 7); } return $o; }\n$a = dq('dHR1cmM=');\n$b = dq('dmJ0YmM=');\n$c = dq('cmRubw==');\necho $a, $b, $c;\n";
+    assert_clean(&analyze(benign, Lang::Php));
+}
+
+#[test]
 fn dotnet_source_compiled_from_the_request_is_code() {
     let src = b"<%@ Page Language=\"C#\" %><script runat=\"server\">\nvoid Page_Load(object s, EventArgs e) {\n\
         var cc = new Microsoft.CSharp.CSharpCodeProvider(); var opts = new System.CodeDom.Compiler.CompilerParameters();\n\

@@ -290,6 +290,8 @@ struct Ctx<'a> {
     /// Variables assigned a string built from pieces (`'c'.'o'.'py'`, chr(), substr(),
     /// strrev()…): when called as functions, a name hidden from signatures.
     computed_names: HashSet<String>,
+    /// Variables computed from a doc comment read by reflection.
+    comment_vars: HashSet<String>,
     /// Variables assigned content fetched from a URL.
     remote_vars: HashSet<String>,
     consts: HashMap<String, Option<Vec<u8>>>,
@@ -514,6 +516,7 @@ fn analyze_tokens(
         decoder_vars: HashSet::new(),
         computed_names: HashSet::new(),
         remote_vars: HashSet::new(),
+        comment_vars: HashSet::new(),
         consts: HashMap::new(),
         seq: HashMap::new(),
         funcs: HashMap::new(),

@@ -24,6 +24,9 @@ impl Ctx<'_> {
                     if self.decoder_vars.contains(v) {
                         return Some(format!("${v}, assembled byte by byte in a decoding loop"));
                     }
+                    if self.comment_vars.contains(v) {
+                        return Some(format!("${v}, taken from a doc comment read by reflection"));
+                    }
                 }
                 Tok::Ident(f) if !after_member && self.funcs.contains_key(f) => {
                     if !matches!(self.tok(k + 1), Some(Tok::Op("("))) {
@@ -268,6 +271,18 @@ impl Ctx<'_> {
         ) && args.first().is_some_and(|a| self.tainted_in(a.0, a.1).is_some())
         {
             self.fs_ops.insert(name.to_string());
+            // The whole path is the request's: any file of the server, not one the code chose.
+            // (Deleting or renaming a file the request names is what demo file browsers do.)
+            if matches!(name, "chmod" | "chown" | "symlink")
+                && args.first().is_some_and(|a| self.is_pure_value(a.0, a.1))
+            {
+                self.reason(
+                    "php.flow.file-op",
+                    100,
+                    i,
+                    format!("{name}() of a path that is a request value, whole"),
+                );
+            }
         }
         if matches!(name, "file_put_contents" | "fwrite" | "fputs") && payloads.len() < 64 {
             // Constant PHP code written to a file: the script it drops is analysed as a layer.
@@ -412,6 +427,40 @@ impl Ctx<'_> {
                     format!("{name}() calls a function named by request input {src}"),
                 );
                 return;
+            }
+            // `array_udiff($a, $b, $f)` with `$f` never set: register_globals names the callback.
+            if let (true, Some(Tok::Var(v))) = (cb.1 == cb.0 + 1, self.tok(cb.0)) {
+                // Used only here: the out-parameter exemption of `unbound_global` does not apply.
+                let v = v.clone();
+                let once = self.scope[cb.0] == 0
+                    && !PHP_SUPERGLOBALS.contains(&v.as_str())
+                    && !matches!(
+                        v.as_str(),
+                        "$" | "this" | "_server" | "_env" | "_session" | "globals"
+                    )
+                    && !self.assigned.contains(&v)
+                    && self
+                        .toks
+                        .iter()
+                        .filter(|t| matches!(&t.tok, Tok::Var(x) if *x == v))
+                        .count()
+                        == 1;
+                if once {
+                    let src = args
+                        .iter()
+                        .enumerate()
+                        .filter(|(k, _)| k != pos)
+                        .find_map(|(_, a)| self.tainted_in(a.0, a.1));
+                    if let Some(s) = src {
+                        self.reason(
+                            "php.flow.callback",
+                            100,
+                            i,
+                            format!("{name}() calls ${v}, never set in this file (register_globals input), with request input {s}"),
+                        );
+                        return;
+                    }
+                }
             }
             let ev = self.evaluator();
             if let Some((v, j)) = ev.concat(cb.0, cb.1, 0) {

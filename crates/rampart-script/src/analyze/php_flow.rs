@@ -6,6 +6,19 @@ use super::*;
 
 /// A function of this file (or a closure) that some call runs with the values of `ranges`:
 /// (scope of its body, parameters, argument ranges that feed them).
+/// Functions that return their argument whole, only unescaped or decoded.
+const PASS_THROUGH: &[&str] = &[
+    "stripslashes",
+    "trim",
+    "urldecode",
+    "rawurldecode",
+    "base64_decode",
+    "html_entity_decode",
+    "str_rot13",
+    "strrev",
+    "hex2bin",
+];
+
 /// Keywords followed by `(` that are no calls.
 const NOT_CALLS: &[&str] = &[
     "function", "fn", "if", "while", "for", "foreach", "switch", "elseif", "use",
@@ -20,8 +33,18 @@ impl Ctx<'_> {
     /// `[a, b)` is exactly one request value: `$_GET['f']`, `@$_POST["a"]["b"]`.
     pub(super) fn is_pure_source(&self, a: usize, b: usize) -> bool {
         let mut k = a;
-        while matches!(self.tok(k), Some(Tok::Op("@" | "("))) && k < b {
-            k += 1;
+        loop {
+            match self.tok(k) {
+                Some(Tok::Op("@" | "(")) if k < b => k += 1,
+                // Wrappers that keep the value whole: `stripslashes($_GET['p'])`.
+                Some(Tok::Ident(f))
+                    if PASS_THROUGH.contains(&f.as_str())
+                        && matches!(self.tok(k + 1), Some(Tok::Op("("))) =>
+                {
+                    k += 2
+                }
+                _ => break,
+            }
         }
         if !matches!(self.tok(k), Some(Tok::Var(v)) if PHP_SUPERGLOBALS.contains(&v.as_str())) {
             return false;
@@ -45,6 +68,13 @@ impl Ctx<'_> {
             k += 1;
         }
         keys > 0 && k == b
+    }
+
+    /// `[a, b)` is a request value whole: a pure source or a variable holding one.
+    pub(super) fn is_pure_value(&self, a: usize, b: usize) -> bool {
+        self.is_pure_source(a, b)
+            || b == a + 1
+                && matches!(self.tok(a), Some(Tok::Var(v)) if self.pure.contains(&(self.scope[a], v.clone())))
     }
 
     /// Variables that hold a request value untouched (`$f = $_GET['f']`, or a parameter
@@ -226,6 +256,80 @@ impl Ctx<'_> {
             }
         }
         out
+    }
+
+    /// Variables computed from a doc comment read by reflection (`getDocComment()`): code
+    /// or a function name hidden in a comment, where no signature looks.
+    pub(super) fn doc_comment_vars(&mut self, assigns: &[(usize, String, usize, usize)]) {
+        for _ in 0..4 {
+            let before = self.comment_vars.len();
+            for (_, name, a, b) in assigns {
+                if self.comment_vars.contains(name) {
+                    continue;
+                }
+                let from_comment = (*a..*b).any(|k| match self.tok(k) {
+                    Some(Tok::Ident(f)) => f == "getdoccomment",
+                    Some(Tok::Var(v)) => self.comment_vars.contains(v),
+                    _ => false,
+                });
+                if from_comment && self.comment_vars.len() < 64 {
+                    self.comment_vars.insert(name.clone());
+                }
+            }
+            if self.comment_vars.len() == before {
+                break;
+            }
+        }
+    }
+
+    /// Function names produced by a decoder function of this file from short constants and
+    /// then called (`$f = d('sUrA…'); $f($x)`): a whole program whose calls are hidden.
+    pub(super) fn decoded_names(
+        &mut self,
+        assigns: &[(usize, String, usize, usize)],
+        decoder_scopes: &HashSet<u32>,
+        called: &HashSet<&str>,
+    ) {
+        let decoders: HashSet<&str> = self
+            .funcs
+            .iter()
+            .filter(|(_, (sc, _))| decoder_scopes.contains(sc))
+            .map(|(f, _)| f.as_str())
+            .collect();
+        if decoders.is_empty() {
+            return;
+        }
+        let mut hidden: Vec<(usize, String, String)> = Vec::new();
+        for (eq, name, a, b) in assigns {
+            if let (
+                Some(Tok::Ident(f)),
+                Some(Tok::Op("(")),
+                Some(Tok::Str { vars, .. }),
+                Some(Tok::Op(")")),
+            ) = (self.tok(*a), self.tok(a + 1), self.tok(a + 2), self.tok(a + 3))
+            {
+                if *b == a + 4
+                    && vars.is_empty()
+                    && decoders.contains(f.as_str())
+                    && called.contains(name.as_str())
+                {
+                    hidden.push((*eq, name.clone(), f.clone()));
+                }
+            }
+        }
+        for (_, name, _) in &hidden {
+            self.computed_names.insert(name.clone());
+        }
+        if hidden.len() >= 3 {
+            let (eq, _, f) = &hidden[0];
+            let (eq, f) = (*eq, f.clone());
+            self.reason(
+                "deobf.name-decoder",
+                100,
+                eq,
+                format!("{} function names decoded at run time by {f}(), a decoding loop of this file, and called", hidden.len()),
+            );
+        }
     }
 
     /// `global $x, $y;` inside functions: variable name → the function scopes declaring it.

@@ -504,6 +504,15 @@ impl Ctx<'_> {
             None => self.seq_value(&v, i).map(<[u8]>::to_vec),
         };
         let resolved = matches!(&known, Some(val) if is_exec_name(val).is_some());
+        if self.comment_vars.contains(&v) {
+            self.reason(
+                "deobf.doc-comment",
+                100,
+                i,
+                format!("${v}, built from a doc comment read by reflection, is called as a function"),
+            );
+            return;
+        }
         if self.computed_names.contains(&v) && !resolved {
             if let Some(src) = args.iter().find_map(|a| self.tainted_in(a.0, a.1)) {
                 self.reason(

@@ -373,6 +373,15 @@ impl Ctx<'_> {
                     }
                     k = k.checked_sub(1)?;
                 }
+                // `${'name'} = …` assigns `$name`.
+                Tok::Op("}") if k >= 3 => {
+                    return match (self.tok(k - 1)?, self.tok(k - 2)?, self.tok(k - 3)?) {
+                        (Tok::Str { val, vars }, Tok::Op("{"), Tok::Var(d)) if vars.is_empty() && d == "$" => {
+                            Some((k - 3, String::from_utf8_lossy(val).to_ascii_lowercase()))
+                        }
+                        _ => None,
+                    };
+                }
                 Tok::Var(n) if n == "globals" => {
                     // `$GLOBALS['x'] = …` assigns `$x`.
                     return match (self.tok(k + 1), self.tok(k + 2), self.tok(k + 3)) {
@@ -426,6 +435,9 @@ impl Ctx<'_> {
         // Variables whose value can reach a sink (see `ordered_values`), found in this pass.
         let toks = self.toks;
         let mut wanted: HashSet<&str> = HashSet::new();
+        let mut doc_comment = false;
+        // Function bodies that build a string with chr()/ord()/XOR: custom decoders.
+        let mut decoder_scopes: HashSet<u32> = HashSet::new();
         for i in 0..n {
             let op = match &toks[i].tok {
                 Tok::Op(op) => op,
@@ -436,6 +448,9 @@ impl Ctx<'_> {
                     continue;
                 }
                 Tok::Ident(f) => {
+                    if f == "getdoccomment" {
+                        doc_comment = true;
+                    }
                     if matches!(f.as_bytes().first(), Some(b'e' | b'a' | b'c' | b'p'))
                         && matches!(
                             f.as_str(),
@@ -551,6 +566,14 @@ impl Ctx<'_> {
                         | "strtoupper"
                         | "ucfirst"
                         | "trim"
+                        // The script's own name or location spelling a function name.
+                        | "__file__"
+                        | "__dir__"
+                        | "__line__"
+                        | "__function__"
+                        | "__class__"
+                        | "__method__"
+                        | "basename"
                 ),
                 _ => false,
             });
@@ -569,6 +592,9 @@ impl Ctx<'_> {
                 })
             {
                 self.decoder_vars.insert(name.clone());
+                if self.scope[*eq] != 0 && decoder_scopes.len() < 64 {
+                    decoder_scopes.insert(self.scope[*eq]);
+                }
             }
         }
         // foreach (EXPR as $k => $v)
@@ -615,6 +641,12 @@ impl Ctx<'_> {
                     calls.push((params.clone(), i + 2, close));
                 }
             }
+        }
+        if !decoder_scopes.is_empty() && self.flavor == Flavor::Php {
+            self.decoded_names(&assigns, &decoder_scopes, &wanted);
+        }
+        if doc_comment && self.flavor == Flavor::Php {
+            self.doc_comment_vars(&assigns);
         }
         let callback_calls = if self.flavor == Flavor::Php {
             self.callback_calls()
@@ -806,6 +838,34 @@ impl Ctx<'_> {
         // right after a code sink. Evaluating every reassigned variable would cost every file.
         if wanted.is_empty() {
             return;
+        }
+        // And the variables those are computed from (`$a = str_replace('X', '', $b)` with `$b`
+        // reassigned as well: two variables replacing into each other in turn).
+        let toks = self.toks;
+        let mut wanted: HashSet<&str> = wanted.clone();
+        for _ in 0..3 {
+            let before = wanted.len();
+            for (_, name, a, b) in assigns {
+                if wanted.len() >= 64 {
+                    break;
+                }
+                if wanted.contains(name.as_str()) {
+                    for t in &toks[*a..*b] {
+                        match &t.tok {
+                            Tok::Var(v) => {
+                                wanted.insert(v);
+                            }
+                            Tok::Ident(v) if self.idents_are_vars() => {
+                                wanted.insert(v);
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+            }
+            if wanted.len() == before {
+                break;
+            }
         }
         let mut count: HashMap<&str, u32> = HashMap::new();
         for (_, name, _, _) in assigns {
