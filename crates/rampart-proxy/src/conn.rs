@@ -9,7 +9,7 @@ use crate::logs::{apache_timestamp, LogFile};
 use crate::rules::Rules;
 use crate::upstream::{self, ExchangeError, ResponseHead, UpConn, Upstream};
 use bytes::{Bytes, BytesMut};
-use rampart_waf::{AuditEngineMode, ConnInfo, Disruptive, Intervention, Transaction};
+use rampart_waf::{AuditEngineMode, ConnInfo, Disruptive, Engine, Intervention, Transaction, TxBuffers};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -57,6 +57,8 @@ where
     let (r, mut w) = tokio::io::split(io);
     let mut wire = Wire::new(r);
     let limits = &shared.limits;
+    // The engine's scratch buffers pass from one transaction to the next on this connection.
+    let mut buffers = TxBuffers::default();
     loop {
         let raw = match timeout(limits.header_read_timeout, wire.read_head(limits.max_head_bytes)).await {
             Err(_) => {
@@ -85,7 +87,7 @@ where
                 break;
             }
         };
-        match exchange(&mut wire, &mut w, head, &peer, &shared).await {
+        match exchange(&mut wire, &mut w, head, &peer, &shared, &mut buffers).await {
             Next::KeepAlive => continue,
             Next::Close => break,
         }
@@ -107,14 +109,34 @@ async fn exchange<R, W>(
     head: RequestHead,
     peer: &Peer,
     shared: &Shared,
+    buffers: &mut TxBuffers,
+) -> Next
+where
+    R: AsyncRead + Unpin + Send,
+    W: AsyncWrite + Unpin + Send,
+{
+    let engine = shared.rules.current();
+    let mut tx = engine.transaction_reusing(peer.info, std::mem::take(buffers));
+    let next = run_phases(wire, w, head, peer, shared, &engine, &mut tx).await;
+    *buffers = tx.into_buffers();
+    next
+}
+
+/// The exchange proper, on a transaction whose buffers the connection passes on.
+async fn run_phases<R, W>(
+    wire: &mut Wire<R>,
+    w: &mut W,
+    head: RequestHead,
+    peer: &Peer,
+    shared: &Shared,
+    engine: &Engine,
+    tx: &mut Transaction<'_>,
 ) -> Next
 where
     R: AsyncRead + Unpin + Send,
     W: AsyncWrite + Unpin + Send,
 {
     let limits = &shared.limits;
-    let engine = shared.rules.current();
-    let mut tx = engine.transaction(peer.info);
     // Raw bytes: the rules see the request target exactly as sent.
     tx.process_uri_bytes(head.method.as_bytes(), &head.target, head.version.as_bytes());
     for (n, v) in &head.headers {
@@ -131,21 +153,21 @@ where
 
     // Phase 1.
     if let Some(iv) = tx.process_request_headers() {
-        return ctx.intervene(&mut tx, iv).await;
+        return ctx.intervene(tx, iv).await;
     }
 
     // Request body: buffered (and inspected) up to the engine's limit, streamed after it.
     let mut state = BodyState::new(head.framing);
     if let BodyFraming::Length(n) = head.framing {
         if n > limits.max_request_body {
-            return ctx.error(&mut tx, 413, "The request body is too large.").await;
+            return ctx.error(tx, 413, "The request body is too large.").await;
         }
     }
     if head.expect_continue
         && state != BodyState::Done
         && ctx.write(b"HTTP/1.1 100 Continue\r\n\r\n").await.is_err()
     {
-        ctx.finish(&mut tx);
+        ctx.finish(tx);
         return Next::Close;
     }
     let inspect = tx.request_body_wanted();
@@ -166,23 +188,23 @@ where
         let chunk = match timeout(limits.body_read_timeout, wire.read_body(&mut state, want)).await {
             Err(_) => {
                 return ctx
-                    .error(&mut tx, 408, "The request body did not arrive in time.")
+                    .error(tx, 408, "The request body did not arrive in time.")
                     .await
             }
             Ok(Err(e)) => {
                 tracing::debug!("Bad request body: {e}.");
-                return ctx.error(&mut tx, 400, "The request body is malformed.").await;
+                return ctx.error(tx, 400, "The request body is malformed.").await;
             }
             Ok(Ok(None)) => break,
             Ok(Ok(Some(c))) => c,
         };
         total += chunk.len() as u64;
         if total > limits.max_request_body {
-            return ctx.error(&mut tx, 413, "The request body is too large.").await;
+            return ctx.error(tx, 413, "The request body is too large.").await;
         }
         if inspect {
             if let Some(iv) = tx.append_request_body(&chunk) {
-                return ctx.intervene(&mut tx, iv).await;
+                return ctx.intervene(tx, iv).await;
             }
         }
         if prefix.len() + chunk.len() <= buffer_limit {
@@ -195,7 +217,7 @@ where
     }
     // Phase 2.
     if let Some(iv) = tx.process_request_body() {
-        return ctx.intervene(&mut tx, iv).await;
+        return ctx.intervene(tx, iv).await;
     }
 
     // Forward.
@@ -227,7 +249,7 @@ where
                     Err(_) => Err(ExchangeError::Timeout),
                     Ok(Err(e)) if pumped.is_err() => {
                         tracing::debug!("No upstream answer after a failed request body: {e}.");
-                        return ctx.error(&mut tx, 400, "The request body is malformed.").await;
+                        return ctx.error(tx, 400, "The request body is malformed.").await;
                     }
                     Ok(r) => r.map(|h| (up, h, pumped.is_ok() && state == BodyState::Done)),
                 }
@@ -238,13 +260,13 @@ where
         Ok(r) => r,
         Err(ExchangeError::Timeout) => {
             return ctx
-                .error(&mut tx, 504, "The upstream server did not answer in time.")
+                .error(tx, 504, "The upstream server did not answer in time.")
                 .await
         }
         Err(e) => {
             tracing::warn!("Upstream request failed: {e}.");
             return ctx
-                .error(&mut tx, 502, "The upstream server could not be reached.")
+                .error(tx, 502, "The upstream server could not be reached.")
                 .await;
         }
     };
@@ -257,7 +279,7 @@ where
         tx.add_response_header(n, v);
     }
     if let Some(iv) = tx.process_response_headers(status, "HTTP/1.1") {
-        return ctx.intervene(&mut tx, iv).await;
+        return ctx.intervene(tx, iv).await;
     }
 
     // Phase 4: buffer (and inspect) up to the engine's response limit, stream the rest.
@@ -278,19 +300,19 @@ where
         };
         while rprefix.len() <= limit {
             match timeout(limits.upstream_timeout, up.rd.read_body(&mut rstate, 64 * 1024)).await {
-                Err(_) => return ctx.error(&mut tx, 504, "The upstream response stalled.").await,
+                Err(_) => return ctx.error(tx, 504, "The upstream response stalled.").await,
                 Ok(Ok(None)) => {
                     rdone = true;
                     break;
                 }
                 Ok(Err(e)) => {
                     tracing::warn!("Upstream response body failed: {e}.");
-                    return ctx.error(&mut tx, 502, "The upstream response was cut.").await;
+                    return ctx.error(tx, 502, "The upstream response was cut.").await;
                 }
                 Ok(Ok(Some(data))) => {
                     if inspect {
                         if let Some(iv) = tx.append_response_body(&data) {
-                            return ctx.intervene(&mut tx, iv).await;
+                            return ctx.intervene(tx, iv).await;
                         }
                     }
                     rprefix.push(data);
@@ -299,7 +321,7 @@ where
         }
     }
     if let Some(iv) = tx.process_response_body() {
-        return ctx.intervene(&mut tx, iv).await;
+        return ctx.intervene(tx, iv).await;
     }
     // Write the response.
     let mut keep_alive = head.keep_alive && body_consumed;
@@ -351,7 +373,7 @@ where
         if reusable {
             shared.upstream.checkin(up);
         }
-        ctx.finish(&mut tx);
+        ctx.finish(tx);
         return if ctx.write(&out).await.is_ok() {
             next
         } else {
@@ -359,7 +381,7 @@ where
         };
     }
     if !out.is_empty() && ctx.write(&out).await.is_err() {
-        ctx.finish(&mut tx);
+        ctx.finish(tx);
         return Next::Close;
     }
     // Stream the rest, one piece behind, so the final piece can wait for the logs.
@@ -373,14 +395,14 @@ where
                 }
                 if let Some(prev) = held.replace(data) {
                     if ctx.write_body(&prev, chunked).await.is_err() {
-                        ctx.finish(&mut tx);
+                        ctx.finish(tx);
                         return Next::Close;
                     }
                 }
             }
             // The head is out already: all we can do is cut the connection.
             Ok(Err(_)) | Err(_) => {
-                ctx.finish(&mut tx);
+                ctx.finish(tx);
                 return Next::Close;
             }
         }
@@ -388,7 +410,7 @@ where
     if reusable {
         shared.upstream.checkin(up);
     }
-    ctx.finish(&mut tx);
+    ctx.finish(tx);
     let mut last = Vec::new();
     if let Some(data) = held {
         if chunked {

@@ -1,6 +1,9 @@
 //! Runs N CRS transactions of one kind in a loop, for profiling (`perf record`/`perf stat`):
 //! `cargo run -p rampart-waf --example perfloop --release -- get|form|json|multipart 20000` (CRS at PL1 in
-//! blocking mode; PL4=1 for the regression-test setup, SHOW=1 lists the matches).
+//! blocking mode; PL4=1 for the regression-test setup, SHOW=1 lists the matches, FRESH=1 builds every
+//! transaction from scratch instead of reusing the last one's buffers).
+//! `bench` is the request and response of `bench/waf/run.sh` (wrk's headers, Apache's response
+//! headers and the ~1 KB text/html page, inspected in phase 4), the other kinds send no response body.
 
 #[path = "../tests/crs_driver/mod.rs"]
 mod crs_driver;
@@ -63,25 +66,41 @@ fn main() {
             "multipart/form-data; boundary=BOUNDARY",
             &MULTIPART[..],
         ),
+        "bench" => ("GET", "/index.html", "", b""),
         _ => ("GET", "/products/view.php?id=42&sort=price&page=3", "", b""),
     };
+    let bench = kind == "bench";
     let cpu0 = cpu_ns();
     let allocs0 = ALLOCS.load(Ordering::Relaxed);
     let t0 = std::time::Instant::now();
     let mut matched = 0;
+    // As the proxy does on a connection: each transaction starts with the last one's buffers
+    // (FRESH=1: every transaction from scratch).
+    let fresh = std::env::var_os("FRESH").is_some();
+    let mut buffers = rampart_waf::TxBuffers::default();
     for _ in 0..n {
-        let mut tx = engine.transaction(ConnInfo::default());
+        let mut tx = if fresh {
+            engine.transaction(ConnInfo::default())
+        } else {
+            engine.transaction_reusing(ConnInfo::default(), std::mem::take(&mut buffers))
+        };
         tx.process_uri(method, uri, "HTTP/1.1");
-        tx.add_request_header(b"Host", b"www.example.com");
-        tx.add_request_header(
-            b"User-Agent",
-            b"Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
-        );
-        tx.add_request_header(
-            b"Accept",
-            b"text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
-        );
-        tx.add_request_header(b"Cookie", b"session=3f2a9c1b7d; theme=dark");
+        if bench {
+            for (k, v) in BENCH_REQUEST_HEADERS {
+                tx.add_request_header(k, v);
+            }
+        } else {
+            tx.add_request_header(b"Host", b"www.example.com");
+            tx.add_request_header(
+                b"User-Agent",
+                b"Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
+            );
+            tx.add_request_header(
+                b"Accept",
+                b"text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+            );
+            tx.add_request_header(b"Cookie", b"session=3f2a9c1b7d; theme=dark");
+        }
         if !ct.is_empty() {
             tx.add_request_header(b"Content-Type", ct.as_bytes());
             tx.add_request_header(b"Content-Length", body.len().to_string().as_bytes());
@@ -89,8 +108,17 @@ fn main() {
         tx.process_request_headers();
         tx.append_request_body(body);
         tx.process_request_body();
-        tx.add_response_header(b"Content-Type", b"text/html");
+        if bench {
+            for (k, v) in BENCH_RESPONSE_HEADERS {
+                tx.add_response_header(k, v);
+            }
+        } else {
+            tx.add_response_header(b"Content-Type", b"text/html");
+        }
         tx.process_response_headers(200, "HTTP/1.1");
+        if bench && tx.response_body_wanted() {
+            tx.append_response_body(&PAGE);
+        }
         tx.process_response_body();
         tx.process_logging();
         matched += tx.matched_rules().len();
@@ -99,6 +127,7 @@ fn main() {
                 println!("{} log={} {}", m.id, m.log, m.msg);
             }
         }
+        buffers = tx.into_buffers();
     }
     let el = t0.elapsed();
     let cpu = cpu_ns().saturating_sub(cpu0);
@@ -132,4 +161,33 @@ static MULTIPART: std::sync::LazyLock<Vec<u8>> = std::sync::LazyLock::new(|| {
     }
     mp.extend_from_slice(b"\r\n--BOUNDARY--\r\n");
     mp
+});
+
+/// What wrk sends in bench/waf/run.sh.
+const BENCH_REQUEST_HEADERS: [(&[u8], &[u8]); 4] = [
+    (b"Host", b"localhost"),
+    (b"User-Agent", b"Mozilla/5.0 (X11; Linux x86_64) bench"),
+    (b"Accept", b"text/html,application/xhtml+xml"),
+    (b"Accept-Language", b"en"),
+];
+
+/// What the upstream Apache of bench/waf/run.sh answers.
+const BENCH_RESPONSE_HEADERS: [(&[u8], &[u8]); 7] = [
+    (b"Date", b"Thu, 26 Nov 2026 00:34:14 GMT"),
+    (b"Server", b"Apache/2.4.71 (Debian)"),
+    (b"Last-Modified", b"Thu, 26 Nov 2026 00:34:13 GMT"),
+    (b"ETag", b"\"3cf-661231a504900\""),
+    (b"Accept-Ranges", b"bytes"),
+    (b"Content-Length", b"975"),
+    (b"Content-Type", b"text/html"),
+];
+
+/// The page of bench/waf/run.sh (975 bytes).
+static PAGE: std::sync::LazyLock<Vec<u8>> = std::sync::LazyLock::new(|| {
+    let mut p = b"<!DOCTYPE html><html><head><title>Rampart bench</title></head><body>\n".to_vec();
+    for i in 1..=20 {
+        p.extend_from_slice(format!("<p>Static line {i} of the benchmark page.</p>\n").as_bytes());
+    }
+    p.extend_from_slice(b"</body></html>\n");
+    p
 });

@@ -9,9 +9,9 @@ use rampart_seclang::{Directive, IdRange, Location, ParseError, RuleSpec};
 use crate::actions::Actions;
 use crate::config::{ConnInfo, EngineConfig};
 use crate::rule::{self, Defaults, Rule};
-use crate::screen::{self, Screens};
+use crate::screen::{self, RuleScreen, Screens};
 use crate::template::Template;
-use crate::transaction::Transaction;
+use crate::transaction::{Transaction, TxBuffers};
 
 /// A rule-set load failure, with where it happened.
 #[derive(Debug, thiserror::Error)]
@@ -31,12 +31,17 @@ impl LoadError {
     }
 }
 
-/// A rule of a phase's list, with where its `skipAfter` resumes.
+/// A rule of a phase's list, with where its `skipAfter` resumes, and what deciding to skip it
+/// needs (its id and screen) kept in the list itself: most rules of a request are screened out, and
+/// reading their scattered `Rule`s only for that missed the cache on every one.
 pub(crate) struct Entry {
     pub rule: Box<Rule>,
     /// Index (in the same phase's list) of the first rule after the `skipAfter` marker: the list's
     /// length when the marker does not follow in this phase (the rest of the phase is skipped).
     pub skip_to: usize,
+    pub id: u64,
+    /// The head link's screen, moved out of [`Rule::screen`] by the loader.
+    pub screen: Option<RuleScreen>,
 }
 
 /// Compiled rules and configuration; `Send + Sync`, share it as `Arc<Engine>`.
@@ -131,6 +136,12 @@ impl Engine {
 
     pub fn transaction(&self, conn: ConnInfo) -> Transaction<'_> {
         Transaction::new(self, conn)
+    }
+
+    /// A transaction that starts with the buffers of a finished one
+    /// ([`Transaction::into_buffers`]); it behaves exactly as one from [`Engine::transaction`].
+    pub fn transaction_reusing(&self, conn: ConnInfo, buffers: TxBuffers) -> Transaction<'_> {
+        Transaction::new_with(self, conn, buffers)
     }
 }
 
@@ -274,7 +285,13 @@ impl Loader {
                     }
                     rule_count += 1;
                     let idx = (r.phase.clamp(1, 5) - 1) as usize;
-                    phases[idx].push(Entry { rule: r, skip_to: 0 });
+                    let id = r.id;
+                    phases[idx].push(Entry {
+                        rule: r,
+                        skip_to: 0,
+                        id,
+                        screen: None,
+                    });
                 }
                 Item::Marker(m) => {
                     for (p, list) in markers.iter_mut().enumerate() {
@@ -298,10 +315,10 @@ impl Loader {
         for e in phases.iter_mut().flatten() {
             e.rule.tx_check = e.rule.single_tx_target();
         }
-        let screens = screen::build(
-            phases.iter_mut().flat_map(|l| l.iter_mut().map(|e| &mut *e.rule)),
-            chains.len(),
-        );
+        let screens = screen::build(phases.iter_mut().flat_map(|l| l.iter_mut().map(|e| &mut *e.rule)));
+        for e in phases.iter_mut().flatten() {
+            e.screen = e.rule.screen.take();
+        }
         let mut engine = Engine {
             config: self.config,
             phases,

@@ -36,7 +36,7 @@ pub use conf_files::conf_files_in;
 pub use config::{AuditEngineMode, ConnInfo, EngineConfig, LimitAction, RuleEngineMode};
 pub use engine::{Engine, LoadError};
 pub use rampart_seclang::Location;
-pub use transaction::Transaction;
+pub use transaction::{Transaction, TxBuffers};
 
 /// What the caller must do to the exchange.
 #[derive(Debug, Clone, PartialEq, Eq)]

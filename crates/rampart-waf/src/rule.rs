@@ -30,7 +30,8 @@ pub(crate) struct Rule {
     pub transforms: Vec<Transform>,
     /// Same id ⇔ same transformation chain (assigned by the loader), for the transformation cache.
     pub chain_id: u32,
-    /// Set by the loader on head links the rule screen covers (see [`crate::screen`]).
+    /// Set on head links the rule screen covers (see [`crate::screen`]); the loader then moves it
+    /// into the phase list's [`crate::engine::Entry`].
     pub screen: Option<RuleScreen>,
     /// Set by the loader on head links that read one TX variable untransformed: the key and
     /// whether it is a count (`&TX:key`), for a direct look-up before the full evaluation.

@@ -13,15 +13,13 @@
 
 use std::collections::HashMap;
 
-use aho_corasick::automaton::Automaton;
-use aho_corasick::{dfa, nfa, Anchored, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+
+use crate::operators::gram_index::GramIndex;
 
 use crate::rule::Rule;
 use crate::transformations::Transform;
 use crate::variables::{KeySel, Target, Var};
-
-/// Literal lists up to this many bytes get a DFA.
-const DFA_MAX_BYTES: usize = 16 * 1024;
 
 /// A screened rule's group bit and the (variable, chain) pairs it reads.
 #[derive(Debug)]
@@ -31,10 +29,15 @@ pub(crate) struct RuleScreen {
     pub pairs: Box<[u16]>,
 }
 
-/// The literals of every screened rule that uses one transformation chain.
+/// The literals of every screened rule of one phase that uses one transformation chain.
 #[derive(Debug)]
 pub(crate) struct ChainScreen {
-    ac: Scanner,
+    /// Literals of 3 bytes or more, by their pattern ids: hashed grams checked in place, which
+    /// keeps the tables small (full DFAs of CRS's literal sets reach several MB each and miss the
+    /// cache on every walk).
+    long: Option<(GramIndex, Vec<u32>)>,
+    /// Shorter literals (two punctuation bytes such as `<?` or `${`), by their pattern ids.
+    short: Option<(AhoCorasick, Vec<u32>)>,
     /// Pattern `p` hits the groups `groups[starts[p]..starts[p + 1]]`.
     starts: Vec<u32>,
     groups: Vec<u32>,
@@ -43,52 +46,48 @@ pub(crate) struct ChainScreen {
     pub transforms: Vec<Transform>,
 }
 
-/// The automaton of a chain's literals: walked byte by byte, reporting every pattern that ends at
-/// each position (overlapping), without the iterator machinery of a general search.
-#[derive(Debug)]
-enum Scanner {
-    Dfa(dfa::DFA),
-    Nfa(nfa::contiguous::NFA),
-}
-
 impl ChainScreen {
     /// Sets the bit of every group one of whose literals occurs in `value`.
     pub(crate) fn scan(&self, value: &[u8], bits: &mut [u64]) {
-        match &self.ac {
-            Scanner::Dfa(a) => self.walk(a, value, bits),
-            Scanner::Nfa(a) => self.walk(a, value, bits),
-        }
-    }
-
-    #[inline(always)]
-    fn walk<A: Automaton>(&self, a: &A, value: &[u8], bits: &mut [u64]) {
-        let Ok(mut sid) = a.start_state(Anchored::No) else {
-            bits.fill(u64::MAX);
-            return;
+        let mut mark = |p: u32| {
+            for &g in &self.groups[self.starts[p as usize] as usize..self.starts[p as usize + 1] as usize] {
+                bits[(g / 64) as usize] |= 1 << (g % 64);
+            }
         };
-        for &b in value {
-            sid = a.next_state(Anchored::No, sid, b);
-            if a.is_special(sid) && a.is_match(sid) {
-                for i in 0..a.match_len(sid) {
-                    let p = a.match_pattern(sid, i).as_usize();
-                    for &g in &self.groups[self.starts[p] as usize..self.starts[p + 1] as usize] {
-                        bits[(g / 64) as usize] |= 1 << (g % 64);
-                    }
-                }
+        if let Some((ix, ids)) = &self.long {
+            ix.each(value, |i| {
+                mark(ids[i]);
+                false
+            });
+        }
+        if let Some((ac, ids)) = &self.short {
+            for m in ac.find_overlapping_iter(value) {
+                mark(ids[m.pattern().as_usize()]);
             }
         }
     }
 }
 
-/// All chains' screens and the (variable, chain id) pairs screened rules read.
+/// All screens and the (variable, chain id) pairs screened rules read.
 #[derive(Debug, Default)]
 pub(crate) struct Screens {
-    /// Indexed by chain id.
+    /// One per (phase, chain id) that has screened rules: a phase's values are scanned only for
+    /// the literals of that phase's rules, with smaller automata (a response body is not walked
+    /// through the request rules' literals).
     pub chains: Vec<Option<ChainScreen>>,
-    /// The value sets: a variable, with its key when the rule names one (`REQUEST_HEADERS:Referer`).
+    /// The value sets: a variable, with its key when the rule names one (`REQUEST_HEADERS:Referer`),
+    /// the chain id, whether it is for `multiMatch` rules, and the index of its screen in `chains`.
     /// With `multiMatch` rules the pair covers the value before and after every step that
     /// changed it (their operator sees each of those).
-    pub pairs: Vec<(Target, u32, bool)>,
+    pub pairs: Vec<Pair>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Pair {
+    pub target: Target,
+    pub chain: u32,
+    pub multi: bool,
+    pub screen: u32,
 }
 
 /// Whether a rule link can be screened, and its literals when it can.
@@ -116,8 +115,7 @@ fn common(l: &[u8]) -> bool {
 }
 
 /// Builds the screens for the head links of `rules` (all phases) and sets their `screen`.
-/// `chains` is the number of chain ids the loader assigned.
-pub(crate) fn build<'a>(rules: impl Iterator<Item = &'a mut Rule>, chains: usize) -> Screens {
+pub(crate) fn build<'a>(rules: impl Iterator<Item = &'a mut Rule>) -> Screens {
     struct Pending {
         /// literal → pattern id
         ids: HashMap<Vec<u8>, usize>,
@@ -126,8 +124,9 @@ pub(crate) fn build<'a>(rules: impl Iterator<Item = &'a mut Rule>, chains: usize
         groups: u32,
         transforms: Vec<Transform>,
     }
-    let mut pending: Vec<Option<Pending>> = (0..chains).map(|_| None).collect();
-    let mut pair_ids: HashMap<(Var, Option<String>, u32, bool), u16> = HashMap::new();
+    let mut pending: Vec<Pending> = Vec::new();
+    let mut screen_ids: HashMap<(u8, u32), u32> = HashMap::new();
+    let mut pair_ids: HashMap<(Var, Option<String>, u32, bool, u32), u16> = HashMap::new();
     let mut screens = Screens::default();
     for r in rules {
         let Some(lits) = literals_of(r) else { continue };
@@ -136,12 +135,16 @@ pub(crate) fn build<'a>(rules: impl Iterator<Item = &'a mut Rule>, chains: usize
             continue;
         }
         let chain = r.chain_id;
-        let p = pending[chain as usize].get_or_insert_with(|| Pending {
-            ids: HashMap::new(),
-            hits: Vec::new(),
-            groups: 0,
-            transforms: r.transforms.clone(),
+        let screen = *screen_ids.entry((r.phase, chain)).or_insert_with(|| {
+            pending.push(Pending {
+                ids: HashMap::new(),
+                hits: Vec::new(),
+                groups: 0,
+                transforms: r.transforms.clone(),
+            });
+            (pending.len() - 1) as u32
         });
+        let p = &mut pending[screen as usize];
         let mut pairs: Vec<u16> = Vec::new();
         for t in &r.targets {
             let next = screens.pairs.len();
@@ -152,14 +155,19 @@ pub(crate) fn build<'a>(rules: impl Iterator<Item = &'a mut Rule>, chains: usize
             };
             let multi = r.multi_match && !r.transforms.is_empty();
             let id = *pair_ids
-                .entry((t.var, key.clone(), chain, multi))
+                .entry((t.var, key.clone(), chain, multi, screen))
                 .or_insert_with(|| {
                     let target = Target {
                         var: t.var,
                         sel: key.map(KeySel::Key),
                         count: false,
                     };
-                    screens.pairs.push((target, chain, multi));
+                    screens.pairs.push(Pair {
+                        target,
+                        chain,
+                        multi,
+                        screen,
+                    });
                     next as u16
                 });
             if !pairs.contains(&id) {
@@ -187,30 +195,28 @@ pub(crate) fn build<'a>(rules: impl Iterator<Item = &'a mut Rule>, chains: usize
     screens.chains = pending
         .into_iter()
         .map(|p| {
-            let p = p?;
             let mut pats: Vec<(usize, Vec<u8>)> = p.ids.into_iter().map(|(l, i)| (i, l)).collect();
             pats.sort();
-            // A full DFA while it stays small: an NFA walk costs several times more per byte.
-            let bytes: usize = pats.iter().map(|(_, l)| l.len()).sum();
-            let lits = pats.iter().map(|(_, l)| l);
-            let ac = if bytes <= DFA_MAX_BYTES {
-                Scanner::Dfa(
-                    dfa::Builder::new()
-                        .ascii_case_insensitive(true)
-                        .match_kind(MatchKind::Standard)
-                        .prefilter(false)
-                        .build(lits)
-                        .ok()?,
-                )
+            let (long, short): (Vec<_>, Vec<_>) = pats.into_iter().partition(|(_, l)| l.len() >= 3);
+            let long = if long.is_empty() {
+                None
             } else {
-                Scanner::Nfa(
-                    nfa::contiguous::Builder::new()
-                        .ascii_case_insensitive(true)
-                        .match_kind(MatchKind::Standard)
-                        .prefilter(false)
-                        .build(lits)
-                        .ok()?,
-                )
+                let lits: Vec<Vec<u8>> = long.iter().map(|(_, l)| l.clone()).collect();
+                Some((
+                    GramIndex::new(&lits)?,
+                    long.iter().map(|(i, _)| *i as u32).collect(),
+                ))
+            };
+            let short = if short.is_empty() {
+                None
+            } else {
+                let ac = AhoCorasick::builder()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::Standard)
+                    .kind(Some(AhoCorasickKind::DFA))
+                    .build(short.iter().map(|(_, l)| l))
+                    .ok()?;
+                Some((ac, short.iter().map(|(i, _)| *i as u32).collect()))
             };
             let mut starts = vec![0u32];
             let mut groups = Vec::new();
@@ -219,7 +225,8 @@ pub(crate) fn build<'a>(rules: impl Iterator<Item = &'a mut Rule>, chains: usize
                 starts.push(groups.len() as u32);
             }
             Some(ChainScreen {
-                ac,
+                long,
+                short,
                 starts,
                 groups,
                 words: (p.groups as usize).div_ceil(64),
@@ -270,7 +277,7 @@ SecRule ARGS "@rx x y z" "id:10,phase:2,pass,log,t:none,t:removeWhitespace,multi
             .phases
             .iter()
             .flatten()
-            .filter(|x| x.rule.screen.is_some())
+            .filter(|x| x.screen.is_some())
             .map(|x| x.rule.id)
             .collect();
         // Negated rules are never screened; the chained one is screened on its head.

@@ -99,6 +99,10 @@ pub struct Transaction<'e> {
     removed_tags: Vec<String>,
     removed_msgs: Vec<String>,
     removed_targets: Vec<(RuleSel, Exclusion)>,
+    /// Bit set of the variables `removed_targets` names (see [`Var::bit`]): CRS 941010 removes
+    /// REQUEST_FILENAME from the XSS rules on most requests, which must not cost every other
+    /// variable an exclusion check.
+    removed_vars: u128,
     matched: Vec<MatchedRule>,
     log_lines: Vec<String>,
     intervention: Option<Intervention>,
@@ -120,6 +124,49 @@ pub struct Transaction<'e> {
 }
 
 type TransformCache = HashMap<(usize, usize, u32), Option<Vec<u8>>, BuildHasherDefault<KeyHasher>>;
+
+/// Buffers a finished transaction leaves to the next one on the same connection
+/// ([`Transaction::into_buffers`], [`Engine::transaction_reusing`]): their capacity, never their
+/// content. A transaction built from scratch allocates its scratch space (the transformation
+/// cache, match and screen buffers, header lists) anew; with these it starts with them sized.
+#[derive(Default)]
+pub struct TxBuffers {
+    tcache: TransformCache,
+    hit_pool: Vec<Hit>,
+    matched_vars: Vec<(String, Vec<u8>)>,
+    screen_off: Vec<u32>,
+    screen_bits: Vec<u64>,
+    scratch_caps: Captures,
+    headers: Pairs,
+    response_headers: Pairs,
+    body: Vec<u8>,
+    response_body: Vec<u8>,
+}
+
+/// Body buffers bigger than this are not kept for the next transaction (an idle connection
+/// should not hold a large upload's memory).
+const KEEP_BODY_CAPACITY: usize = 64 * 1024;
+
+impl TxBuffers {
+    /// Empties every buffer, keeping capacities (bodies only up to [`KEEP_BODY_CAPACITY`]).
+    fn cleared(mut self) -> TxBuffers {
+        self.tcache.clear();
+        for h in &mut self.hit_pool {
+            h.caps = None;
+        }
+        self.screen_bits.clear();
+        self.scratch_caps.clear();
+        self.headers.clear();
+        self.response_headers.clear();
+        for b in [&mut self.body, &mut self.response_body] {
+            b.clear();
+            if b.capacity() > KEEP_BODY_CAPACITY {
+                *b = Vec::new();
+            }
+        }
+        self
+    }
+}
 
 /// TX and the other collections: lower-cased name → value.
 /// Names and constant values borrow from the rules, so most setvars allocate nothing.
@@ -177,7 +224,20 @@ fn unique_id() -> String {
 
 impl<'e> Transaction<'e> {
     pub(crate) fn new(engine: &'e Engine, conn: ConnInfo) -> Transaction<'e> {
+        Transaction::new_with(engine, conn, TxBuffers::default())
+    }
+
+    pub(crate) fn new_with(engine: &'e Engine, conn: ConnInfo, bufs: TxBuffers) -> Transaction<'e> {
         let c = engine.config();
+        let mut b = bufs.cleared();
+        if b.tcache.capacity() == 0 {
+            b.tcache.reserve(256);
+        }
+        if b.screen_bits.capacity() == 0 {
+            b.screen_bits.reserve(256);
+        }
+        b.screen_off.clear();
+        b.screen_off.resize(engine.screens.pairs.len(), u32::MAX);
         Transaction {
             engine,
             conn,
@@ -200,9 +260,9 @@ impl<'e> Transaction<'e> {
             query: Vec::new(),
             args_get: Vec::new(),
             args_post: Vec::new(),
-            headers: Vec::new(),
+            headers: b.headers,
             cookies: Vec::new(),
-            body: Vec::new(),
+            body: b.body,
             body_exceeded: false,
             request_body_var: false,
             files: Vec::new(),
@@ -212,21 +272,22 @@ impl<'e> Transaction<'e> {
             reqbody_processor: None,
             status: 0,
             response_protocol: Vec::new(),
-            response_headers: Vec::new(),
-            response_body: Vec::new(),
+            response_headers: b.response_headers,
+            response_body: b.response_body,
             response_exceeded: false,
             // CRS sets about 100 TX variables; sizing up front avoids rehashing on every request.
             tx: VarMap::with_capacity_and_hasher(160, Default::default()),
             collections: HashMap::new(),
             matched_var: (String::new(), Vec::new()),
-            matched_vars: Vec::new(),
+            matched_vars: b.matched_vars,
             mv_len: 0,
             mv_writes: 0,
-            hit_pool: Vec::new(),
+            hit_pool: b.hit_pool,
             removed_ids: Vec::new(),
             removed_tags: Vec::new(),
             removed_msgs: Vec::new(),
             removed_targets: Vec::new(),
+            removed_vars: 0,
             matched: Vec::new(),
             log_lines: Vec::new(),
             intervention: None,
@@ -234,16 +295,34 @@ impl<'e> Transaction<'e> {
             phases_done: [false; 6],
             highest_severity: None,
             cur_rule: None,
-            scratch_caps: Vec::new(),
-            tcache: RefCell::new(HashMap::with_capacity_and_hasher(256, Default::default())),
-            screen_off: vec![u32::MAX; engine.screens.pairs.len()],
-            screen_bits: Vec::with_capacity(256),
+            scratch_caps: b.scratch_caps,
+            tcache: RefCell::new(b.tcache),
+            screen_off: b.screen_off,
+            screen_bits: b.screen_bits,
         }
     }
 
     /// The unique id (UNIQUE_ID).
     pub fn id(&self) -> &str {
         &self.id
+    }
+
+    /// Ends the transaction, keeping its buffers for the next one on the same connection
+    /// ([`Engine::transaction_reusing`]).
+    pub fn into_buffers(self) -> TxBuffers {
+        TxBuffers {
+            tcache: self.tcache.into_inner(),
+            hit_pool: self.hit_pool,
+            matched_vars: self.matched_vars,
+            screen_off: self.screen_off,
+            screen_bits: self.screen_bits,
+            scratch_caps: self.scratch_caps,
+            headers: self.headers,
+            response_headers: self.response_headers,
+            body: self.body,
+            response_body: self.response_body,
+        }
+        .cleared()
     }
 
     /// The rule engine mode in force for this transaction (after any `ctl:ruleEngine`).
@@ -606,11 +685,11 @@ impl<'e> Transaction<'e> {
             if self.mode == RuleEngineMode::Off {
                 break;
             }
-            if self.is_removed(rule) {
+            if self.is_removed(entry.id, rule) {
                 continue;
             }
-            if let Some(s) = &rule.screen {
-                if !self.screen_passes(rule.chain_id, s) {
+            if let Some(s) = &entry.screen {
+                if !self.screen_passes(s) {
                     continue;
                 }
             } else if let Some((key, count)) = &rule.tx_check {
@@ -644,7 +723,7 @@ impl<'e> Transaction<'e> {
 
     /// Whether a rule reading one TX variable may match (see [`Rule::single_tx_target`]).
     fn tx_check_passes(&mut self, rule: &'e Rule, key: &str, count: bool) -> bool {
-        if !self.removed_targets.is_empty() {
+        if self.removed_vars & Var::Tx.bit() != 0 {
             // A ctl may have removed the variable from this rule: evaluate in full.
             return true;
         }
@@ -671,12 +750,13 @@ impl<'e> Transaction<'e> {
         let rules = &self.engine.phases[0];
         let mut last_write: Option<usize> = None;
         for &ri in &t.resume {
-            let rule = &*rules[ri].rule;
-            if self.is_removed(rule) {
+            let entry = &rules[ri];
+            let rule = &*entry.rule;
+            if self.is_removed(entry.id, rule) {
                 continue;
             }
-            if let Some(s) = &rule.screen {
-                if !self.screen_passes(rule.chain_id, s) {
+            if let Some(s) = &entry.screen {
+                if !self.screen_passes(s) {
                     continue;
                 }
             }
@@ -761,15 +841,16 @@ impl<'e> Transaction<'e> {
 
     /// Whether a screened rule may match: whether one of its literals occurs in a value of one of
     /// its target variables after its transformation chain.
-    fn screen_passes(&mut self, chain: u32, s: &RuleScreen) -> bool {
+    fn screen_passes(&mut self, s: &RuleScreen) -> bool {
         let engine = self.engine;
-        let Some(cs) = engine.screens.chains[chain as usize].as_ref() else {
-            return true;
-        };
         let (word, bit) = ((s.group / 64) as usize, 1u64 << (s.group % 64));
         for &p in s.pairs.iter() {
             let mut off = self.screen_off[p as usize];
             if off == u32::MAX {
+                let pair = &engine.screens.pairs[p as usize];
+                let Some(cs) = engine.screens.chains[pair.screen as usize].as_ref() else {
+                    return true;
+                };
                 off = self.compute_screen(p, cs);
                 self.screen_off[p as usize] = off;
             }
@@ -784,8 +865,8 @@ impl<'e> Transaction<'e> {
     /// transformed through the transformation cache (shared with the rules' own evaluation).
     fn compute_screen(&mut self, pair: u16, cs: &ChainScreen) -> u32 {
         let engine = self.engine;
-        let (target, chain, multi) = &engine.screens.pairs[pair as usize];
-        let (var, chain, multi) = (target.var, *chain, *multi);
+        let pair = &engine.screens.pairs[pair as usize];
+        let (target, var, chain, multi) = (&pair.target, pair.target.var, pair.chain, pair.multi);
         let mut bits = std::mem::take(&mut self.screen_bits);
         let off = bits.len();
         bits.resize(off + cs.words, 0);
@@ -843,8 +924,10 @@ impl<'e> Transaction<'e> {
         off as u32
     }
 
-    fn is_removed(&self, rule: &Rule) -> bool {
-        self.removed_ids.iter().any(|r| r.contains(rule.id))
+    /// `id` is the rule's (from its list entry): the rule itself is read only when a ctl removed
+    /// rules by tag or message.
+    fn is_removed(&self, id: u64, rule: &Rule) -> bool {
+        self.removed_ids.iter().any(|r| r.contains(id))
             || (!self.removed_tags.is_empty() && rule.tags.iter().any(|t| self.removed_tags.contains(t)))
             || (!self.removed_msgs.is_empty()
                 && rule
@@ -972,6 +1055,12 @@ impl<'e> Transaction<'e> {
                 Ctl::RequestBodyLimit(n) => self.request_body_limit = *n,
                 Ctl::ResponseBodyLimit(n) => self.response_body_limit = *n,
                 Ctl::Audit => {}
+            }
+            if let Ctl::RuleRemoveTargetById(_, ex)
+            | Ctl::RuleRemoveTargetByTag(_, ex)
+            | Ctl::RuleRemoveTargetByMsg(_, ex) = c
+            {
+                self.removed_vars |= ex.iter().fold(0, |m, e| m | e.var.bit());
             }
         }
     }
@@ -1181,7 +1270,7 @@ impl<'e> Transaction<'e> {
 
     fn excluded(&self, head: &Rule, rule: &Rule, var: Var, key: &[u8]) -> bool {
         (rule.excluded_vars & var.bit() != 0 && rule.exclusions.iter().any(|e| e.excludes(var, key)))
-            || (!self.removed_targets.is_empty()
+            || (self.removed_vars & var.bit() != 0
                 && self.removed_targets.iter().any(|(sel, e)| {
                     e.excludes(var, key)
                         && match sel {
@@ -1212,8 +1301,8 @@ impl<'e> Transaction<'e> {
         let var = t.var;
         let sel = t.sel.as_ref();
         // Decided once per target: most rules exclude nothing from most collections.
-        let may_exclude = excl
-            .is_some_and(|(_, rule)| rule.excluded_vars & var.bit() != 0 || !self.removed_targets.is_empty());
+        let may_exclude =
+            excl.is_some_and(|(_, rule)| (rule.excluded_vars | self.removed_vars) & var.bit() != 0);
         let is_excluded = |key: &[u8]| excl.is_some_and(|(head, rule)| self.excluded(head, rule, var, key));
         let keep = |key: &[u8]| sel.is_none_or(|s| s.matches(key)) && !(may_exclude && is_excluded(key));
         let pairs = |list: &'s Pairs, names: bool, out: &mut dyn FnMut(Item<'s>)| {

@@ -9,6 +9,7 @@ mod detect_xss;
 mod ends_with;
 mod eq;
 mod ge;
+pub(crate) mod gram_index;
 mod gt;
 mod ip_match;
 mod le;

@@ -1,0 +1,130 @@
+//! A transaction started from a finished one's buffers (`Engine::transaction_reusing`) decides
+//! exactly as a fresh one: the same matches, data, interventions and TX, over a sequence of
+//! benign and malicious requests with and without bodies, under the CRS.
+
+mod crs_driver;
+
+use rampart_waf::{ConnInfo, Engine, Transaction, TxBuffers};
+
+struct Req {
+    method: &'static str,
+    uri: &'static str,
+    headers: Vec<(&'static str, &'static str)>,
+    body: &'static [u8],
+    response_type: &'static str,
+    response_body: &'static [u8],
+}
+
+fn requests() -> Vec<Req> {
+    let get = |uri, ua| Req {
+        method: "GET",
+        uri,
+        headers: vec![("Host", "localhost"), ("User-Agent", ua), ("Accept", "text/html")],
+        body: b"",
+        response_type: "text/html",
+        response_body: b"<html><body><p>hello</p></body></html>",
+    };
+    let post = |ct, body| Req {
+        method: "POST",
+        uri: "/submit",
+        headers: vec![
+            ("Host", "localhost"),
+            ("User-Agent", "Mozilla/5.0"),
+            ("Accept", "*/*"),
+            ("Content-Type", ct),
+        ],
+        body,
+        response_type: "text/html",
+        response_body: b"ok",
+    };
+    vec![
+        get("/index.html", "Mozilla/5.0 (X11; Linux x86_64) bench"),
+        get("/index.php?id=1%27%20or%201=1--", "Mozilla/5.0"),
+        post(
+            "application/x-www-form-urlencoded",
+            b"name=alice&comment=<script>alert(1)</script>",
+        ),
+        get("/index.html", "Mozilla/5.0 (X11; Linux x86_64) bench"),
+        post(
+            "application/json",
+            br#"{"q":"1 union select password from users"}"#,
+        ),
+        post("application/x-www-form-urlencoded", b"a=1&b=2"),
+        get("/../../etc/passwd", "sqlmap/1.7"),
+        Req {
+            method: "GET",
+            uri: "/page",
+            headers: vec![
+                ("Host", "localhost"),
+                ("User-Agent", "Mozilla/5.0"),
+                ("Accept", "*/*"),
+            ],
+            body: b"",
+            response_type: "text/html",
+            response_body: b"<b>Warning</b>: mysql_fetch_array() expects parameter 1 to be resource",
+        },
+        get("/index.html", "Mozilla/5.0 (X11; Linux x86_64) bench"),
+    ]
+}
+
+/// What a transaction decided, without its unique id.
+fn outcome(tx: &mut Transaction<'_>, r: &Req) -> String {
+    tx.process_uri(r.method, r.uri, "HTTP/1.1");
+    for (k, v) in &r.headers {
+        tx.add_request_header(k.as_bytes(), v.as_bytes());
+    }
+    if !r.body.is_empty() {
+        tx.add_request_header(b"Content-Length", r.body.len().to_string().as_bytes());
+    }
+    let mut out = String::new();
+    let mut steps = vec![tx.process_request_headers()];
+    if tx.request_body_wanted() {
+        steps.push(tx.append_request_body(r.body));
+    }
+    steps.push(tx.process_request_body());
+    tx.add_response_header(b"Content-Type", r.response_type.as_bytes());
+    steps.push(tx.process_response_headers(200, "HTTP/1.1"));
+    if tx.response_body_wanted() {
+        steps.push(tx.append_response_body(r.response_body));
+    }
+    steps.push(tx.process_response_body());
+    tx.process_logging();
+    for s in steps {
+        out.push_str(&format!("{:?}\n", s.map(|i| (i.status, i.rule_id))));
+    }
+    for m in tx.matched_rules() {
+        out.push_str(&format!(
+            "{} {} [{}] {} = {}\n",
+            m.id, m.msg, m.data, m.matched_var_name, m.matched_var
+        ));
+    }
+    for v in [
+        "anomaly_score",
+        "blocking_inbound_anomaly_score",
+        "outbound_anomaly_score",
+    ] {
+        out.push_str(&format!("{v}={:?}\n", tx.tx_var(v)));
+    }
+    out
+}
+
+#[test]
+fn reused_buffers_decide_as_fresh_transactions() {
+    let engine: Engine = crs_driver::load_crs_pl1();
+    let reqs = requests();
+    let fresh: Vec<String> = reqs
+        .iter()
+        .map(|r| outcome(&mut engine.transaction(ConnInfo::default()), r))
+        .collect();
+    // The malicious ones do match (the comparison is not between two empty lists).
+    assert!(fresh[1].contains("942100"), "{}", fresh[1]);
+    assert!(fresh[7].contains("951"), "{}", fresh[7]);
+    let mut buffers = TxBuffers::default();
+    for round in 0..2 {
+        for (i, r) in reqs.iter().enumerate() {
+            let mut tx = engine.transaction_reusing(ConnInfo::default(), buffers);
+            assert_eq!(outcome(&mut tx, r), fresh[i], "round {round}, request {i}");
+            buffers = tx.into_buffers();
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! The engine's fast paths decide exactly as a plain evaluation would: phrase lists checked
+//! through the rule screen and the gram index (long and short phrases, any case, overlapping),
+//! and rule target removals by `ctl` that leave TX look-ups on their direct path.
+
+use rampart_waf::{ConnInfo, Engine};
+
+/// A small deterministic generator (xorshift), so the test needs no extra crate.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn pick<'a>(&mut self, alphabet: &'a [u8]) -> &'a u8 {
+        &alphabet[(self.next() % alphabet.len() as u64) as usize]
+    }
+
+    fn word(&mut self, alphabet: &[u8], min: usize, max: usize) -> Vec<u8> {
+        let len = min + (self.next() % (max - min + 1) as u64) as usize;
+        (0..len).map(|_| *self.pick(alphabet)).collect()
+    }
+}
+
+fn matched_ids(e: &Engine, query: &str, headers: &[(&str, &str)]) -> Vec<u64> {
+    let mut tx = e.transaction(ConnInfo::default());
+    tx.process_uri("GET", &format!("/p?{query}"), "HTTP/1.1");
+    for (k, v) in headers {
+        tx.add_request_header(k.as_bytes(), v.as_bytes());
+    }
+    tx.process_request_headers();
+    tx.process_request_body();
+    let mut ids: Vec<u64> = tx.matched_rules().iter().map(|m| m.id).collect();
+    ids.sort();
+    ids
+}
+
+/// Percent-encodes every byte, so that any value reaches ARGS exactly.
+fn encode(v: &[u8]) -> String {
+    v.iter().map(|b| format!("%{b:02X}")).collect()
+}
+
+#[test]
+fn phrase_lists_match_exactly_when_a_phrase_occurs() {
+    let mut r = Rng(0x9e37_79b9_7f4a_7c15);
+    // Few distinct bytes: phrases overlap, share grams and collide in the hashed buckets.
+    let alphabet = b"abcXY<>/ ;$";
+    for round in 0..25 {
+        // Enough phrases for the gram index (32 or more), some of them 2 bytes (the short
+        // automaton), in mixed case.
+        let mut phrases: Vec<Vec<u8>> = (0..40).map(|_| r.word(alphabet, 3, 7)).collect();
+        phrases.push(b"<$".to_vec());
+        phrases.push(b"/;".to_vec());
+        let list: Vec<String> = phrases
+            .iter()
+            .map(|p| String::from_utf8(p.clone()).unwrap())
+            .filter(|p| !p.contains(' '))
+            .collect();
+        // One rule per way in: through the screen (t:none) and under a transformation chain.
+        let rules = format!(
+            "SecRuleEngine On\n\
+             SecRule ARGS \"@pm {l}\" \"id:1,phase:2,pass,log,t:none,msg:'pm'\"\n\
+             SecRule ARGS \"@pm {l}\" \"id:2,phase:2,pass,log,t:none,t:lowercase,msg:'pm lower'\"\n\
+             SecRule REQUEST_HEADERS:X-Test \"@pm {l}\" \"id:3,phase:1,pass,log,t:none,msg:'header'\"\n",
+            l = list.join(" ")
+        );
+        let e = Engine::from_str(&rules, "<fast paths>").unwrap();
+        let lower: Vec<Vec<u8>> = list.iter().map(|p| p.to_ascii_lowercase().into_bytes()).collect();
+        for _ in 0..30 {
+            let value = r.word(alphabet, 0, 60);
+            let hay = value.to_ascii_lowercase();
+            let hit = lower
+                .iter()
+                .any(|p| hay.windows(p.len()).any(|w| w == p.as_slice()));
+            let want: Vec<u64> = if hit { vec![1, 2] } else { vec![] };
+            let got = matched_ids(&e, &format!("v={}", encode(&value)), &[]);
+            assert_eq!(
+                got,
+                want,
+                "round {round}: {:?} in {list:?}",
+                String::from_utf8_lossy(&value)
+            );
+            // Header values cannot hold every byte; the alphabet is printable.
+            let header = String::from_utf8(value.clone()).unwrap();
+            let got = matched_ids(&e, "", &[("X-Test", header.trim())]);
+            let hay = header.trim().to_ascii_lowercase().into_bytes();
+            let hit = lower
+                .iter()
+                .any(|p| hay.windows(p.len()).any(|w| w == p.as_slice()));
+            assert_eq!(got, if hit { vec![3] } else { vec![] }, "header {header:?}");
+        }
+    }
+}
+
+#[test]
+fn crs_response_lists_on_a_page() {
+    // A big phrase list from a file (CRS php-errors.data, 1,800 phrases) over a response body.
+    let data = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/crs/rules/php-errors.data"
+    );
+    let rules = format!(
+        "SecRuleEngine On\nSecResponseBodyAccess On\nSecResponseBodyMimeType text/html\n\
+         SecRule RESPONSE_BODY \"@pmFromFile {data}\" \"id:1,phase:4,pass,log,t:none,msg:'php'\"\n"
+    );
+    let e = Engine::from_str(&rules, "<php>").unwrap();
+    let run = |body: &[u8]| {
+        let mut tx = e.transaction(ConnInfo::default());
+        tx.process_uri("GET", "/", "HTTP/1.1");
+        tx.process_request_headers();
+        tx.process_request_body();
+        tx.add_response_header(b"Content-Type", b"text/html");
+        tx.process_response_headers(200, "HTTP/1.1");
+        assert!(tx.response_body_wanted());
+        tx.append_response_body(body);
+        tx.process_response_body();
+        tx.matched_rules().iter().map(|m| m.id).collect::<Vec<_>>()
+    };
+    let mut page = b"<html><body>".to_vec();
+    for i in 0..20 {
+        page.extend_from_slice(format!("<p>Static line {i} of the page.</p>\n").as_bytes());
+    }
+    assert!(run(&page).is_empty());
+    let text = std::fs::read_to_string(data).unwrap();
+    for phrase in text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .step_by(97)
+    {
+        let mut p = page.clone();
+        p.extend_from_slice(phrase.to_ascii_uppercase().as_bytes());
+        assert_eq!(run(&p), [1], "{phrase}");
+    }
+}
+
+#[test]
+fn target_removals_keep_tx_lookups_exact() {
+    let rules = r#"
+SecRuleEngine On
+SecAction "id:10,phase:1,pass,nolog,setvar:tx.flag=1"
+SecRule ARGS:a "@streq x" "id:11,phase:1,pass,nolog,ctl:ruleRemoveTargetById=13;TX:flag"
+SecRule ARGS:b "@streq y" "id:12,phase:1,pass,nolog,ctl:ruleRemoveTargetById=14;ARGS:c"
+SecRule TX:flag "@eq 1" "id:13,phase:1,pass,log,msg:'flag'"
+SecRule TX:flag "@eq 1" "id:14,phase:1,pass,log,msg:'flag again'"
+SecRule ARGS "@streq z" "id:15,phase:1,pass,log,msg:'args'"
+"#;
+    let e = Engine::from_str(rules, "<removals>").unwrap();
+    assert_eq!(matched_ids(&e, "q=1", &[]), [13, 14]);
+    // TX:flag removed from 13 only.
+    assert_eq!(matched_ids(&e, "a=x", &[]), [14]);
+    // A removal of another variable changes no TX look-up.
+    assert_eq!(matched_ids(&e, "b=y", &[]), [13, 14]);
+    assert_eq!(matched_ids(&e, "b=y&c=z", &[]), [13, 14, 15]);
+    assert_eq!(matched_ids(&e, "a=x&b=y", &[]), [14]);
+}
