@@ -254,13 +254,11 @@ rule irc_bot_protocol
         $s4 = "new Socket(" nocase
         $s5 = "socket.socket(" nocase
         $p = "PRIVMSG"
-        $j = "JOIN"
-        $n = "NICK"
-        $a1 = /flood/ nocase
-        $a2 = /portscan/ nocase
-        $a3 = /\bsystem[ \t]*\(/
-        $a4 = /\bexec[ \t]*\(/
-        $a5 = "backconnect" nocase
+        $j = /["']JOIN[ \t]/
+        $n = /["']NICK[ \t]/
+        $a1 = "flood" nocase
+        $a2 = "portscan" nocase
+        $a3 = "backconnect" nocase
     condition:
         any of ($s*) and #p >= 3 and $j and $n and any of ($a*)
 }
@@ -278,7 +276,8 @@ rule hack_tool_family_name
         $code1 = /<\?(php|=|[ \t\r\n])/ nocase
         $code2 = /<%([ \t\r\n=@!]|[A-Za-z]{3})/
         $code3 = /^#![^\n]{0,40}(perl|python|sh|bash)/
-        $code4 = /\buse[ \t]+(LWP|IO::Socket|Socket)\b/
+        $code4 = "use LWP::"
+        $code5 = "use IO::Socket"
     condition:
         any of ($n*) and any of ($code*)
 }

@@ -789,9 +789,15 @@ rule php_fork_bomb
         description = "PHP forks itself in an endless loop (a fork bomb / resource-exhaustion DoS)"
         score = 100
     strings:
-        $a = /(while[ \t]*\([ \t]*(1|true)[ \t]*\)|for[ \t]*\([ \t]*;[ \t]*;[ \t]*\))[ \t\r\n{]{0,10}(@[ \t]*)?pcntl_fork[ \t]*\(/ nocase
+        $f = "pcntl_fork" nocase
+        $w1 = "while(1)" nocase
+        $w2 = "while (1)" nocase
+        $w3 = "while(true)" nocase
+        $w4 = "while (true)" nocase
+        $w5 = "for(;;)"
+        $w6 = "for (;;)"
     condition:
-        $a
+        filesize < 2KB and $f and any of ($w*)
 }
 
 rule php_self_deleting_persistent_loop
@@ -802,12 +808,11 @@ rule php_self_deleting_persistent_loop
     strings:
         $u1 = /unlink[ \t]*\([ \t]*(__FILE__|\$_SERVER\[["']SCRIPT_FILENAME["']\])[ \t]*\)/ nocase
         $i = /ignore_user_abort[ \t]*\([ \t]*(true|1)?[ \t]*\)/ nocase
-        $l = /while[ \t]*\(/ nocase
         $x1 = /(eval|assert)[ \t]*\([ \t]*\$/ nocase
         $x2 = /(file_put_contents|fwrite|fputs)[ \t]*\(/ nocase
         $s = /(sleep|usleep)[ \t]*\(/ nocase
     condition:
-        $u1 and $i and $l and any of ($x*) and $s
+        $u1 and $i and any of ($x*) and $s
 }
 
 rule php_navicat_http_tunnel
@@ -935,10 +940,13 @@ rule php_r57_exec_helper
         description = "The r57/c99 family's command helper: a function of $cfe that runs it through exec/shell_exec/system/passthru/popen"
         score = 100
     strings:
-        $f = /function[ \t]+[A-Za-z_][A-Za-z0-9_]{0,20}[ \t]*\([ \t]*\$cfe[ \t]*[,)]/ nocase
-        $x = /(exec|shell_exec|system|passthru|popen)[ \t]*\([ \t]*\$cfe\b/ nocase
+        $f = "($cfe)"
+        $x1 = "exec($cfe"
+        $x2 = "system($cfe"
+        $x3 = "passthru($cfe"
+        $x4 = "popen($cfe"
     condition:
-        $f and $x
+        $f and 2 of ($x*)
 }
 
 rule php_wp_rogue_admin
@@ -1299,9 +1307,10 @@ rule php_junk_substr_name_builder
         score = 100
     strings:
         $s = /\.substr\(["'][A-Za-z0-9_]{5,40}["'][ \t]*,[ \t]*[0-9]{1,2}[ \t]*,[ \t]*[0-9]{1,2}[ \t]*\);/
-        $r = /\.\$[A-Za-z0-9_]{1,10}\(["'][A-Za-z0-9]{2,8}(",""|',''),[ \t]*["']/
+        $r1 = "\",\"\",\""
+        $r2 = "','','"
     condition:
-        #s >= 2 and #r >= 2
+        #s >= 2 and (#r1 + #r2) >= 2
 }
 
 rule php_binary_dropper
@@ -1339,11 +1348,10 @@ rule php_curly_offset_name_assembly
         score = 100
     strings:
         $i1 = /\} \. \$[A-Za-z_][A-Za-z0-9_]{0,30}\{[0-9]{1,3}\} \. \$/
-        $i2 = /\}\.\$[A-Za-z_][A-Za-z0-9_]{0,30}\{[0-9]{1,3}\}\.\$/
         $c = /return[ \t]+\$[A-Za-z_][A-Za-z0-9_]{0,30}[ \t]*\([ \t]*\$/
         $d = /(str_rot13|gzinflate|base64_decode|gzuncompress)[ \t]*\(/ nocase
     condition:
-        (#i1 + #i2) > 4 and $c and $d
+        #i1 > 4 and $c and $d
 }
 
 rule php_non_alnum_builder
@@ -1353,9 +1361,12 @@ rule php_non_alnum_builder
         score = 100
     strings:
         $a = "$_[+\"\"]"
-        $b = /\$_[ \t]*=[ \t]*\(?[ \t]*\$_\[\+""\][ \t]*[|^&]/
+        $b1 = "$_[+\"\"]|"
+        $b2 = "$_[+\"\"]^"
+        $b3 = "$_[+\"\"] |"
+        $b4 = "$_[+\"\"] ^"
     condition:
-        $a and $b
+        #a >= 2 and any of ($b*)
 }
 
 rule php_reads_account_database
