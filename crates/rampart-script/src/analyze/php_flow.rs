@@ -101,21 +101,27 @@ impl Ctx<'_> {
             }
         }
         self.direct.extend(self.pure.iter().cloned());
+        if self.direct.is_empty() {
+            return;
+        }
         for _ in 0..2 {
+            // Names first (no allocation), then the exact (scope, name).
+            let names: HashSet<String> = self.direct.iter().map(|d| d.1.clone()).collect();
+            let is_direct = |sc: u32, v: &String| names.contains(v) && self.direct.contains(&(sc, v.clone()));
             let mut add = Vec::new();
             for (eq, name, a, b) in assigns {
                 let sc = self.scope[*eq];
-                if self.direct.contains(&(sc, name.clone())) {
+                if is_direct(sc, name) {
                     continue;
                 }
                 let mut via = false;
                 let plain = (*a..*b).all(|k| match self.tok(k) {
                     Some(Tok::Var(v)) => {
-                        via |= self.direct.contains(&(sc, v.clone()));
+                        via |= is_direct(sc, v);
                         true
                     }
                     Some(Tok::Str { vars, .. }) => {
-                        via |= vars.iter().any(|v| self.direct.contains(&(sc, v.clone())));
+                        via |= vars.iter().any(|v| is_direct(sc, v));
                         true
                     }
                     Some(Tok::Num(_) | Tok::Op("." | "[" | "]")) => true,
@@ -195,12 +201,22 @@ impl Ctx<'_> {
         for k in 0..n {
             let (sc, params) = match self.tok(k) {
                 Some(Tok::Str { val, vars })
-                    if vars.is_empty() && !self.funcs.is_empty() && val.len() < 64 =>
+                    if vars.is_empty()
+                        && !self.funcs.is_empty()
+                        && (1..64).contains(&val.len())
+                        && val.iter().all(|b| crate::token::is_ident_byte(*b)) =>
                 {
                     let Ok(name) = std::str::from_utf8(val) else {
                         continue;
                     };
-                    match self.funcs.get(name.to_ascii_lowercase().as_str()) {
+                    let found = match self.funcs.get(name) {
+                        Some(f) => Some(f),
+                        None if name.bytes().any(|b| b.is_ascii_uppercase()) => {
+                            self.funcs.get(name.to_ascii_lowercase().as_str())
+                        }
+                        None => None,
+                    };
+                    match found {
                         Some((sc, params)) if !params.is_empty() => (*sc, params.clone()),
                         _ => continue,
                     }
@@ -393,7 +409,7 @@ impl Ctx<'_> {
         let mut fields: Vec<(usize, String)> = Vec::new();
         for k in 0..self.toks.len() {
             if let Some(Tok::Str { val, .. }) = self.tok(k) {
-                if val.len() < 4096 && (val.contains(&b'=')) {
+                if val.len() < 4096 {
                     for f in form_fields(val) {
                         if unset.contains(f.as_str()) && !fields.iter().any(|x| x.1 == f) {
                             fields.push((k, f));
@@ -421,39 +437,34 @@ impl Ctx<'_> {
 
 /// Field names a piece of HTML submits: `name=x`, `name="x"`, and `?x=` / `&x=` in links.
 fn form_fields(s: &[u8]) -> Vec<String> {
+    let ident = |b: &u8| crate::token::is_ident_byte(*b);
     let mut out = Vec::new();
-    let mut i = 0;
-    while i < s.len() && out.len() < 64 {
-        let start = if s[i..].len() >= 5 && s[i..i + 5].eq_ignore_ascii_case(b"name=") {
-            let mut j = i + 5;
-            while j < s.len() && matches!(s[j], b'"' | b'\'' | b'\\') {
-                j += 1;
+    for eq in memchr::memchr_iter(b'=', s) {
+        if out.len() >= 64 {
+            break;
+        }
+        let start = eq - s[..eq].iter().rev().take_while(|b| ident(b)).count();
+        let word = &s[start..eq];
+        let field = if word.eq_ignore_ascii_case(b"name") {
+            let j = eq
+                + 1
+                + s[eq + 1..]
+                    .iter()
+                    .take_while(|b| matches!(b, b'"' | b'\'' | b'\\'))
+                    .count();
+            let e = j + s[j..].iter().take_while(|b| ident(b)).count();
+            &s[j..e]
+        } else if start > 0 && matches!(s[start - 1], b'?' | b'&' | b';') {
+            // `&amp;x=` ends in `;`.
+            if s[start - 1] == b';' && !s[..start].ends_with(b"&amp;") {
+                continue;
             }
-            Some(j)
-        } else if (s[i] == b'?' || s[i] == b'&') && i + 1 < s.len() && s[i + 1].is_ascii_alphabetic() {
-            let mut j = i + 1;
-            if s[j..].starts_with(b"amp;") {
-                j += 4;
-            }
-            let e = j + s[j..]
-                .iter()
-                .take_while(|b| crate::token::is_ident_byte(**b))
-                .count();
-            (s.get(e) == Some(&b'=')).then_some(j)
+            word
         } else {
-            None
+            continue;
         };
-        if let Some(j) = start {
-            let e = j + s[j..]
-                .iter()
-                .take_while(|b| crate::token::is_ident_byte(**b))
-                .count();
-            if e > j && e - j < 40 {
-                out.push(String::from_utf8_lossy(&s[j..e]).to_ascii_lowercase());
-            }
-            i = e.max(i + 1);
-        } else {
-            i += 1;
+        if !field.is_empty() && field.len() < 40 && field[0].is_ascii_alphabetic() {
+            out.push(String::from_utf8_lossy(field).to_ascii_lowercase());
         }
     }
     out
