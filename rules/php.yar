@@ -1336,7 +1336,7 @@ rule php_crontab_persistence
         description = "PHP appends a job to the web user's crontab through a shell pipeline (crontab -l … | crontab) to keep an implant running"
         score = 100
     strings:
-        $c = /crontab[ \t]+-l[^"'\n]{0,120}\|[ \t]*crontab/
+        $c = /crontab[ \t]+-l[^\n]{0,160}\|[ \t]*crontab\b/
     condition:
         $c
 }
