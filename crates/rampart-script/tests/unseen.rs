@@ -608,3 +608,22 @@ fn perl_cgi_string_eval_of_request_input() {
     let benign = b"#!/usr/bin/perl\nuse CGI;\nmy $cgi = CGI->new;\nprint $cgi->header;\nmy $n = eval { int($cgi->param('n')) };\nprint \"bad: $@\" if $@;\nprint $n * 2;\n";
     assert_clean(&analyze(benign, Lang::Perl));
 }
+
+#[test]
+fn chained_text_stream_on_a_script_name_written_with_request_text() {
+    let src = b"<%\r\nCreateObject(\"Scripting.FileSystemObject\").CreateTextFile(Server.MapPath(\"img/t.cer\"), True).Write Request.Form(\"c\")\r\n%>";
+    assert_detected(&analyze(src, Lang::Asp), "flow.dropper");
+    let benign = b"<%\r\nCreateObject(\"Scripting.FileSystemObject\").CreateTextFile(Server.MapPath(\"logs/last.txt\"), True).Write Server.HTMLEncode(Request.Form(\"c\"))\r\n%>";
+    assert_clean(&analyze(benign, Lang::Asp));
+}
+
+#[test]
+fn java_file_named_by_the_request_then_deleted() {
+    let src = b"<%@ page import=\"java.io.*\" %><% String victim = request.getParameter(\"v\");\nif (victim != null) { new File(victim).delete(); }\n\
+        File dir = new File(request.getParameter(\"d\")); for (String n : dir.list()) out.println(n); %>";
+    assert_detected(&analyze(src, Lang::Jsp), "flow.file");
+    // A cache page deleting its own fixed file and listing a fixed directory.
+    let benign = b"<%@ page import=\"java.io.*\" %><% if (request.getParameter(\"purge\") != null) { new File(application.getRealPath(\"/WEB-INF/cache.bin\")).delete(); }\n\
+        File dir = new File(application.getRealPath(\"/images\")); for (String n : dir.list()) out.println(n); %>";
+    assert_clean(&analyze(benign, Lang::Jsp));
+}

@@ -180,7 +180,19 @@ impl Ctx<'_> {
             && matches!(name, "write" | "writeline" | "writetext")
             && matches!(self.flavor, Flavor::Vbs | Flavor::JScript)
         {
-            if let (Some(src), Some(r)) = (self.tainted_in(range.0, range.1), receiver.as_deref()) {
+            let src = self.tainted_in(range.0, range.1);
+            // Chained: `fso.CreateTextFile("x.asp").Write(<request>)`.
+            if let (Some(src), Some(open)) = (&src, self.paren_receiver_at(i)) {
+                if let Some(target) = self.script_stream_args(open) {
+                    self.reason(
+                        "flow.dropper",
+                        100,
+                        i,
+                        format!("request input {src} is written into {target}"),
+                    );
+                }
+            }
+            if let (Some(src), Some(r)) = (src, receiver.as_deref()) {
                 if let Some(target) = self.script_stream(r, i) {
                     self.reason(
                         "flow.dropper",
@@ -211,6 +223,52 @@ impl Ctx<'_> {
                         100,
                         i,
                         format!("request input names the file {r} of .{name}()"),
+                    );
+                }
+            }
+        }
+        // java.io.File named by the request, then deleted/renamed/listed.
+        if member
+            && call
+            && self.flavor == Flavor::Java
+            && matches!(
+                name,
+                "delete"
+                    | "renameto"
+                    | "deleteonexit"
+                    | "listfiles"
+                    | "list"
+                    | "setwritable"
+                    | "setexecutable"
+            )
+        {
+            let chained = i >= 2 && self.toks[i - 2].is_op(")");
+            let named = if chained {
+                self.paren_receiver_at(i).is_some_and(|open| {
+                    self.toks[open].is_ident("file")
+                        && (open.saturating_sub(5)..open).any(|k| self.toks[k].is_ident("new"))
+                        && matching(self.toks, open + 1, self.toks.len())
+                            .is_some_and(|c| self.tainted_in(open + 2, c).is_some())
+                })
+            } else {
+                receiver.as_deref().is_some_and(|r| {
+                    self.is_tainted(i, r) && self.object_kind(r, i).is_some_and(|k| k == "file")
+                })
+            };
+            if named {
+                if matches!(name, "listfiles" | "list") {
+                    self.reason(
+                        "flow.file-browser",
+                        60,
+                        i,
+                        format!("request input names the directory of .{name}()"),
+                    );
+                } else {
+                    self.reason(
+                        "flow.file",
+                        100,
+                        i,
+                        format!("request input names the file of .{name}()"),
                     );
                 }
             }
@@ -579,6 +637,14 @@ impl Ctx<'_> {
 
     /// The method whose call result `.name` at `i` is called on: `getEngineByName("js").eval`.
     fn paren_receiver(&self, i: usize) -> Option<&str> {
+        match self.tok(self.paren_receiver_at(i)?)? {
+            Tok::Ident(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// Token index of the method name in `name(…).x` for `.x` at `i`.
+    fn paren_receiver_at(&self, i: usize) -> Option<usize> {
         if !(i >= 3 && self.toks[i - 1].is_op(".") && self.toks[i - 2].is_op(")")) {
             return None;
         }
@@ -590,10 +656,8 @@ impl Ctx<'_> {
                 Tok::Op("(") => {
                     depth -= 1;
                     if depth == 0 {
-                        return match self.tok(k.checked_sub(1)?)? {
-                            Tok::Ident(n) => Some(n),
-                            _ => None,
-                        };
+                        let m = k.checked_sub(1)?;
+                        return matches!(self.tok(m)?, Tok::Ident(_)).then_some(m);
                     }
                 }
                 _ => {}
@@ -665,6 +729,14 @@ impl Ctx<'_> {
             matches!(self.tok(k), Some(Tok::Ident(n)) if n == "createtextfile" || n == "opentextfile")
                 && matches!(self.tok(k.wrapping_sub(1)), Some(Tok::Op(".")))
         })?;
+        self.script_stream_args(open)
+    }
+
+    /// The CreateTextFile / OpenTextFile call at `open` names a server script.
+    fn script_stream_args(&self, open: usize) -> Option<String> {
+        if !matches!(self.tok(open), Some(Tok::Ident(n)) if n == "createtextfile" || n == "opentextfile") {
+            return None;
+        }
         let (a, b) = if matches!(self.tok(open + 1), Some(Tok::Op("("))) {
             let close = matching(self.toks, open + 1, self.toks.len())?;
             (open + 2, close)
