@@ -17,7 +17,7 @@ pub(crate) struct Pm {
     ac: AhoCorasick,
     /// Exact pre-check: when no phrase occurs, the automaton is not run.
     index: Option<GramIndex>,
-    /// The phrases (ASCII-lowercased) when the list is small enough for the rule screen.
+    /// The phrases (ASCII-lowercased), for the rule screen.
     phrases: Option<Vec<Vec<u8>>>,
 }
 
@@ -37,7 +37,9 @@ impl Pm {
         let index = (phrases.len() >= GRAM_INDEX_MIN_PHRASES)
             .then(|| GramIndex::new(&phrases))
             .flatten();
-        let phrases = (bytes <= DFA_MAX_BYTES && !phrases.iter().any(Vec::is_empty))
+        // Every list goes to the rule screen, whose gram index scans one value once for the
+        // phrases of all the phase's rules (CRS's php-errors.data included).
+        let phrases = (!phrases.iter().any(Vec::is_empty))
             .then(|| phrases.iter().map(|p| p.to_ascii_lowercase()).collect());
         Ok(Pm { ac, index, phrases })
     }
