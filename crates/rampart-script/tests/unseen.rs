@@ -627,3 +627,14 @@ fn java_file_named_by_the_request_then_deleted() {
         File dir = new File(application.getRealPath(\"/images\")); for (String n : dir.list()) out.println(n); %>";
     assert_clean(&analyze(benign, Lang::Jsp));
 }
+
+#[test]
+fn file_name_of_a_non_process_object_is_not_a_command_sink() {
+    let benign = b"<%@ Page Language=\"C#\" %><script runat=\"server\">\nvoid Page_Load(object s, EventArgs e) {\n\
+        var cd = new System.Net.Mime.ContentDisposition();\n  cd.FileName = \"report.pdf\";\n\
+        Response.AppendHeader(\"Content-Disposition\", cd.ToString());\n  Label1.Text = Server.HtmlEncode(Request[\"q\"]);\n}</script>";
+    assert_clean(&analyze(benign, Lang::Aspx));
+    let src = b"<%@ Page Language=\"C#\" %><script runat=\"server\">\nvoid Page_Load(object s, EventArgs e) {\n\
+        var ps = new System.Diagnostics.ProcessStartInfo();\n  ps.FileName = Request[\"exe\"];\n  System.Diagnostics.Process.Start(ps);\n}</script>";
+    assert_detected(&analyze(src, Lang::Aspx), "flow.command");
+}

@@ -377,7 +377,18 @@ impl Ctx<'_> {
             {
                 ("file", format!("{name}()"))
             }
-            "arguments" | "filename" if member && matches!(self.tok(i + 1), Some(Tok::Op("="))) => {
+            // `.FileName =` also sets attachments and content dispositions: skip receivers known
+            // to hold another class.
+            "arguments" | "filename"
+                if member
+                    && matches!(self.tok(i + 1), Some(Tok::Op("=")))
+                    && !receiver.as_deref().is_some_and(|r| {
+                        r != "startinfo"
+                            && self
+                                .object_kind(r, i)
+                                .is_some_and(|k| k != "processstartinfo" && k != "process")
+                    }) =>
+            {
                 let e = self.expr_end(i + 2);
                 if let Some(src) = self.tainted_in(i + 2, e) {
                     self.reason(
