@@ -629,6 +629,27 @@ fn java_file_named_by_the_request_then_deleted() {
 }
 
 #[test]
+fn assertion_on_a_value_is_no_code_sink() {
+    // A predicate call or a comparison never yields a string, so nothing is evaluated.
+    let benign = b"<?php\nfunction go($to) {\n  assert(is_string($to));\n  assert($to !== '' && strlen($to) < 2048);\n  header('Location: ' . $to);\n}\ngo($_GET['next']);\n";
+    assert_clean(&analyze(benign, Lang::Php));
+    let src = b"<?php\nfunction go($to) { assert($to); }\ngo($_GET['next']);\n";
+    assert_detected(&analyze(src, Lang::Php), "php.flow.code");
+}
+
+#[test]
+fn register_globals_fields_are_not_assumed_in_code_reading_superglobals() {
+    // Code that reads $_GET takes its globals from the files that include it.
+    let benign = b"<?php\nfunction dump() {\n  global $db;\n  passthru('mysqldump ' . escapeshellarg($db) . ' ' . $db);\n}\necho \"<form><input name=db></form>\";\nif (isset($_GET['go'])) dump();\n";
+    let v = analyze(benign, Lang::Php);
+    assert!(
+        !v.reasons.iter().any(|r| r.signal == "php.register-globals-field"),
+        "{v:#?}"
+    );
+    assert_clean(&v);
+}
+
+#[test]
 fn file_name_of_a_non_process_object_is_not_a_command_sink() {
     let benign = b"<%@ Page Language=\"C#\" %><script runat=\"server\">\nvoid Page_Load(object s, EventArgs e) {\n\
         var cd = new System.Net.Mime.ContentDisposition();\n  cd.FileName = \"report.pdf\";\n\

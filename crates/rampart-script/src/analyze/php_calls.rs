@@ -136,6 +136,9 @@ impl Ctx<'_> {
         };
         let _ = n;
         if PHP_CODE_SINKS.contains(&name) {
+            if name == "assert" && self.boolean_assertion(args.first().copied().unwrap_or(range)) {
+                return;
+            }
             if let Some(src) = self.tainted_in(range.0, range.1) {
                 self.reason(
                     "php.flow.code",
@@ -657,6 +660,52 @@ impl Ctx<'_> {
 }
 
 impl Ctx<'_> {
+    /// `assert(is_string($x))`, `assert($a === $b)`: an assertion on a value, not code. Only a
+    /// string argument is evaluated, and a predicate call or a comparison never yields one.
+    fn boolean_assertion(&self, (a, b): (usize, usize)) -> bool {
+        let mut k = a;
+        while matches!(self.tok(k), Some(Tok::Op("!"))) && k < b {
+            k += 1;
+        }
+        if let Some(Tok::Ident(f)) = self.tok(k) {
+            let predicate = f.starts_with("is_")
+                || f.starts_with("ctype_")
+                || matches!(
+                    f.as_str(),
+                    "isset"
+                        | "empty"
+                        | "in_array"
+                        | "array_key_exists"
+                        | "method_exists"
+                        | "function_exists"
+                        | "class_exists"
+                        | "property_exists"
+                        | "file_exists"
+                );
+            if predicate && matches!(self.tok(k + 1), Some(Tok::Op("("))) {
+                if let Some(c) = matching(self.toks, k + 1, b) {
+                    return c + 1 == b;
+                }
+            }
+        }
+        // A comparison or logical operator at the top level of the argument.
+        let mut depth = 0i32;
+        for j in a..b {
+            match self.tok(j) {
+                Some(Tok::Op("(" | "[" | "{")) => depth += 1,
+                Some(Tok::Op(")" | "]" | "}")) => depth -= 1,
+                Some(Tok::Op("===" | "!==" | "==" | "!=" | "<" | ">" | "<=" | ">=" | "&&" | "||"))
+                    if depth == 0 =>
+                {
+                    return true
+                }
+                Some(Tok::Ident(w)) if depth == 0 && w == "instanceof" => return true,
+                _ => {}
+            }
+        }
+        false
+    }
+
     /// The path argument of the `fopen()` that produced the handle in `[a, b)`: the call
     /// itself (`fwrite(fopen($p, 'w'), …)`) or a variable assigned from it earlier.
     pub(super) fn fopen_path(&self, a: usize, b: usize) -> Option<(usize, usize)> {

@@ -393,6 +393,14 @@ impl Ctx<'_> {
         if unset.is_empty() {
             return;
         }
+        // register_globals code predates the superglobals (PHP 4.1): a script that reads
+        // `$_GET` & co. takes its input from there, its globals come from other files.
+        let modern = self.toks.iter().any(
+            |t| matches!(&t.tok, Tok::Var(v) if matches!(v.as_str(), "_get" | "_post" | "_request" | "_cookie" | "_files")),
+        );
+        if modern {
+            return;
+        }
         // Bound some other way in the file's own scope (foreach, list(), a by-reference call).
         for k in 0..self.toks.len() {
             if self.scope[k] == 0 {
