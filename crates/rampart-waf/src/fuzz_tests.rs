@@ -1,6 +1,7 @@
-//! Randomised robustness tests (a stand-in until cargo-fuzz targets exist): the body processors,
-//! transformations and the regex translation get random and mutated inputs and must neither panic
-//! nor hang. Seeds are fixed, so a failure reproduces.
+//! Randomised robustness tests run with every `cargo test` (the coverage-guided cargo-fuzz
+//! targets in fuzz/ go deeper but need nightly): the body processors, transformations and the
+//! regex translation get random and mutated inputs and must neither panic nor hang. Seeds are
+//! fixed, so a failure reproduces.
 
 use crate::body;
 use crate::operators::compile_regex;
