@@ -58,20 +58,7 @@ impl Ctx<'_> {
                 .and_then(|r| self.object_kind(r, i))
                 .is_some_and(|k| k == "adodb.connection");
         if ado {
-            if ado_conn {
-                self.db.0 = true;
-            } else {
-                self.db.1 = true;
-            }
-            if self.db == (true, true) && !self.db_reported {
-                self.db_reported = true;
-                self.reason(
-                    "flow.sql-shell",
-                    100,
-                    i,
-                    "request input supplies both the ADODB connection and the SQL to run".into(),
-                );
-            }
+            self.note_db_input(ado_conn, i, "ADODB connection");
             return;
         }
         if db_conn || db_cmd || prop {
@@ -81,20 +68,7 @@ impl Ctx<'_> {
                 range
             };
             if self.tainted_in(r.0, r.1).is_some() {
-                if db_conn || name == "connectionstring" {
-                    self.db.0 = true;
-                } else {
-                    self.db.1 = true;
-                }
-                if self.db == (true, true) && !self.db_reported {
-                    self.db_reported = true;
-                    self.reason(
-                        "flow.sql-shell",
-                        100,
-                        i,
-                        "request input supplies both the database connection and the SQL to run".into(),
-                    );
-                }
+                self.note_db_input(db_conn || name == "connectionstring", i, "database connection");
             }
             return;
         }
@@ -612,6 +586,25 @@ impl Ctx<'_> {
             }
         }
         class.filter(|_| method)
+    }
+
+    /// Request input reached a database connection (`conn`) or the SQL it runs; once both
+    /// have, the page is an SQL shell.
+    fn note_db_input(&mut self, conn: bool, i: usize, what: &str) {
+        if conn {
+            self.db.0 = true;
+        } else {
+            self.db.1 = true;
+        }
+        if self.db == (true, true) && !self.db_reported {
+            self.db_reported = true;
+            self.reason(
+                "flow.sql-shell",
+                100,
+                i,
+                format!("request input supplies both the {what} and the SQL to run"),
+            );
+        }
     }
 
     /// VBScript `Function`/`Sub` and JScript `function` parameters (plain names in these

@@ -407,12 +407,7 @@ impl Ctx<'_> {
                     && matches!(self.tok(cb.0), Some(Tok::Var(v))
                         if self.computed_names.contains(v) && !matches!(self.consts.get(v), Some(Some(_))));
             if computed {
-                let src = args
-                    .iter()
-                    .enumerate()
-                    .filter(|(k, _)| k != pos)
-                    .find_map(|(_, a)| self.tainted_in(a.0, a.1));
-                if let Some(s) = src {
+                if let Some(s) = self.tainted_arg_except(&args, *pos) {
                     self.reason(
                         "php.flow.callback",
                         100,
@@ -449,12 +444,7 @@ impl Ctx<'_> {
                         .count()
                         == 1;
                 if once {
-                    let src = args
-                        .iter()
-                        .enumerate()
-                        .filter(|(k, _)| k != pos)
-                        .find_map(|(_, a)| self.tainted_in(a.0, a.1));
-                    if let Some(s) = src {
+                    if let Some(s) = self.tainted_arg_except(&args, *pos) {
                         self.reason(
                             "php.flow.callback",
                             100,
@@ -660,6 +650,14 @@ impl Ctx<'_> {
 }
 
 impl Ctx<'_> {
+    /// The first argument other than the one at `skip` that carries request input.
+    fn tainted_arg_except(&self, args: &[(usize, usize)], skip: usize) -> Option<String> {
+        args.iter()
+            .enumerate()
+            .filter(|(k, _)| *k != skip)
+            .find_map(|(_, a)| self.tainted_in(a.0, a.1))
+    }
+
     /// `assert(is_string($x))`, `assert($a === $b)`: an assertion on a value, not code. Only a
     /// string argument is evaluated, and a predicate call or a comparison never yields one.
     fn boolean_assertion(&self, (a, b): (usize, usize)) -> bool {
