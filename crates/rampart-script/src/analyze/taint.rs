@@ -376,7 +376,9 @@ impl Ctx<'_> {
                 // `${'name'} = …` assigns `$name`.
                 Tok::Op("}") if k >= 3 => {
                     return match (self.tok(k - 1)?, self.tok(k - 2)?, self.tok(k - 3)?) {
-                        (Tok::Str { val, vars }, Tok::Op("{"), Tok::Var(d)) if vars.is_empty() && d == "$" => {
+                        (Tok::Str { val, vars }, Tok::Op("{"), Tok::Var(d))
+                            if vars.is_empty() && d == "$" =>
+                        {
                             Some((k - 3, String::from_utf8_lossy(val).to_ascii_lowercase()))
                         }
                         _ => None,
