@@ -466,17 +466,8 @@ impl Ctx<'_> {
                                 | "preg_replace"
                         )
                     {
-                        for t in toks.iter().skip(i + 1).take(7) {
-                            match &t.tok {
-                                Tok::Var(v) => {
-                                    wanted.insert(v);
-                                }
-                                Tok::Ident(v) if self.idents_are_vars() => {
-                                    wanted.insert(v);
-                                }
-                                _ => {}
-                            }
-                        }
+                        let end = (i + 8).min(n);
+                        wanted.extend(var_names(&toks[(i + 1).min(end)..end], self.idents_are_vars()));
                     }
                     continue;
                 }
@@ -852,17 +843,7 @@ impl Ctx<'_> {
                     break;
                 }
                 if wanted.contains(name.as_str()) {
-                    for t in &toks[*a..*b] {
-                        match &t.tok {
-                            Tok::Var(v) => {
-                                wanted.insert(v);
-                            }
-                            Tok::Ident(v) if self.idents_are_vars() => {
-                                wanted.insert(v);
-                            }
-                            _ => {}
-                        }
-                    }
+                    wanted.extend(var_names(&toks[*a..*b], self.idents_are_vars()));
                 }
             }
             if wanted.len() == before {
@@ -935,4 +916,14 @@ impl Ctx<'_> {
 pub(super) fn is_url(v: &[u8]) -> bool {
     let l = v.trim_ascii().to_ascii_lowercase();
     l.starts_with(b"http://") || l.starts_with(b"https://") || l.starts_with(b"ftp://")
+}
+
+/// The variable names among `toks`: `$x` tokens, and bare names in the languages where those
+/// are variables (`idents`).
+fn var_names(toks: &[Token], idents: bool) -> impl Iterator<Item = &str> {
+    toks.iter().filter_map(move |t| match &t.tok {
+        Tok::Var(v) => Some(v.as_str()),
+        Tok::Ident(v) if idents => Some(v.as_str()),
+        _ => None,
+    })
 }
