@@ -610,19 +610,7 @@ impl Ctx<'_> {
     /// VBScript `Function`/`Sub` and JScript `function` parameters (plain names in these
     /// languages): they take the taint of the arguments the file calls them with.
     pub(super) fn collect_script_functions(&mut self) {
-        for i in 0..self.toks.len() {
-            if !(self.toks[i].is_ident("function") || self.toks[i].is_ident("sub")) {
-                continue;
-            }
-            let Some(Tok::Ident(name)) = self.tok(i + 1) else {
-                continue;
-            };
-            if !matches!(self.tok(i + 2), Some(Tok::Op("("))) {
-                continue;
-            }
-            let Some(close) = matching(self.toks, i + 2, self.toks.len()) else {
-                continue;
-            };
+        for (i, name, close) in self.function_headers(&["function", "sub"]) {
             let params: Vec<String> = (i + 3..close)
                 .filter_map(|k| match (self.tok(k), self.tok(k + 1)) {
                     (Some(Tok::Ident(p)), Some(Tok::Op("," | ")")))
@@ -634,7 +622,7 @@ impl Ctx<'_> {
                 })
                 .collect();
             if !params.is_empty() && self.funcs.len() < 4096 {
-                self.funcs.insert(name.clone(), (0, params));
+                self.funcs.insert(name, (0, params));
             }
         }
     }

@@ -239,8 +239,24 @@ impl Ctx<'_> {
         if self.flavor == Flavor::Vbs || self.flavor == Flavor::JScript {
             self.collect_script_functions();
         }
+        for (i, name, close) in self.function_headers(&["function"]) {
+            let params: Vec<String> = (i + 3..close)
+                .filter_map(|k| match self.tok(k) {
+                    Some(Tok::Var(v)) => Some(v.clone()),
+                    _ => None,
+                })
+                .collect();
+            let scope = self.scope.get(close + 1).copied().unwrap_or(0);
+            self.funcs.insert(name, (scope, params));
+        }
+    }
+
+    /// Function definitions `KEYWORD name(…)`: the keyword's index, the name and the index of
+    /// the closing parenthesis.
+    pub(super) fn function_headers(&self, keywords: &[&str]) -> Vec<(usize, String, usize)> {
+        let mut out = Vec::new();
         for i in 0..self.toks.len() {
-            if !self.toks[i].is_ident("function") {
+            if !keywords.iter().any(|k| self.toks[i].is_ident(k)) {
                 continue;
             }
             let Some(Tok::Ident(name)) = self.tok(i + 1) else {
@@ -249,19 +265,11 @@ impl Ctx<'_> {
             if !matches!(self.tok(i + 2), Some(Tok::Op("("))) {
                 continue;
             }
-            let Some(close) = matching(self.toks, i + 2, self.toks.len()) else {
-                continue;
-            };
-            let params: Vec<String> = (i + 3..close)
-                .filter_map(|k| match self.tok(k) {
-                    Some(Tok::Var(v)) => Some(v.clone()),
-                    _ => None,
-                })
-                .collect();
-            let name = name.clone();
-            let scope = self.scope.get(close + 1).copied().unwrap_or(0);
-            self.funcs.insert(name, (scope, params));
+            if let Some(close) = matching(self.toks, i + 2, self.toks.len()) {
+                out.push((i, name.clone(), close));
+            }
         }
+        out
     }
 
     /// C# and Java methods, `Type Name(Type a, Type b) {`: their parameters take the taint of
