@@ -31,6 +31,15 @@ enum RuleSel {
     Msg(String),
 }
 
+/// What the direct TX look-up decided for a rule (see [`Transaction::tx_check`]).
+enum TxCheck {
+    NoMatch,
+    /// Matched, and the match is recorded.
+    Matched,
+    /// Evaluate the rule in full.
+    Evaluate,
+}
+
 /// A value that matched, with its capture groups.
 #[derive(Default)]
 struct Hit {
@@ -688,16 +697,18 @@ impl<'e> Transaction<'e> {
             if self.is_removed(entry.id, rule) {
                 continue;
             }
-            if let Some(s) = &entry.screen {
-                if !self.screen_passes(s) {
-                    continue;
-                }
+            let matched = if let Some(s) = &entry.screen {
+                self.screen_passes(s) && self.eval_rule(rule)
             } else if let Some((key, count)) = &rule.tx_check {
-                if !self.tx_check_passes(rule, key, *count) {
-                    continue;
+                match self.tx_check(rule, key, *count) {
+                    TxCheck::NoMatch => false,
+                    TxCheck::Matched => true,
+                    TxCheck::Evaluate => self.eval_rule(rule),
                 }
-            }
-            if !self.eval_rule(rule) {
+            } else {
+                self.eval_rule(rule)
+            };
+            if !matched {
                 continue;
             }
             if rule.skip_after.is_some() {
@@ -721,24 +732,59 @@ impl<'e> Transaction<'e> {
         self.cur_rule = None;
     }
 
-    /// Whether a rule reading one TX variable may match (see [`Rule::single_tx_target`]).
-    fn tx_check_passes(&mut self, rule: &'e Rule, key: &str, count: bool) -> bool {
+    /// Evaluates a rule reading one TX variable (see [`Rule::single_tx_target`]) by a direct
+    /// look-up. A single-link rule without `capture` is decided here, with what
+    /// [`Self::eval_rule`] would do on its one match (MATCHED_VAR(S), actions, the record): CRS
+    /// has some 40 such rules per request (the paranoia-level `skipAfter`s, the anomaly score
+    /// checks), most of which match.
+    fn tx_check(&mut self, rule: &'e Rule, key: &str, count: bool) -> TxCheck {
         if self.removed_vars & Var::Tx.bit() != 0 {
             // A ctl may have removed the variable from this rule: evaluate in full.
-            return true;
+            return TxCheck::Evaluate;
         }
         // Operand macros naming request data apply the current rule's exclusions.
         self.cur_rule = Some(rule);
-        let Some(op) = &rule.operator else { return true };
-        let v = self.tx.get(key);
+        let Some(op) = &rule.operator else {
+            return TxCheck::Evaluate;
+        };
+        let v = self.tx.get_key_value(key);
         let value: &[u8] = match (v, count) {
             (Some(_), true) => b"1",
             (None, true) => b"0",
-            (Some(v), false) => v,
+            (Some((_, v)), false) => v,
             // No value: nothing to match, negated or not.
-            (None, false) => return false,
+            (None, false) => return TxCheck::NoMatch,
         };
-        op.matches(self, value, None) != rule.negated
+        if op.matches(self, value, None) == rule.negated {
+            return TxCheck::NoMatch;
+        }
+        if rule.chain.is_some() || rule.capture || rule.multi_match {
+            return TxCheck::Evaluate;
+        }
+        // The one hit eval_link would record: `TX:<stored key>` (a count's has no key).
+        self.mv_len = 0;
+        self.mv_writes += 1;
+        let name = &mut self.matched_var.0;
+        name.clear();
+        name.push_str(Var::Tx.name());
+        if let (Some((k, _)), false) = (v, count) {
+            if !k.is_empty() {
+                name.push(':');
+                name.push_str(k);
+            }
+        }
+        self.matched_var.1.clear();
+        self.matched_var.1.extend_from_slice(value);
+        if self.matched_vars.is_empty() {
+            self.matched_vars.push(Default::default());
+        }
+        let slot = &mut self.matched_vars[0];
+        slot.0.clone_from(&self.matched_var.0);
+        slot.1.clone_from(&self.matched_var.1);
+        self.mv_len = 1;
+        self.run_actions(rule);
+        self.record_match(rule);
+        TxCheck::Matched
     }
 
     /// Starts phase 1 from the TX template (see [`crate::template`]): its TX, then the transparent

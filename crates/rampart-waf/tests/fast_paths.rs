@@ -157,3 +157,72 @@ SecRule ARGS "@streq z" "id:15,phase:1,pass,log,msg:'args'"
     assert_eq!(matched_ids(&e, "b=y&c=z", &[]), [13, 14, 15]);
     assert_eq!(matched_ids(&e, "a=x&b=y", &[]), [14]);
 }
+
+/// Rules on one TX variable are decided by a direct look-up (and recorded without the general
+/// evaluation when they have one link and no capture); with a TX target removed by a ctl every
+/// rule takes the general path. Both must leave the same matches, MATCHED_VAR(S) and TX.
+#[test]
+fn tx_rules_decided_by_lookup_match_the_full_evaluation() {
+    let rules = r#"
+SecRuleEngine On
+SecRule ARGS:force "@streq 1" "id:1,phase:1,pass,nolog,ctl:ruleRemoveTargetById=999;TX:unrelated"
+SecRule REQUEST_METHOD "@rx ." "id:2,phase:1,pass,nolog"
+SecAction "id:3,phase:1,pass,nolog,setvar:tx.level=1,setvar:tx.score=0,setvar:tx.name=alice"
+SecRule ARGS:lvl "@rx ^(\d)$" "id:4,phase:1,pass,nolog,capture,setvar:tx.level=%{tx.1}"
+SecRule ARGS:who "@rx ^(\w+)$" "id:5,phase:1,pass,nolog,capture,setvar:tx.name=%{tx.1}"
+SecRule TX:level "@lt 2" "id:6,phase:1,pass,nolog,skipAfter:END-LOW"
+SecRule TX:level "@ge 2" "id:7,phase:1,pass,log,severity:'WARNING',msg:'high %{MATCHED_VAR_NAME}=%{MATCHED_VAR}',setvar:tx.score=+%{tx.level}"
+SecRule TX:name "!@streq alice" "id:8,phase:1,pass,log,msg:'not alice: %{MATCHED_VAR}',logdata:'%{MATCHED_VAR_NAME}'"
+SecMarker END-LOW
+SecRule &TX:missing "@eq 0" "id:9,phase:1,pass,log,msg:'no missing %{MATCHED_VAR_NAME}=%{MATCHED_VAR}'"
+SecRule &TX:name "@eq 1" "id:10,phase:1,pass,nolog,setvar:tx.seen=%{MATCHED_VAR_NAME}:%{MATCHED_VAR}"
+SecRule TX:missing "@eq 0" "id:11,phase:1,pass,log,msg:'never'"
+SecRule TX:missing "!@eq 0" "id:12,phase:1,pass,log,msg:'never either'"
+SecRule MATCHED_VAR "@rx ." "id:13,phase:1,pass,log,msg:'after: %{MATCHED_VAR}'"
+SecRule TX:name "@rx ^(b)" "id:15,phase:1,pass,log,capture,msg:'capture %{TX.1}'"
+SecRule TX:level "@gt 3" "id:16,phase:1,pass,log,msg:'chain head',chain"
+    SecRule TX:name "@rx ." "setvar:tx.chained=%{MATCHED_VAR}"
+SecRule TX:score "@ge 5" "id:17,phase:2,block,log,severity:'CRITICAL',msg:'score %{tx.score}'"
+SecRule TX:level "@eq 9" "id:18,phase:2,pass,log,msg:'nine %{MATCHED_VAR}'"
+"#;
+    let e = Engine::from_str(rules, "<tx lookups>").unwrap();
+    type Outcome = (
+        Vec<(u64, String, String, String, String, Option<u8>)>,
+        Vec<Option<Vec<u8>>>,
+    );
+    let run = |query: &str| -> Outcome {
+        let mut tx = e.transaction(ConnInfo::default());
+        tx.process_uri("GET", &format!("/p?{query}"), "HTTP/1.1");
+        tx.process_request_headers();
+        tx.process_request_body();
+        let m = tx
+            .matched_rules()
+            .iter()
+            .filter(|m| m.id != 1)
+            .map(|m| {
+                let r = (m.id, m.msg.clone(), m.data.clone(), m.matched_var.clone());
+                (r.0, r.1, r.2, r.3, m.matched_var_name.clone(), m.severity)
+            })
+            .collect();
+        let vars = ["level", "score", "name", "seen", "chained", "0", "1"]
+            .iter()
+            .map(|v| tx.tx_var(v).map(<[u8]>::to_vec))
+            .collect();
+        (m, vars)
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    for lvl in ["", "0", "1", "2", "4", "9"] {
+        for who in ["", "alice", "bob", "carol"] {
+            let q = format!("lvl={lvl}&who={who}");
+            let fast = run(&q);
+            let full = run(&format!("force=1&{q}"));
+            assert_eq!(fast, full, "{q}");
+            seen.extend(fast.0.iter().map(|m| m.0));
+        }
+    }
+    // The cases above reach every rule that can match.
+    assert_eq!(
+        seen.into_iter().collect::<Vec<_>>(),
+        [7, 8, 9, 13, 15, 16, 17, 18]
+    );
+}
