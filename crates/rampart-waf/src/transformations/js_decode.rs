@@ -15,9 +15,10 @@ pub(crate) fn js_decode(input: &[u8]) -> Option<Vec<u8>> {
         }
         let n = input[i + 1];
         if (n == b'u' || n == b'U') && i + 5 < input.len() {
-            let h: Option<Vec<u8>> = input[i + 2..i + 6].iter().map(|&d| hex_val(d)).collect();
-            if let Some(h) = h {
-                let code = h.iter().fold(0u32, |a, &d| a << 4 | d as u32);
+            let h = input[i + 2..i + 6]
+                .iter()
+                .try_fold(0u32, |a, &d| hex_val(d).map(|v| a << 4 | v as u32));
+            if let Some(code) = h {
                 out.push(unicode_to_byte(code));
                 i += 6;
                 continue;

@@ -11,9 +11,10 @@ pub(crate) fn url_decode_uni(input: &[u8]) -> Option<Vec<u8>> {
         let c = input[i];
         if c == b'%' {
             if i + 5 < input.len() && (input[i + 1] | 0x20) == b'u' {
-                let h: Option<Vec<u8>> = input[i + 2..i + 6].iter().map(|&d| hex_val(d)).collect();
-                if let Some(h) = h {
-                    let code = h.iter().fold(0u32, |a, &d| a << 4 | d as u32);
+                let h = input[i + 2..i + 6]
+                    .iter()
+                    .try_fold(0u32, |a, &d| hex_val(d).map(|v| a << 4 | v as u32));
+                if let Some(code) = h {
                     out.push(unicode_to_byte(code));
                     i += 6;
                     continue;
