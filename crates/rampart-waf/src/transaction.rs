@@ -45,7 +45,9 @@ enum TxCheck {
 struct Hit {
     name: String,
     value: Vec<u8>,
-    caps: Option<Captures>,
+    /// The capture groups, when the rule captures (`caps` keeps its buffers either way).
+    has_caps: bool,
+    caps: Captures,
 }
 
 /// A value picked from a variable, before transformation.
@@ -161,7 +163,7 @@ impl TxBuffers {
     fn cleared(mut self) -> TxBuffers {
         self.tcache.clear();
         for h in &mut self.hit_pool {
-            h.caps = None;
+            h.has_caps = false;
         }
         self.screen_bits.clear();
         self.scratch_caps.clear();
@@ -998,10 +1000,20 @@ impl<'e> Transaction<'e> {
                 self.run_actions(link);
             }
             for i in 0..n {
-                if let Some(c) = self.hit_pool[i].caps.take() {
-                    for (i, v) in c.into_iter().enumerate() {
+                let h = &self.hit_pool[i];
+                if h.has_caps {
+                    for (i, v) in h.caps.iter().enumerate() {
                         const KEYS: [&str; 10] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
-                        self.tx.insert(Cow::Borrowed(KEYS[i]), Cow::Owned(v));
+                        // An owned TX.n from an earlier capture is overwritten in place.
+                        match self.tx.get_mut(KEYS[i]) {
+                            Some(Cow::Owned(buf)) => {
+                                buf.clear();
+                                buf.extend_from_slice(v);
+                            }
+                            _ => {
+                                self.tx.insert(Cow::Borrowed(KEYS[i]), Cow::Owned(v.clone()));
+                            }
+                        }
                     }
                 }
                 // clone_from reuses the buffers: no allocation per match.
@@ -1033,7 +1045,12 @@ impl<'e> Transaction<'e> {
             // Names are nearly always constant: lower-cased at load time, no allocation here.
             let name: Cow<'e, str> = match sv.name.constant() {
                 Some(c) => Cow::Borrowed(std::str::from_utf8(c).unwrap_or("")),
-                None => Cow::Owned(String::from_utf8_lossy(&self.expand(&sv.name)).to_ascii_lowercase()),
+                None => {
+                    // Lower-cased in place: ASCII case never changes which bytes are valid UTF-8.
+                    let mut name = self.expand(&sv.name);
+                    name.make_ascii_lowercase();
+                    Cow::Owned(lossy(name))
+                }
             };
             let value: Cow<'e, [u8]> = match sv.value.constant() {
                 Some(c) => Cow::Borrowed(c),
@@ -1693,7 +1710,13 @@ impl<'e> Transaction<'e> {
 
     /// Expands the macros of `m`.
     pub(crate) fn expand(&self, m: &Macro) -> Vec<u8> {
-        let mut out = Vec::new();
+        // Room for the literal parts and a short value per variable: one allocation, mostly.
+        let room: usize = m
+            .parts
+            .iter()
+            .map(|p| if let Part::Lit(l) = p { l.len() } else { 16 })
+            .sum();
+        let mut out = Vec::with_capacity(room);
         for p in &m.parts {
             match p {
                 Part::Lit(l) => out.extend_from_slice(l),
@@ -1769,7 +1792,14 @@ fn push_hit(pool: &mut Vec<Hit>, n: &mut usize, item: &Item<'_>, value: &[u8], c
     }
     h.value.clear();
     h.value.extend_from_slice(value);
-    h.caps = caps.cloned();
+    // clone_from writes into the buffers this slot's last match left.
+    match caps {
+        Some(c) => {
+            h.caps.clone_from(c);
+            h.has_caps = true;
+        }
+        None => h.has_caps = false,
+    }
     *n += 1;
 }
 

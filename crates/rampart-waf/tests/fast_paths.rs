@@ -226,3 +226,37 @@ SecRule TX:level "@eq 9" "id:18,phase:2,pass,log,msg:'nine %{MATCHED_VAR}'"
         [7, 8, 9, 13, 15, 16, 17, 18]
     );
 }
+
+/// Captures are written into reused buffers (the operators', the matches', TX.0–TX.9): every
+/// value still sees its own groups, never a longer or earlier value's.
+#[test]
+fn captures_per_value_with_reused_buffers() {
+    let rules = r#"
+SecRuleEngine On
+SecAction "id:1,phase:1,pass,nolog,setvar:tx.0=constant"
+SecRule REQUEST_HEADERS_NAMES "@rx ^.*$" "id:2,phase:1,pass,nolog,capture,t:none,t:lowercase,setvar:'tx.h_%{tx.0}=/%{tx.0}/'"
+SecRule ARGS "@rx ^(\w)(\w)?" "id:3,phase:2,pass,nolog,capture,setvar:'tx.first_%{tx.1}=%{tx.2}|%{tx.0}'"
+SecRule ARGS:x "@pm needle" "id:4,phase:2,pass,nolog,capture,setvar:'tx.pm=%{tx.0}'"
+"#;
+    let e = Engine::from_str(rules, "<captures>").unwrap();
+    for _ in 0..2 {
+        let mut tx = e.transaction(ConnInfo::default());
+        tx.process_uri("GET", "/p?a=longword&b=z&c=q7&x=a%20NEEDLE%20b", "HTTP/1.1");
+        tx.add_request_header(b"X-A-Much-Longer-Header-Name", b"1");
+        tx.add_request_header(b"Host", b"h");
+        tx.process_request_headers();
+        tx.process_request_body();
+        let v = |n: &str| tx.tx_var(n).map(|v| String::from_utf8_lossy(v).into_owned());
+        assert_eq!(v("h_x-a-much-longer-header-name").as_deref(), Some("/x-a-much-longer-header-name/"));
+        assert_eq!(v("h_host").as_deref(), Some("/host/"));
+        assert_eq!(v("first_l").as_deref(), Some("o|lo"));
+        assert_eq!(v("first_z").as_deref(), Some("|z"));
+        assert_eq!(v("first_q").as_deref(), Some("7|q7"));
+        assert_eq!(v("pm").as_deref(), Some("NEEDLE"));
+        assert_eq!(v("0").as_deref(), Some("NEEDLE"));
+        assert_eq!(v("first_a").as_deref(), Some("|a"));
+        // From the last ARGS value of rule 3 (`a NEEDLE b`): the @pm match sets TX.0 only.
+        assert_eq!(v("1").as_deref(), Some("a"));
+        assert_eq!(v("2").as_deref(), Some(""));
+    }
+}

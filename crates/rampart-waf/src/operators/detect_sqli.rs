@@ -15,8 +15,8 @@ pub(crate) fn detect_sqli(input: &[u8], caps: Option<&mut Captures>) -> bool {
         return false;
     }
     if let Some(caps) = caps {
-        caps.clear();
-        caps.push(state.get_fingerprint().to_string().into_bytes());
+        let fp = state.get_fingerprint();
+        super::set_captures(caps, std::iter::once(fp.as_str().as_bytes()));
     }
     true
 }

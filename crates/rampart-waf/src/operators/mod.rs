@@ -40,6 +40,21 @@ pub(crate) use rx::Rx;
 /// Up to ten capture groups, for `capture` (TX.0–TX.9).
 pub(crate) type Captures = Vec<Vec<u8>>;
 
+/// Sets the capture groups to `groups`, writing into the buffers the last match left (one
+/// allocation per group and match otherwise: CRS 920450 captures every header name).
+pub(crate) fn set_captures<'a>(caps: &mut Captures, groups: impl ExactSizeIterator<Item = &'a [u8]>) {
+    caps.truncate(groups.len());
+    for (i, g) in groups.enumerate() {
+        match caps.get_mut(i) {
+            Some(buf) => {
+                buf.clear();
+                buf.extend_from_slice(g);
+            }
+            None => caps.push(g.to_vec()),
+        }
+    }
+}
+
 /// An operator argument: constant, or with macros to expand per evaluation.
 #[derive(Debug)]
 pub(crate) enum Operand {

@@ -57,8 +57,7 @@ impl Pm {
             return false;
         };
         if let Some(caps) = caps {
-            caps.clear();
-            caps.push(input[m.start()..m.end()].to_vec());
+            super::set_captures(caps, std::iter::once(&input[m.start()..m.end()]));
         }
         true
     }

@@ -16,6 +16,9 @@ pub(crate) struct Rx {
     prefilter: Option<AhoCorasick>,
     /// The same literals (ASCII-lowercased), for the engine's per-chain rule screen.
     literals: Option<Vec<Vec<u8>>>,
+    /// The pattern matches any input as a whole (`^.*$` with DOTALL, CRS 920450 on every header
+    /// name): no regex run, the one group is the input.
+    whole: bool,
 }
 
 impl Rx {
@@ -26,6 +29,7 @@ impl Rx {
             re,
             prefilter: literals.as_deref().and_then(automaton),
             literals,
+            whole: matches!(pattern, "^.*$" | "^.*" | ".*"),
         })
     }
 
@@ -35,6 +39,12 @@ impl Rx {
     }
 
     pub(crate) fn matches(&self, input: &[u8], caps: Option<&mut Captures>) -> bool {
+        if self.whole {
+            if let Some(caps) = caps {
+                super::set_captures(caps, std::iter::once(input));
+            }
+            return true;
+        }
         if let Some(p) = &self.prefilter {
             if !p.is_match(input) {
                 return false;
@@ -50,10 +60,8 @@ impl Rx {
                 let Some(c) = self.re.captures(input) else {
                     return false;
                 };
-                caps.clear();
-                for i in 0..c.len().min(10) {
-                    caps.push(c.get(i).map(|m| m.as_bytes().to_vec()).unwrap_or_default());
-                }
+                let groups = (0..c.len().min(10)).map(|i| c.get(i).map_or(&b""[..], |m| m.as_bytes()));
+                super::set_captures(caps, groups);
                 true
             }
         }
@@ -202,6 +210,44 @@ mod tests {
         assert_eq!(translate(r"x\Z"), r"x$");
         assert_eq!(translate(r"[\x7f-\x{ff}]\x{41}"), r"[\x7f-\xff]\x41");
         assert_eq!(translate("[\u{e9}]"), r"[\xc3\xa9]");
+    }
+
+    #[test]
+    fn whole_input_patterns_agree_with_the_regex() {
+        let inputs: [&[u8]; 6] = [b"", b"user-agent", b"a\nb", b"\xff\x00x", b"\n", b"Host: x\r\n"];
+        for p in ["^.*$", "^.*", ".*"] {
+            let r = Rx::new(p).unwrap();
+            assert!(r.whole, "{p}");
+            let mut slow = r.clone();
+            slow.whole = false;
+            for inp in inputs {
+                let (mut a, mut b) = (vec![b"stale".to_vec(); 3], Vec::new());
+                assert_eq!(
+                    r.matches(inp, Some(&mut a)),
+                    slow.matches(inp, Some(&mut b)),
+                    "{p}"
+                );
+                assert_eq!(a, b, "{p} {inp:?}");
+                assert_eq!(r.matches(inp, None), slow.matches(inp, None));
+            }
+        }
+        assert!(!Rx::new("^.*x$").unwrap().whole);
+    }
+
+    #[test]
+    fn captures_reuse_buffers_without_stale_groups() {
+        let r = Rx::new(r"^(a)(b)?(c)").unwrap();
+        let mut caps = vec![b"old".to_vec(); 12];
+        assert!(r.matches(b"ac", Some(&mut caps)));
+        assert_eq!(
+            caps,
+            vec![b"ac".to_vec(), b"a".to_vec(), b"".to_vec(), b"c".to_vec()]
+        );
+        assert!(r.matches(b"abc", Some(&mut caps)));
+        assert_eq!(
+            caps,
+            vec![b"abc".to_vec(), b"a".to_vec(), b"b".to_vec(), b"c".to_vec()]
+        );
     }
 
     #[test]
