@@ -39,6 +39,9 @@ pub struct Args {
     /// rules; default 1 GiB).
     #[arg(long, value_name = "BYTES")]
     max_body: Option<u64>,
+    /// Threads serving connections (default: one per core).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    workers: Option<u16>,
     /// Configuration file with a `[waf]` table (default /etc/rampart/rampart.toml, if present).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -95,6 +98,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         audit_log: args.audit_log.or(file.audit_log),
         tls,
         limits,
+        workers: args.workers.map(usize::from).or(file.workers).unwrap_or(0),
     };
     rampart_proxy::run_blocking(config)?;
     Ok(0)

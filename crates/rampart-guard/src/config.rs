@@ -43,6 +43,8 @@ pub struct WafConfig {
     pub header_timeout: Option<Secs>,
     /// Largest request body accepted at all, in bytes.
     pub max_body: Option<u64>,
+    /// Threads serving connections (default: one per core).
+    pub workers: Option<usize>,
 }
 
 impl WafConfig {
@@ -57,6 +59,9 @@ impl WafConfig {
         }
         if self.header_timeout == Some(Secs(0)) {
             return Err("waf.header_timeout: must be at least 1 s".into());
+        }
+        if self.workers == Some(0) {
+            return Err("waf.workers: must be at least 1 (leave it out for one per core)".into());
         }
         Ok(())
     }
@@ -384,6 +389,14 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("listen_addr"), "{e}");
+        assert_eq!(
+            Config::parse("[waf]\nworkers = 3\n", "f").unwrap().waf.workers,
+            Some(3)
+        );
+        let e = Config::parse("[waf]\nworkers = 0\n", "f")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("waf.workers"), "{e}");
     }
 
     #[test]

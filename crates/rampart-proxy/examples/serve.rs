@@ -19,6 +19,10 @@ fn main() {
         audit_log: None,
         tls: None,
         limits: rampart_proxy::Limits::default(),
+        workers: std::env::var("WORKERS")
+            .ok()
+            .and_then(|w| w.parse().ok())
+            .unwrap_or(0),
     };
     if let Err(e) = rampart_proxy::run_blocking(config) {
         eprintln!("{e}");

@@ -59,4 +59,6 @@ pub struct ProxyConfig {
     pub audit_log: Option<PathBuf>,
     pub tls: Option<TlsFiles>,
     pub limits: Limits,
+    /// Threads serving connections (0: one per core).
+    pub workers: usize,
 }

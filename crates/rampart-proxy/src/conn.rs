@@ -17,13 +17,14 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::time::timeout;
 
-/// Everything a connection needs, shared by all of them.
+/// Everything a connection needs: one per worker thread. The rules and the logs are the
+/// same objects in all of them; the upstream pool is the worker's own.
 pub struct Shared {
     pub limits: Limits,
     pub rules: Arc<Rules>,
     pub upstream: Upstream,
-    pub error_log: Option<LogFile>,
-    pub audit_log: Option<LogFile>,
+    pub error_log: Option<Arc<LogFile>>,
+    pub audit_log: Option<Arc<LogFile>>,
 }
 
 struct Peer {

@@ -15,6 +15,7 @@ pub mod rules;
 mod server;
 pub mod tls;
 pub mod upstream;
+mod workers;
 
 pub use config::{Limits, ProxyConfig, TlsFiles};
 pub use rules::Rules;

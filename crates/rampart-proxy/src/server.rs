@@ -1,10 +1,11 @@
 //! Listening, accepting, TLS, and the signal that reloads the rules.
 
 use crate::config::ProxyConfig;
-use crate::conn::{self, Shared};
+use crate::conn::Shared;
 use crate::logs::{apache_timestamp, LogFile};
 use crate::rules::Rules;
 use crate::upstream::Upstream;
+use crate::workers::{Accepted, Workers};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -94,12 +95,13 @@ async fn reload(shared: Arc<Shared>) -> Result<(), String> {
     outcome
 }
 
-/// Binds and starts serving with already loaded rules.
+/// Binds and starts serving with already loaded rules: the acceptor runs on the current
+/// tokio runtime, the connections on `config.workers` threads of their own.
 pub async fn start(config: &ProxyConfig, rules: Arc<Rules>) -> Result<RunningProxy, ProxyError> {
-    let open = |p: &Option<std::path::PathBuf>| -> Result<Option<LogFile>, ProxyError> {
+    let open = |p: &Option<std::path::PathBuf>| -> Result<Option<Arc<LogFile>>, ProxyError> {
         p.as_ref()
             .map(|p| {
-                LogFile::open(p).map_err(|source| ProxyError::Log {
+                LogFile::open(p).map(Arc::new).map_err(|source| ProxyError::Log {
                     path: p.display().to_string(),
                     source,
                 })
@@ -127,7 +129,23 @@ pub async fn start(config: &ProxyConfig, rules: Arc<Rules>) -> Result<RunningPro
         addr: config.listen,
         source,
     })?;
-    let task = tokio::spawn(accept_loop(listener, shared.clone(), tls));
+    let n = match config.workers {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
+    // Each worker gets its own upstream pool: a pooled connection belongs to the runtime
+    // that registered it.
+    let per_worker = || {
+        Arc::new(Shared {
+            limits: shared.limits.clone(),
+            rules: shared.rules.clone(),
+            upstream: Upstream::new(&config.upstream).expect("checked above"),
+            error_log: shared.error_log.clone(),
+            audit_log: shared.audit_log.clone(),
+        })
+    };
+    let workers = Workers::start(n, per_worker, tls).map_err(ProxyError::Runtime)?;
+    let task = tokio::spawn(accept_loop(listener, shared.limits.max_connections, workers));
     Ok(RunningProxy {
         local_addr,
         shared,
@@ -135,8 +153,8 @@ pub async fn start(config: &ProxyConfig, rules: Arc<Rules>) -> Result<RunningPro
     })
 }
 
-async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, tls: Option<tokio_rustls::TlsAcceptor>) {
-    let slots = Arc::new(Semaphore::new(shared.limits.max_connections));
+async fn accept_loop(listener: TcpListener, max_connections: usize, workers: Workers) {
+    let slots = Arc::new(Semaphore::new(max_connections));
     loop {
         let Ok(permit) = slots.clone().acquire_owned().await else {
             return;
@@ -154,23 +172,15 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, tls: Option<tok
         let local = stream
             .local_addr()
             .unwrap_or_else(|_| listener.local_addr().expect("bound listener"));
-        let shared = shared.clone();
-        let tls = tls.clone();
-        tokio::spawn(async move {
-            let _permit = permit;
-            match tls {
-                None => conn::serve(stream, client, local, false, shared).await,
-                Some(acceptor) => {
-                    let handshake =
-                        tokio::time::timeout(shared.limits.header_read_timeout, acceptor.accept(stream));
-                    match handshake.await {
-                        Ok(Ok(tls_stream)) => conn::serve(tls_stream, client, local, true, shared).await,
-                        Ok(Err(e)) => tracing::debug!("TLS handshake with {client} failed: {e}."),
-                        Err(_) => tracing::debug!("TLS handshake with {client} timed out."),
-                    }
-                }
-            }
-        });
+        match stream.into_std() {
+            Ok(stream) => workers.dispatch(Accepted {
+                stream,
+                client,
+                local,
+                permit,
+            }),
+            Err(e) => tracing::warn!("Cannot hand over the connection from {client}: {e}."),
+        }
     }
 }
 
@@ -187,7 +197,8 @@ pub fn reload_on_sighup(proxy: &RunningProxy) -> std::io::Result<tokio::task::Jo
 
 /// Loads the rules, serves until SIGINT/SIGTERM, reloads on SIGHUP. For the CLI.
 pub fn run_blocking(config: ProxyConfig) -> Result<(), ProxyError> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
+    // The acceptor, the signals and rule loading: the connections have threads of their own.
+    let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(ProxyError::Runtime)?;

@@ -188,6 +188,8 @@ async fn run_all(n: usize, cases: &[Case], jobs: usize, overrides: &HashMap<Stri
             audit_log: None,
             tls: None,
             limits: Limits::default(),
+            // The runner already starts one proxy per job.
+            workers: 1,
         };
         let rules = Arc::new(Rules::from_shared(engine.clone(), paths.clone()));
         let proxy = rampart_proxy::start(&config, rules).await.unwrap();

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{body_of, header_of, raw_exchange, start_proxy};
+use common::{body_of, header_of, raw_exchange, start_proxy_with_workers};
 use rampart_proxy::Limits;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -126,7 +126,9 @@ async fn proxy_for(upstream: SocketAddr) -> (rampart_proxy::RunningProxy, tempfi
     let dir = tempfile::tempdir().unwrap();
     let rules = dir.path().join("r.conf");
     std::fs::write(&rules, "SecRuleEngine On\n").unwrap();
-    let (proxy, _) = start_proxy(dir.path(), upstream, vec![rules], Limits::default(), None).await;
+    // One worker: these tests count upstream connections, and each worker has its own pool.
+    let (proxy, _) =
+        start_proxy_with_workers(dir.path(), upstream, vec![rules], Limits::default(), None, 1).await;
     (proxy, dir)
 }
 
@@ -196,6 +198,61 @@ async fn upstream_connections_are_reused() {
     // Each client connection closed after its request; the upstream one stayed open.
     assert_eq!(counts.requests.load(Ordering::SeqCst), 5);
     assert_eq!(counts.connections.load(Ordering::SeqCst), 1);
+}
+
+/// One keep-alive exchange on an open client connection: the body of the echoed path.
+async fn keep_alive_get(c: &mut TcpStream, path: &str) -> Vec<u8> {
+    c.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut buf = Vec::new();
+    loop {
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4) {
+            if buf.len() >= end + path.len() {
+                return buf[end..].to_vec();
+            }
+        }
+        let mut chunk = [0u8; 4096];
+        let n = tokio::time::timeout(T, c.read(&mut chunk))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(n > 0, "proxy closed: {}", String::from_utf8_lossy(&buf));
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+#[tokio::test]
+async fn open_connections_are_spread_over_the_workers_each_with_its_own_pool() {
+    for workers in [1, 2] {
+        let (up, counts) = start_scripted().await;
+        let dir = tempfile::tempdir().unwrap();
+        let rules = dir.path().join("r.conf");
+        std::fs::write(&rules, "SecRuleEngine On\n").unwrap();
+        let (proxy, _) =
+            start_proxy_with_workers(dir.path(), up, vec![rules], Limits::default(), None, workers).await;
+        // Two client connections open at once, used in turn (never two requests in flight).
+        let mut a = TcpStream::connect(proxy.local_addr).await.unwrap();
+        let mut b = TcpStream::connect(proxy.local_addr).await.unwrap();
+        for i in 0..3 {
+            assert_eq!(
+                keep_alive_get(&mut a, &format!("/a{i}")).await,
+                format!("/a{i}").as_bytes()
+            );
+            assert_eq!(
+                keep_alive_get(&mut b, &format!("/b{i}")).await,
+                format!("/b{i}").as_bytes()
+            );
+        }
+        // One worker serves both through one pooled upstream connection; with two, each
+        // client connection went to its own worker, which opened its own.
+        assert_eq!(counts.requests.load(Ordering::SeqCst), 6);
+        assert_eq!(
+            counts.connections.load(Ordering::SeqCst),
+            workers,
+            "{workers} workers"
+        );
+    }
 }
 
 #[tokio::test]

@@ -332,13 +332,26 @@ pub async fn start_echo() -> SocketAddr {
 }
 
 /// Starts a proxy for `upstream` with the given rule files and limits; returns it with
-/// the path of its error log.
+/// the path of its error log. It has two worker threads, so that handing connections to
+/// workers is part of every test.
 pub async fn start_proxy(
     dir: &Path,
     upstream: SocketAddr,
     rules: Vec<PathBuf>,
     limits: rampart_proxy::Limits,
     tls: Option<rampart_proxy::TlsFiles>,
+) -> (rampart_proxy::RunningProxy, PathBuf) {
+    start_proxy_with_workers(dir, upstream, rules, limits, tls, 2).await
+}
+
+/// [`start_proxy`] with `workers` threads (each has its own pool of upstream connections).
+pub async fn start_proxy_with_workers(
+    dir: &Path,
+    upstream: SocketAddr,
+    rules: Vec<PathBuf>,
+    limits: rampart_proxy::Limits,
+    tls: Option<rampart_proxy::TlsFiles>,
+    workers: usize,
 ) -> (rampart_proxy::RunningProxy, PathBuf) {
     let error_log = dir.join("error.log");
     let config = rampart_proxy::ProxyConfig {
@@ -349,6 +362,7 @@ pub async fn start_proxy(
         audit_log: Some(dir.join("audit.log")),
         tls,
         limits,
+        workers,
     };
     let loaded = rampart_proxy::Rules::load(rules).expect("test rules load");
     let proxy = rampart_proxy::start(&config, std::sync::Arc::new(loaded))
