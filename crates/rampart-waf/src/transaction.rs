@@ -132,6 +132,8 @@ pub struct Transaction<'e> {
     /// offset of its group bits in `screen_bits`, `u32::MAX` until first needed.
     screen_off: Vec<u32>,
     screen_bits: Vec<u64>,
+    /// Emptied byte buffers for the request line's parts and the headers (see [`TxBuffers`]).
+    spare: Vec<Vec<u8>>,
 }
 
 type TransformCache = HashMap<(usize, usize, u32), Option<Vec<u8>>, BuildHasherDefault<KeyHasher>>;
@@ -152,7 +154,14 @@ pub struct TxBuffers {
     response_headers: Pairs,
     body: Vec<u8>,
     response_body: Vec<u8>,
+    /// The last transaction's header names and values and request-line parts, emptied: a
+    /// request's dozens of small copies come out of these instead of the allocator.
+    spare: Vec<Vec<u8>>,
 }
+
+/// At most this many spare buffers of at most [`KEEP_SPARE_CAPACITY`] bytes are kept.
+const KEEP_SPARE: usize = 64;
+const KEEP_SPARE_CAPACITY: usize = 4096;
 
 /// Body buffers bigger than this are not kept for the next transaction (an idle connection
 /// should not hold a large upload's memory).
@@ -167,8 +176,18 @@ impl TxBuffers {
         }
         self.screen_bits.clear();
         self.scratch_caps.clear();
-        self.headers.clear();
-        self.response_headers.clear();
+        for (k, v) in self.headers.drain(..).chain(self.response_headers.drain(..)) {
+            for b in [k, v] {
+                if self.spare.len() < KEEP_SPARE && b.capacity() <= KEEP_SPARE_CAPACITY {
+                    self.spare.push(b);
+                }
+            }
+        }
+        self.spare.retain(|b| b.capacity() <= KEEP_SPARE_CAPACITY);
+        self.spare.truncate(KEEP_SPARE);
+        for b in &mut self.spare {
+            b.clear();
+        }
         for b in [&mut self.body, &mut self.response_body] {
             b.clear();
             if b.capacity() > KEEP_BODY_CAPACITY {
@@ -310,6 +329,7 @@ impl<'e> Transaction<'e> {
             tcache: RefCell::new(b.tcache),
             screen_off: b.screen_off,
             screen_bits: b.screen_bits,
+            spare: b.spare,
         }
     }
 
@@ -320,7 +340,23 @@ impl<'e> Transaction<'e> {
 
     /// Ends the transaction, keeping its buffers for the next one on the same connection
     /// ([`Engine::transaction_reusing`]).
-    pub fn into_buffers(self) -> TxBuffers {
+    pub fn into_buffers(mut self) -> TxBuffers {
+        let mut spare = std::mem::take(&mut self.spare);
+        for b in [
+            self.method,
+            self.uri_raw,
+            self.uri,
+            self.protocol,
+            self.request_line,
+            self.filename,
+            self.basename,
+            self.query,
+            self.response_protocol,
+        ] {
+            if b.capacity() > 0 {
+                spare.push(b);
+            }
+        }
         TxBuffers {
             tcache: self.tcache.into_inner(),
             hit_pool: self.hit_pool,
@@ -332,6 +368,7 @@ impl<'e> Transaction<'e> {
             response_headers: self.response_headers,
             body: self.body,
             response_body: self.response_body,
+            spare,
         }
         .cleared()
     }
@@ -347,10 +384,11 @@ impl<'e> Transaction<'e> {
 
     /// [`Self::process_uri`] with the request line's raw bytes (no UTF-8 conversion).
     pub fn process_uri_bytes(&mut self, method: &[u8], uri: &[u8], http_version: &[u8]) {
-        self.method = method.to_vec();
-        self.uri_raw = uri.to_vec();
-        self.protocol = http_version.to_vec();
-        let mut line = Vec::with_capacity(method.len() + uri.len() + http_version.len() + 2);
+        self.method = self.buffer_of(method);
+        self.uri_raw = self.buffer_of(uri);
+        self.protocol = self.buffer_of(http_version);
+        let mut line = self.buffer_of(b"");
+        line.reserve(method.len() + uri.len() + http_version.len() + 2);
         for (i, part) in [method, uri, http_version].iter().enumerate() {
             if i > 0 {
                 line.push(b' ');
@@ -371,21 +409,25 @@ impl<'e> Transaction<'e> {
             }
             _ => uri,
         };
-        self.uri = rel.to_vec();
+        self.uri = self.buffer_of(rel);
         let (path, query) = match memchr::memchr(b'?', rel) {
             Some(q) => (&rel[..q], &rel[q + 1..]),
             None => (rel, &b""[..]),
         };
         let path = &path[..memchr::memchr(b'#', path).unwrap_or(path.len())];
         // REQUEST_FILENAME is the percent-decoded path (as in ModSecurity and Coraza).
-        self.filename = percent_decode(path);
+        let mut filename = self.buffer_of(b"");
+        percent_decode_into(path, &mut filename);
+        self.filename = filename;
         let base_at = self
             .filename
             .iter()
             .rposition(|&c| c == b'/' || c == b'\\')
             .map_or(0, |p| p + 1);
-        self.basename = self.filename[base_at..].to_vec();
-        self.query = query.to_vec();
+        let mut basename = self.buffer_of(b"");
+        basename.extend_from_slice(&self.filename[base_at..]);
+        self.basename = basename;
+        self.query = self.buffer_of(query);
         self.args_get = body::urlencoded::parse(query, self.engine.config().argument_separator);
         self.args_get.truncate(self.engine.config().arguments_limit);
     }
@@ -394,7 +436,15 @@ impl<'e> Transaction<'e> {
         if name.eq_ignore_ascii_case(b"cookie") {
             parse_cookies(value, &mut self.cookies);
         }
-        self.headers.push((name.to_vec(), value.to_vec()));
+        let pair = (self.buffer_of(name), self.buffer_of(value));
+        self.headers.push(pair);
+    }
+
+    /// A copy of `bytes` in a spare buffer when there is one.
+    fn buffer_of(&mut self, bytes: &[u8]) -> Vec<u8> {
+        let mut b = self.spare.pop().unwrap_or_default();
+        b.extend_from_slice(bytes);
+        b
     }
 
     fn header(&self, name: &[u8]) -> Option<&[u8]> {
@@ -531,13 +581,14 @@ impl<'e> Transaction<'e> {
     }
 
     pub fn add_response_header(&mut self, name: &[u8], value: &[u8]) {
-        self.response_headers.push((name.to_vec(), value.to_vec()));
+        let pair = (self.buffer_of(name), self.buffer_of(value));
+        self.response_headers.push(pair);
     }
 
     /// Phase 3.
     pub fn process_response_headers(&mut self, status: u16, http_version: &str) -> Option<Intervention> {
         self.status = status;
-        self.response_protocol = http_version.as_bytes().to_vec();
+        self.response_protocol = self.buffer_of(http_version.as_bytes());
         self.run_phase(3);
         self.intervention.clone()
     }
@@ -1813,8 +1864,8 @@ fn number(n: usize) -> Cow<'static, [u8]> {
 }
 
 /// `%XX` decoding only (no `+`); invalid escapes stay as they are.
-fn percent_decode(s: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(s.len());
+fn percent_decode_into(s: &[u8], out: &mut Vec<u8>) {
+    out.reserve(s.len());
     let mut i = 0;
     while i < s.len() {
         if s[i] == b'%' && i + 2 < s.len() {
@@ -1827,7 +1878,6 @@ fn percent_decode(s: &[u8]) -> Vec<u8> {
         out.push(s[i]);
         i += 1;
     }
-    out
 }
 
 fn hex(c: u8) -> Option<u8> {

@@ -64,6 +64,35 @@ fn requests() -> Vec<Req> {
             response_body: b"<b>Warning</b>: mysql_fetch_array() expects parameter 1 to be resource",
         },
         get("/index.html", "Mozilla/5.0 (X11; Linux x86_64) bench"),
+        // More header buffers than are kept, one bigger than a kept buffer, an encoded path, a
+        // cookie and an absolute-form target: then the short bench request again.
+        Req {
+            method: "GET",
+            uri: "http://example.com/a%20b/c%2e%2e/x.php?q=%27%20union%20select%201--",
+            headers: {
+                let mut h = vec![
+                    ("Host", "example.com"),
+                    ("User-Agent", "Mozilla/5.0"),
+                    ("Cookie", "session=abc; theme=dark' or 1=1--"),
+                    (
+                        "X-Long",
+                        Box::leak("<script>x</script>".repeat(400).into_boxed_str()) as &'static str,
+                    ),
+                ];
+                for i in 0..40 {
+                    h.push((
+                        Box::leak(format!("X-H{i}").into_boxed_str()) as &'static str,
+                        Box::leak(format!("value {i}").into_boxed_str()) as &'static str,
+                    ));
+                }
+                h
+            },
+            body: b"",
+            response_type: "text/html",
+            response_body: b"<html>ok</html>",
+        },
+        get("/index.html", "Mozilla/5.0 (X11; Linux x86_64) bench"),
+        get("/x%2Fy/%41.html?a=1", "curl/8"),
     ]
 }
 
@@ -119,6 +148,7 @@ fn reused_buffers_decide_as_fresh_transactions() {
     // The malicious ones do match (the comparison is not between two empty lists).
     assert!(fresh[1].contains("942100"), "{}", fresh[1]);
     assert!(fresh[7].contains("951"), "{}", fresh[7]);
+    assert!(fresh[9].contains("942") && fresh[9].contains("941"), "{}", fresh[9]);
     let mut buffers = TxBuffers::default();
     for round in 0..2 {
         for (i, r) in reqs.iter().enumerate() {

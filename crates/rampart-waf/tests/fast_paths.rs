@@ -247,7 +247,10 @@ SecRule ARGS:x "@pm needle" "id:4,phase:2,pass,nolog,capture,setvar:'tx.pm=%{tx.
         tx.process_request_headers();
         tx.process_request_body();
         let v = |n: &str| tx.tx_var(n).map(|v| String::from_utf8_lossy(v).into_owned());
-        assert_eq!(v("h_x-a-much-longer-header-name").as_deref(), Some("/x-a-much-longer-header-name/"));
+        assert_eq!(
+            v("h_x-a-much-longer-header-name").as_deref(),
+            Some("/x-a-much-longer-header-name/")
+        );
         assert_eq!(v("h_host").as_deref(), Some("/host/"));
         assert_eq!(v("first_l").as_deref(), Some("o|lo"));
         assert_eq!(v("first_z").as_deref(), Some("|z"));
