@@ -2,10 +2,10 @@
 //! (value, transformation chain) instead of one prefilter scan per (rule, value).
 //!
 //! A rule is screened when its operator has a required-literal set (`@rx` with required literals,
-//! small `@pm` lists), it is not negated, and every target reads request or
-//! response data that stays put for the phase (no counts, no TX). Such a rule cannot match when
-//! none of its literals occurs in any value of its target variables after its transformation
-//! chain. Per chain, one Aho-Corasick automaton holds the literals of all screened rules using that
+//! `@pm` lists) and every target reads request or response data that stays put for the phase
+//! (no counts, no TX). Such a rule's operator is false on every value when none of its literals
+//! occurs in any value of its target variables after its transformation chain: the rule cannot
+//! match, or, negated, matches every value without the operator being run. Per chain, one Aho-Corasick automaton holds the literals of all screened rules using that
 //! chain, each rule being one bit (its group); per phase and (variable, chain) pair, the bits of all
 //! values are OR-ed together on first use. Selectors and exclusions only remove values, so the
 //! union over a variable's values is a safe over-approximation: a rule whose bit is clear in all its
@@ -92,7 +92,9 @@ pub(crate) struct Pair {
 
 /// Whether a rule link can be screened, and its literals when it can.
 fn literals_of(r: &Rule) -> Option<&[Vec<u8>]> {
-    if r.negated || r.targets.is_empty() {
+    // A negated rule is screened too: a clear screen then means its operator is false on every
+    // value, which the engine uses instead of skipping the rule.
+    if r.targets.is_empty() {
         return None;
     }
     if !r.targets.iter().all(|t| !t.count && t.var.stable()) {
@@ -280,8 +282,9 @@ SecRule ARGS "@rx x y z" "id:10,phase:2,pass,log,t:none,t:removeWhitespace,multi
             .filter(|x| x.screen.is_some())
             .map(|x| x.rule.id)
             .collect();
-        // Negated rules are never screened; the chained one is screened on its head.
-        assert_eq!(screened, [3, 1, 2, 5, 10]);
+        // Negated rules are screened too (a clear screen decides their operator); the chained one
+        // is screened on its head.
+        assert_eq!(screened, [3, 1, 2, 4, 5, 10]);
         let tx_checked: Vec<u64> = e
             .phases
             .iter()
@@ -310,5 +313,9 @@ SecRule ARGS "@rx x y z" "id:10,phase:2,pass,log,t:none,t:removeWhitespace,multi
         // multiMatch: only the value before the transformation has the literal.
         assert_eq!(matched(&e, "/?q=x+y+z", &ua), [4, 6, 9, 10]);
         assert_eq!(matched(&e, "/?q=xyz", &ua), [4, 6, 9]);
+        // Negated: one value without the literal is enough, whatever the others hold.
+        assert_eq!(matched(&e, "/?q=union+select&a=hi", &ua), [1, 4, 6, 9]);
+        assert_eq!(matched(&e, "/?q=union+select&a=union%09select", &ua), [1, 6, 9]);
+        assert_eq!(matched(&e, "/", &ua), [6, 9]);
     }
 }

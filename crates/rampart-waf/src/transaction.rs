@@ -134,6 +134,9 @@ pub struct Transaction<'e> {
     screen_bits: Vec<u64>,
     /// Emptied byte buffers for the request line's parts and the headers (see [`TxBuffers`]).
     spare: Vec<Vec<u8>>,
+    /// Set while a negated screened rule is evaluated whose screen is clear: its head link's
+    /// operator is known to be false on every value (see [`Self::eval_negated_screened`]).
+    head_op_false: bool,
 }
 
 type TransformCache = HashMap<(usize, usize, u32), Option<Vec<u8>>, BuildHasherDefault<KeyHasher>>;
@@ -330,6 +333,7 @@ impl<'e> Transaction<'e> {
             screen_off: b.screen_off,
             screen_bits: b.screen_bits,
             spare: b.spare,
+            head_op_false: false,
         }
     }
 
@@ -751,7 +755,11 @@ impl<'e> Transaction<'e> {
                 continue;
             }
             let matched = if let Some(s) = &entry.screen {
-                self.screen_passes(s) && self.eval_rule(rule)
+                if rule.negated {
+                    self.eval_negated_screened(rule, s)
+                } else {
+                    self.screen_passes(s) && self.eval_rule(rule)
+                }
             } else if let Some((key, count)) = &rule.tx_check {
                 match self.tx_check(rule, key, *count) {
                     TxCheck::NoMatch => false,
@@ -854,13 +862,16 @@ impl<'e> Transaction<'e> {
             if self.is_removed(entry.id, rule) {
                 continue;
             }
-            if let Some(s) = &entry.screen {
-                if !self.screen_passes(s) {
-                    continue;
+            let before = self.mv_writes;
+            match &entry.screen {
+                Some(s) if rule.negated => {
+                    self.eval_negated_screened(rule, s);
+                }
+                Some(s) if !self.screen_passes(s) => continue,
+                _ => {
+                    self.eval_rule(rule);
                 }
             }
-            let before = self.mv_writes;
-            self.eval_rule(rule);
             if self.mv_writes != before {
                 last_write = Some(ri);
             }
@@ -931,6 +942,17 @@ impl<'e> Transaction<'e> {
             .map(|(k, v)| (Box::from(&**k), Box::from(&**v)))
             .collect();
         Some(t)
+    }
+
+    /// A negated screened rule (`!@pmFromFile sql-errors.data` on the response body) matches
+    /// every value its operator does not: when the screen shows that none of its literals occurs
+    /// in any of its values, the operator is false on each, and the rule is evaluated without
+    /// running it.
+    fn eval_negated_screened(&mut self, rule: &'e Rule, s: &RuleScreen) -> bool {
+        self.head_op_false = !self.screen_passes(s);
+        let matched = self.eval_rule(rule);
+        self.head_op_false = false;
+        matched
     }
 
     fn reset_screen(&mut self) {
@@ -1316,12 +1338,13 @@ impl<'e> Transaction<'e> {
         let mut pool = std::mem::take(&mut self.hit_pool);
         let mut n = 0usize;
         let mut caps = std::mem::take(&mut self.scratch_caps);
+        let op_false = self.head_op_false && std::ptr::eq(head, rule);
         {
             let this: &Self = self;
             let mut each = |item: Item<'_>| {
                 let check = |v: &[u8], caps: &mut Captures| -> bool {
                     let want_caps = rule.capture;
-                    let hit = op.matches(this, v, if want_caps { Some(caps) } else { None });
+                    let hit = !op_false && op.matches(this, v, if want_caps { Some(caps) } else { None });
                     hit != rule.negated
                 };
                 let want = |caps: &Captures| rule.capture && !caps.is_empty();

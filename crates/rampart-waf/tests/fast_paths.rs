@@ -263,3 +263,77 @@ SecRule ARGS:x "@pm needle" "id:4,phase:2,pass,nolog,capture,setvar:'tx.pm=%{tx.
         assert_eq!(v("2").as_deref(), Some(""));
     }
 }
+
+/// Negated phrase lists and regexes are decided from the rule screen when none of their
+/// literals occurs (the operator is then false on every value): the rule matches exactly when
+/// some value has none of the phrases, and MATCHED_VAR is the last such value.
+#[test]
+fn negated_screened_rules_match_values_without_the_literals() {
+    let mut r = Rng(0x2545_f491_4f6c_dd1d);
+    let alphabet = b"abcXY<>/;$";
+    let mut cases = [0; 2];
+    for round in 0..20 {
+        let phrases: Vec<String> = (0..40)
+            .map(|_| String::from_utf8(r.word(alphabet, 3, 6)).unwrap())
+            .collect();
+        let rules = format!(
+            "SecRuleEngine On\n\
+             SecRule ARGS \"!@pm {l}\" \"id:1,phase:2,pass,log,t:none,msg:'not pm'\"\n\
+             SecRule ARGS \"!@pm {l}\" \"id:2,phase:2,pass,log,t:none,t:lowercase,msg:'not pm lower'\"\n\
+             SecRule ARGS \"!@rx (?i)abc|XY<\" \"id:3,phase:2,pass,log,t:none,msg:'not rx'\"\n",
+            l = phrases.join(" ")
+        );
+        let e = Engine::from_str(&rules, "<negated>").unwrap();
+        let lower: Vec<Vec<u8>> = phrases
+            .iter()
+            .map(|p| p.to_ascii_lowercase().into_bytes())
+            .collect();
+        let has = |v: &[u8], lits: &[Vec<u8>]| {
+            let hay = v.to_ascii_lowercase();
+            lits.iter()
+                .any(|p| hay.windows(p.len()).any(|w| w == p.as_slice()))
+        };
+        let rx_lits = [b"abc".to_vec(), b"xy<".to_vec()];
+        for _ in 0..30 {
+            let values: Vec<Vec<u8>> = (0..1 + r.next() % 3).map(|_| r.word(alphabet, 0, 40)).collect();
+            let query: Vec<String> = values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| format!("v{i}={}", encode(v)))
+                .collect();
+            let mut tx = e.transaction(ConnInfo::default());
+            tx.process_uri("GET", &format!("/p?{}", query.join("&")), "HTTP/1.1");
+            tx.process_request_headers();
+            tx.process_request_body();
+            let got: Vec<(u64, String)> = tx
+                .matched_rules()
+                .iter()
+                .map(|m| (m.id, m.matched_var.clone()))
+                .collect();
+            let mut want = Vec::new();
+            let lacking = |lits: &[Vec<u8>], lower_case: bool| {
+                values.iter().rev().find(|v| !has(v, lits)).map(|v| {
+                    let v = if lower_case {
+                        v.to_ascii_lowercase()
+                    } else {
+                        v.clone()
+                    };
+                    String::from_utf8(v).unwrap()
+                })
+            };
+            if let Some(v) = lacking(&lower, false) {
+                want.push((1, v));
+            }
+            if let Some(v) = lacking(&lower, true) {
+                want.push((2, v));
+            }
+            if let Some(v) = lacking(&rx_lits, false) {
+                want.push((3, v));
+            }
+            // Both ways are taken: no value with a phrase (the screen is clear) and some.
+            cases[values.iter().any(|v| has(v, &lower)) as usize] += 1;
+            assert_eq!(got, want, "round {round}: {values:?} in {phrases:?}");
+        }
+    }
+    assert!(cases[0] > 50 && cases[1] > 50, "{cases:?}");
+}
