@@ -25,6 +25,8 @@ use crate::variables::{KeySel, Target, Var};
 #[derive(Debug)]
 pub(crate) struct RuleScreen {
     pub group: u32,
+    /// The rule is negated (kept here so that screening reads nothing from the rule itself).
+    pub negated: bool,
     /// Indices into [`Screens::pairs`], one per target variable (deduplicated).
     pub pairs: Box<[u16]>,
 }
@@ -191,6 +193,7 @@ pub(crate) fn build<'a>(rules: impl Iterator<Item = &'a mut Rule>) -> Screens {
         }
         r.screen = Some(RuleScreen {
             group,
+            negated: r.negated,
             pairs: pairs.into_boxed_slice(),
         });
     }

@@ -755,7 +755,7 @@ impl<'e> Transaction<'e> {
                 continue;
             }
             let matched = if let Some(s) = &entry.screen {
-                if rule.negated {
+                if s.negated {
                     self.eval_negated_screened(rule, s)
                 } else {
                     self.screen_passes(s) && self.eval_rule(rule)
@@ -864,7 +864,7 @@ impl<'e> Transaction<'e> {
             }
             let before = self.mv_writes;
             match &entry.screen {
-                Some(s) if rule.negated => {
+                Some(s) if s.negated => {
                     self.eval_negated_screened(rule, s);
                 }
                 Some(s) if !self.screen_passes(s) => continue,

@@ -148,7 +148,11 @@ fn reused_buffers_decide_as_fresh_transactions() {
     // The malicious ones do match (the comparison is not between two empty lists).
     assert!(fresh[1].contains("942100"), "{}", fresh[1]);
     assert!(fresh[7].contains("951"), "{}", fresh[7]);
-    assert!(fresh[9].contains("942") && fresh[9].contains("941"), "{}", fresh[9]);
+    assert!(
+        fresh[9].contains("942") && fresh[9].contains("941"),
+        "{}",
+        fresh[9]
+    );
     let mut buffers = TxBuffers::default();
     for round in 0..2 {
         for (i, r) in reqs.iter().enumerate() {
