@@ -39,7 +39,7 @@ pub(crate) struct ChainScreen {
     /// cache on every walk).
     long: Option<(GramIndex, Vec<u32>)>,
     /// Shorter literals (two punctuation bytes such as `<?` or `${`), by their pattern ids.
-    short: Option<(AhoCorasick, Vec<u32>)>,
+    short: Option<Short>,
     /// Pattern `p` hits the groups `groups[starts[p]..starts[p + 1]]`.
     starts: Vec<u32>,
     groups: Vec<u32>,
@@ -62,9 +62,83 @@ impl ChainScreen {
                 false
             });
         }
-        if let Some((ac, ids)) = &self.short {
-            for m in ac.find_overlapping_iter(value) {
-                mark(ids[m.pattern().as_usize()]);
+        if let Some(s) = &self.short {
+            s.each(value, mark);
+        }
+    }
+}
+
+/// The short literals of a chain screen (ASCII-lowercased, compared case-insensitively), with
+/// their pattern ids.
+#[derive(Debug)]
+enum Short {
+    /// At most three distinct first bytes (either case of a letter counted): the text is walked
+    /// with `memchr` to those bytes and the literals compared there. The response-body chain has
+    /// just `<?` and `#{`, and a page has few `<` and `#` for an automaton's per-byte walk.
+    Firsts(Vec<u8>, Vec<(Vec<u8>, u32)>),
+    Automaton(AhoCorasick, Vec<u32>),
+}
+
+impl Short {
+    fn new(lits: &[(usize, Vec<u8>)]) -> Option<Short> {
+        let mut firsts: Vec<u8> = Vec::new();
+        for (_, l) in lits {
+            let c = *l.first()?;
+            for b in [c.to_ascii_lowercase(), c.to_ascii_uppercase()] {
+                if !firsts.contains(&b) {
+                    firsts.push(b);
+                }
+            }
+        }
+        if firsts.len() <= 3 {
+            return Some(Short::Firsts(
+                firsts,
+                lits.iter().map(|(i, l)| (l.clone(), *i as u32)).collect(),
+            ));
+        }
+        let ac = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(lits.iter().map(|(_, l)| l))
+            .ok()?;
+        Some(Short::Automaton(
+            ac,
+            lits.iter().map(|(i, _)| *i as u32).collect(),
+        ))
+    }
+
+    /// Calls `found` with the id of every literal that occurs in `text` (at least once each).
+    fn each(&self, text: &[u8], mut found: impl FnMut(u32)) {
+        match self {
+            Short::Firsts(firsts, lits) => {
+                let next = |from: usize| -> Option<usize> {
+                    let t = &text[from..];
+                    match firsts.as_slice() {
+                        [a] => memchr::memchr(*a, t),
+                        [a, b] => memchr::memchr2(*a, *b, t),
+                        [a, b, c] => memchr::memchr3(*a, *b, *c, t),
+                        _ => None,
+                    }
+                    .map(|p| from + p)
+                };
+                let mut at = 0;
+                while let Some(i) = next(at) {
+                    for (l, id) in lits {
+                        if text[i..]
+                            .get(..l.len())
+                            .is_some_and(|w| w.eq_ignore_ascii_case(l))
+                        {
+                            found(*id);
+                        }
+                    }
+                    at = i + 1;
+                }
+            }
+            Short::Automaton(ac, ids) => {
+                for m in ac.find_overlapping_iter(text) {
+                    found(ids[m.pattern().as_usize()]);
+                }
             }
         }
     }
@@ -215,13 +289,7 @@ pub(crate) fn build<'a>(rules: impl Iterator<Item = &'a mut Rule>) -> Screens {
             let short = if short.is_empty() {
                 None
             } else {
-                let ac = AhoCorasick::builder()
-                    .ascii_case_insensitive(true)
-                    .match_kind(MatchKind::Standard)
-                    .kind(Some(AhoCorasickKind::DFA))
-                    .build(short.iter().map(|(_, l)| l))
-                    .ok()?;
-                Some((ac, short.iter().map(|(i, _)| *i as u32).collect()))
+                Some(Short::new(&short)?)
             };
             let mut starts = vec![0u32];
             let mut groups = Vec::new();
@@ -245,6 +313,50 @@ pub(crate) fn build<'a>(rules: impl Iterator<Item = &'a mut Rule>) -> Screens {
 #[cfg(test)]
 mod tests {
     use crate::{ConnInfo, Engine};
+
+    /// The first-byte walk finds exactly the literals the automaton finds.
+    #[test]
+    fn short_literals_by_first_bytes_agree_with_the_automaton() {
+        let mut x: u64 = 0x853c_49e6_748f_ea9b;
+        let mut rnd = move |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        let alphabet = b"<?#{aAbB \x00";
+        let mut firsts_used = 0;
+        for _ in 0..500 {
+            let lits: Vec<(usize, Vec<u8>)> = (0..1 + rnd(4))
+                .map(|i| {
+                    let l: Vec<u8> = (0..1 + rnd(2))
+                        .map(|_| alphabet[rnd(alphabet.len() as u64) as usize])
+                        .collect();
+                    (i as usize, l.to_ascii_lowercase())
+                })
+                .collect();
+            let fast = super::Short::new(&lits).unwrap();
+            firsts_used += matches!(fast, super::Short::Firsts(..)) as u32;
+            let ac = aho_corasick::AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .match_kind(aho_corasick::MatchKind::Standard)
+                .build(lits.iter().map(|(_, l)| l))
+                .unwrap();
+            for _ in 0..10 {
+                let text: Vec<u8> = (0..rnd(30))
+                    .map(|_| alphabet[rnd(alphabet.len() as u64) as usize])
+                    .collect();
+                let mut want = vec![false; lits.len()];
+                for m in ac.find_overlapping_iter(&text) {
+                    want[m.pattern().as_usize()] = true;
+                }
+                let mut got = vec![false; lits.len()];
+                fast.each(&text, |id| got[id as usize] = true);
+                assert_eq!(got, want, "{lits:?} in {text:?}");
+            }
+        }
+        assert!(firsts_used > 100, "{firsts_used}");
+    }
 
     const RULES: &str = r#"
 SecRuleEngine On
