@@ -67,7 +67,7 @@ pub(crate) fn lookup(name: &str) -> Option<Transform> {
 }
 
 /// ModSecurity's whitespace set for the whitespace transformations (includes NBSP).
-pub(crate) fn is_space(c: u8) -> bool {
+pub(crate) const fn is_space(c: u8) -> bool {
     matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c | 0xa0)
 }
 

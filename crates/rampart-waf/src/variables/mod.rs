@@ -375,8 +375,12 @@ impl KeySel {
         match self {
             KeySel::Key(k) => k.as_bytes().eq_ignore_ascii_case(key),
             KeySel::Regex(r) => r.matches(key, None),
+            // The first byte alone rules out nearly every key (CRS 920450's chain reads every TX
+            // variable for `^header_name_920450_`); `lit` is lower-cased and non-empty.
             KeySel::Literal { lit, anchored: true } => {
-                key.len() >= lit.len() && key[..lit.len()].eq_ignore_ascii_case(lit)
+                key.len() >= lit.len()
+                    && key[0].to_ascii_lowercase() == lit[0]
+                    && key[..lit.len()].eq_ignore_ascii_case(lit)
             }
             KeySel::Literal { lit, anchored: false } => {
                 key.len() >= lit.len() && key.windows(lit.len()).any(|w| w.eq_ignore_ascii_case(lit))
