@@ -1,7 +1,8 @@
 //! Runs N CRS transactions of one kind in a loop, for profiling (`perf record`/`perf stat`):
 //! `cargo run -p rampart-waf --example perfloop --release -- get|form|json|multipart 20000` (CRS at PL1 in
 //! blocking mode; PL4=1 for the regression-test setup, SHOW=1 lists the matches, FRESH=1 builds every
-//! transaction from scratch instead of reusing the last one's buffers).
+//! transaction from scratch instead of reusing the last one's buffers, EVICT=MB writes over that
+//! much memory between transactions and reports the transactions' own time with cold caches).
 //! `bench` is the request and response of `bench/waf/run.sh` (wrk's headers, Apache's response
 //! headers and the ~1 KB text/html page, inspected in phase 4), the other kinds send no response body.
 
@@ -78,7 +79,22 @@ fn main() {
     // (FRESH=1: every transaction from scratch).
     let fresh = std::env::var_os("FRESH").is_some();
     let mut buffers = rampart_waf::TxBuffers::default();
-    for _ in 0..n {
+    // EVICT=MB: between transactions, write one byte per cache line of that much memory, as the
+    // proxy's other work (sockets, other connections) does to the caches; the transactions'
+    // own wall time is then reported separately.
+    let evict_mb: usize = std::env::var("EVICT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let mut evict = vec![0u8; evict_mb << 20];
+    let mut in_tx = std::time::Duration::ZERO;
+    for round in 0..n {
+        if evict_mb > 0 {
+            for i in (0..evict.len()).step_by(64) {
+                evict[i] = evict[i].wrapping_add(round as u8);
+            }
+        }
+        let started = std::time::Instant::now();
         let mut tx = if fresh {
             engine.transaction(ConnInfo::default())
         } else {
@@ -128,10 +144,19 @@ fn main() {
             }
         }
         buffers = tx.into_buffers();
+        in_tx += started.elapsed();
     }
     let el = t0.elapsed();
     let cpu = cpu_ns().saturating_sub(cpu0);
     let allocs = ALLOCS.load(Ordering::Relaxed) - allocs0;
+    if evict_mb > 0 {
+        println!(
+            "{kind}: {:.1} µs wall per transaction with {evict_mb} MB evicted in between",
+            in_tx.as_secs_f64() * 1e6 / n as f64
+        );
+        std::hint::black_box(&evict);
+        return;
+    }
     println!(
         "{kind}: {n} transactions, {:.1} µs wall, {:.1} µs CPU, {} allocations each, {matched} matches",
         el.as_secs_f64() * 1e6 / n as f64,
