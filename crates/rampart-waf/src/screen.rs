@@ -27,8 +27,19 @@ pub(crate) struct RuleScreen {
     pub group: u32,
     /// The rule is negated (kept here so that screening reads nothing from the rule itself).
     pub negated: bool,
-    /// Indices into [`Screens::pairs`], one per target variable (deduplicated).
-    pub pairs: Box<[u16]>,
+    len: u8,
+    /// Indices into [`Screens::pairs`], one per target variable (deduplicated), in place: a
+    /// separate allocation per rule was one more pointer to chase (and miss) per screened rule.
+    pairs: [u16; MAX_PAIRS],
+}
+
+/// Rules with more target variables than this are not screened (CRS rules have up to 10).
+const MAX_PAIRS: usize = 12;
+
+impl RuleScreen {
+    pub(crate) fn pairs(&self) -> &[u16] {
+        &self.pairs[..self.len as usize]
+    }
 }
 
 /// The literals of every screened rule of one phase that uses one transformation chain.
@@ -208,6 +219,9 @@ pub(crate) fn build<'a>(rules: impl Iterator<Item = &'a mut Rule>) -> Screens {
     let mut screens = Screens::default();
     for r in rules {
         let Some(lits) = literals_of(r) else { continue };
+        if r.targets.len() > MAX_PAIRS {
+            continue;
+        }
         // Pair ids are u16: a rule set would need thousands of (variable, chain) pairs to run out.
         if screens.pairs.len() + r.targets.len() > u16::MAX as usize {
             continue;
@@ -265,10 +279,13 @@ pub(crate) fn build<'a>(rules: impl Iterator<Item = &'a mut Rule>) -> Screens {
                 p.hits[id].push(group);
             }
         }
+        let mut inline = [0u16; MAX_PAIRS];
+        inline[..pairs.len()].copy_from_slice(&pairs);
         r.screen = Some(RuleScreen {
             group,
             negated: r.negated,
-            pairs: pairs.into_boxed_slice(),
+            len: pairs.len() as u8,
+            pairs: inline,
         });
     }
     screens.chains = pending

@@ -965,7 +965,7 @@ impl<'e> Transaction<'e> {
     fn screen_passes(&mut self, s: &RuleScreen) -> bool {
         let engine = self.engine;
         let (word, bit) = ((s.group / 64) as usize, 1u64 << (s.group % 64));
-        for &p in s.pairs.iter() {
+        for &p in s.pairs() {
             let mut off = self.screen_off[p as usize];
             if off == u32::MAX {
                 let pair = &engine.screens.pairs[p as usize];
