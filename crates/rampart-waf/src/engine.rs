@@ -42,6 +42,9 @@ pub(crate) struct Entry {
     pub id: u64,
     /// The head link's screen, moved out of [`Rule::screen`] by the loader.
     pub screen: Option<RuleScreen>,
+    /// The rule cannot match in a transaction that started from the TX template (see
+    /// [`crate::template::fixed_no_match`]).
+    pub fixed_no_match: bool,
 }
 
 /// Compiled rules and configuration; `Send + Sync`, share it as `Arc<Engine>`.
@@ -291,6 +294,7 @@ impl Loader {
                         skip_to: 0,
                         id,
                         screen: None,
+                        fixed_no_match: false,
                     });
                 }
                 Item::Marker(m) => {
@@ -327,6 +331,11 @@ impl Loader {
             rule_count,
         };
         engine.template = Transaction::build_template(&engine);
+        if let Some(t) = &engine.template {
+            for (p, i) in crate::template::fixed_no_match(&engine, t) {
+                engine.phases[p][i].fixed_no_match = true;
+            }
+        }
         engine
     }
 }

@@ -14,9 +14,14 @@
 //!
 //! The first rule that is neither ends the template; it and everything after it run as usual.
 
+use std::collections::HashSet;
+
 use crate::actions::{Ctl, DisruptiveAction};
+use crate::config::ConnInfo;
+use crate::engine::Engine;
 use crate::macros::{Macro, Part};
 use crate::rule::Rule;
+use crate::transaction::Transaction;
 use crate::variables::Var;
 
 #[derive(Debug, Default)]
@@ -75,6 +80,77 @@ pub(crate) fn pure(r: &Rule) -> bool {
             })
             && l.ctls.is_empty()
     })
+}
+
+/// The phase-list entries (phase index, position) of rules that read one TX variable (their
+/// `tx_check`) which keeps its template value for the whole transaction, and do not match that
+/// value: they cannot match in any transaction (unless a ctl removes a TX target; the engine
+/// then evaluates them). CRS has a few dozen (`TX:DETECTION_PARANOIA_LEVEL "@lt 1"`, checks of
+/// settings left at their defaults), which the engine then passes over without reading the rule.
+///
+/// A variable keeps its template value when no rule that runs per transaction may write it:
+/// every rule but the template's pure ones (phase 1 before `upto`, except the transparent rules
+/// it resumes) is looked at, and a setvar name built from a macro counts as writing every
+/// name that starts with its literal head (all names when it has none).
+pub(crate) fn fixed_no_match(engine: &Engine, t: &Template) -> Vec<(usize, usize)> {
+    // Set by the engine itself on body errors.
+    let mut written: HashSet<Vec<u8>> = [&b"inbound_data_error"[..], b"outbound_data_error"]
+        .iter()
+        .map(|n| n.to_vec())
+        .collect();
+    let mut prefixes: Vec<Vec<u8>> = Vec::new();
+    for (p, list) in engine.phases.iter().enumerate() {
+        for (i, e) in list.iter().enumerate() {
+            if p == 0 && i < t.upto && !t.resume.contains(&i) {
+                continue;
+            }
+            for l in links(&e.rule) {
+                if l.capture {
+                    written.extend((b'0'..=b'9').map(|d| vec![d]));
+                }
+                for s in l.setvars.iter().filter(|s| s.collection == "tx") {
+                    match (s.name.constant(), s.name.parts.first()) {
+                        (Some(c), _) => {
+                            written.insert(c.to_ascii_lowercase());
+                        }
+                        (None, Some(Part::Lit(head))) => prefixes.push(head.to_ascii_lowercase()),
+                        // A name that is all macro may be any name.
+                        (None, _) => return Vec::new(),
+                    }
+                }
+            }
+        }
+    }
+    let tx = Transaction::new(engine, ConnInfo::default());
+    let mut fixed = Vec::new();
+    for (p, list) in engine.phases.iter().enumerate() {
+        for (i, e) in list.iter().enumerate() {
+            let r = &e.rule;
+            // The template's own rules never run per transaction.
+            let (true, Some((key, count)), Some(op)) = (p > 0 || i >= t.upto, &r.tx_check, &r.operator)
+            else {
+                continue;
+            };
+            let k = key.as_bytes();
+            if op.operand().is_some() || written.contains(k) || prefixes.iter().any(|h| k.starts_with(h)) {
+                continue;
+            }
+            let v = t.tx.iter().find(|(n, _)| n.as_bytes() == k).map(|(_, v)| &**v);
+            let value: &[u8] = match (v, count) {
+                (Some(_), true) => b"1",
+                (None, true) => b"0",
+                (Some(v), false) => v,
+                (None, false) => {
+                    fixed.push((p, i));
+                    continue;
+                }
+            };
+            if op.matches(&tx, value, None) == r.negated {
+                fixed.push((p, i));
+            }
+        }
+    }
+    fixed
 }
 
 /// Whether a rule (and its chain) can neither see nor change TX, MATCHED_VAR or the flow.
@@ -168,6 +244,77 @@ mod tests {
             .map(|m| format!("{} {} {}", m.id, m.matched_var_name, m.data))
             .collect();
         (vars, matched)
+    }
+
+    fn fixed_ids(e: &Engine) -> Vec<u64> {
+        e.phases
+            .iter()
+            .flatten()
+            .filter(|x| x.fixed_no_match)
+            .map(|x| x.id)
+            .collect()
+    }
+
+    #[test]
+    fn fixed_rules_are_those_no_transaction_can_change() {
+        let rules = r#"
+SecRuleEngine On
+SecAction "id:1,phase:1,pass,nolog,setvar:tx.level=1,setvar:tx.mode=off,setvar:tx.later=0,setvar:tx.dyn_a=1,setvar:tx.5=x"
+SecRule ARGS:z "@rx ." "id:2,phase:1,pass,nolog,setvar:tx.z=1"
+SecRule TX:level "@lt 1" "id:10,phase:1,pass,nolog,skipAfter:END"
+SecRule TX:level "@lt 2" "id:11,phase:1,pass,nolog"
+SecRule TX:mode "!@streq off" "id:12,phase:2,pass,log,msg:'mode'"
+SecRule &TX:missing "@eq 1" "id:13,phase:2,pass,log,msg:'count'"
+SecRule TX:missing "@eq 0" "id:14,phase:2,pass,log,msg:'absent'"
+SecRule TX:later "@eq 5" "id:15,phase:2,pass,log,msg:'later'"
+SecRule TX:dyn_a "@eq 9" "id:16,phase:2,pass,log,msg:'dynamic'"
+SecRule TX:5 "@streq y" "id:17,phase:2,pass,log,msg:'capture'"
+SecRule TX:level "@lt %{tx.later}" "id:18,phase:2,pass,log,msg:'macro operand'"
+SecRule ARGS:n "@rx ^(\d)$" "id:20,phase:2,pass,nolog,capture,setvar:tx.later=%{tx.1},setvar:tx.dyn_%{tx.1}=9"
+SecRule TX:later "@eq 5" "id:21,phase:2,pass,log,msg:'later again'"
+SecMarker END
+"#;
+        let e = Engine::from_str(rules, "<fixed>").unwrap();
+        // (The template ends at rule 2.) 11 matches, 15/21 read a variable rule 20 writes, 16 one a dynamic name may write, 17 a
+        // capture slot, 18 has a macro operand.
+        assert_eq!(fixed_ids(&e), [10, 12, 13, 14]);
+        let mut tx = e.transaction(ConnInfo::default());
+        tx.process_uri("GET", "/?n=5", "HTTP/1.1");
+        tx.process_request_headers();
+        tx.process_request_body();
+        let ids: Vec<u64> = tx.matched_rules().iter().map(|m| m.id).collect();
+        assert_eq!(ids, [21]);
+        // A setvar whose name is all macro may write anything: nothing is fixed.
+        let any = format!(
+            "{rules}SecRule ARGS:v \"@rx .\" \"id:30,phase:3,pass,nolog,setvar:'tx.%{{MATCHED_VAR}}=1'\"\n"
+        );
+        assert!(fixed_ids(&Engine::from_str(&any, "<any>").unwrap()).is_empty());
+    }
+
+    #[test]
+    fn crs_fixed_rules_decide_as_evaluated() {
+        let Some(with) = crs_engine() else { return };
+        let Some(mut without) = crs_engine() else { return };
+        let n = fixed_ids(&with).len();
+        assert!(n >= 50, "only {n} CRS rules found fixed");
+        for x in without.phases.iter_mut().flatten() {
+            x.fixed_no_match = false;
+        }
+        let requests: [(&str, &[(&str, &str)]); 4] = [
+            (
+                "/index.html?a=1",
+                &[("Host", "example.com"), ("User-Agent", "Mozilla/5.0")],
+            ),
+            (
+                "/?id=1%27%20or%201=1--",
+                &[("Host", "example.com"), ("User-Agent", "curl/8")],
+            ),
+            ("/x", &[("Host", "1.2.3.4"), ("Content-Type", "text/xml")]),
+            ("/", &[]),
+        ];
+        for (uri, headers) in requests {
+            assert_eq!(run(&with, uri, headers), run(&without, uri, headers), "{uri}");
+        }
     }
 
     /// The template must leave every transaction exactly as running the init rules would.

@@ -137,6 +137,10 @@ pub struct Transaction<'e> {
     /// Set while a negated screened rule is evaluated whose screen is clear: its head link's
     /// operator is known to be false on every value (see [`Self::eval_negated_screened`]).
     head_op_false: bool,
+    /// Phase 1 started from the engine's TX template (which [`Entry::fixed_no_match`] assumes).
+    ///
+    /// [`Entry::fixed_no_match`]: crate::engine::Entry::fixed_no_match
+    template_applied: bool,
 }
 
 type TransformCache = HashMap<(usize, usize, u32), Option<Vec<u8>>, BuildHasherDefault<KeyHasher>>;
@@ -334,6 +338,7 @@ impl<'e> Transaction<'e> {
             screen_bits: b.screen_bits,
             spare: b.spare,
             head_op_false: false,
+            template_applied: false,
         }
     }
 
@@ -751,6 +756,9 @@ impl<'e> Transaction<'e> {
             if self.mode == RuleEngineMode::Off {
                 break;
             }
+            if entry.fixed_no_match && self.template_applied && self.removed_vars & Var::Tx.bit() == 0 {
+                continue;
+            }
             if self.is_removed(entry.id, rule) {
                 continue;
             }
@@ -851,6 +859,7 @@ impl<'e> Transaction<'e> {
     /// Starts phase 1 from the TX template (see [`crate::template`]): its TX, then the transparent
     /// rules it passed over, then MATCHED_VAR as the rules in between would have left it.
     fn apply_template(&mut self, t: &'e Template) {
+        self.template_applied = true;
         for (k, v) in &t.tx {
             self.tx.insert(Cow::Borrowed(&**k), Cow::Borrowed(&**v));
         }
