@@ -42,9 +42,25 @@ pub(crate) struct Entry {
     pub id: u64,
     /// The head link's screen, moved out of [`Rule::screen`] by the loader.
     pub screen: Option<RuleScreen>,
-    /// The rule cannot match in a transaction that started from the TX template (see
-    /// [`crate::template::fixed_no_match`]).
-    pub fixed_no_match: bool,
+    /// The rule's outcome in a transaction that started from the TX template, when it is the
+    /// same in all (see [`crate::template::fixed_outcomes`]).
+    pub fixed: Fixed,
+}
+
+/// A MATCHED_VAR name and value.
+pub(crate) type FixedHit = (String, Vec<u8>);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Fixed {
+    No,
+    /// The rule cannot match.
+    NoMatch,
+    /// The rule matches, with one hit (its name and value in [`Engine::fixed_hits`]), and does
+    /// nothing but set MATCHED_VAR(S) and, with `skips`, jump to its `skipAfter` marker.
+    Match {
+        hit: u16,
+        skips: bool,
+    },
 }
 
 /// Compiled rules and configuration; `Send + Sync`, share it as `Arc<Engine>`.
@@ -56,6 +72,8 @@ pub struct Engine {
     pub(crate) screens: Screens,
     /// Where phase 1 starts (see [`crate::template`]).
     pub(crate) template: Option<Template>,
+    /// The MATCHED_VAR name and value of the [`Fixed::Match`] rules.
+    pub(crate) fixed_hits: Vec<FixedHit>,
     rule_count: usize,
 }
 
@@ -294,7 +312,7 @@ impl Loader {
                         skip_to: 0,
                         id,
                         screen: None,
-                        fixed_no_match: false,
+                        fixed: Fixed::No,
                     });
                 }
                 Item::Marker(m) => {
@@ -328,13 +346,16 @@ impl Loader {
             phases,
             screens,
             template: None,
+            fixed_hits: Vec::new(),
             rule_count,
         };
         engine.template = Transaction::build_template(&engine);
         if let Some(t) = &engine.template {
-            for (p, i) in crate::template::fixed_no_match(&engine, t) {
-                engine.phases[p][i].fixed_no_match = true;
+            let (fixed, hits) = crate::template::fixed_outcomes(&engine, t);
+            for (p, i, f) in fixed {
+                engine.phases[p][i].fixed = f;
             }
+            engine.fixed_hits = hits;
         }
         engine
     }

@@ -18,7 +18,7 @@ use std::collections::HashSet;
 
 use crate::actions::{Ctl, DisruptiveAction};
 use crate::config::ConnInfo;
-use crate::engine::Engine;
+use crate::engine::{Engine, Fixed, FixedHit};
 use crate::macros::{Macro, Part};
 use crate::rule::Rule;
 use crate::transaction::Transaction;
@@ -92,7 +92,11 @@ pub(crate) fn pure(r: &Rule) -> bool {
 /// every rule but the template's pure ones (phase 1 before `upto`, except the transparent rules
 /// it resumes) is looked at, and a setvar name built from a macro counts as writing every
 /// name that starts with its literal head (all names when it has none).
-pub(crate) fn fixed_no_match(engine: &Engine, t: &Template) -> Vec<(usize, usize)> {
+///
+/// A rule whose outcome is a match is fixed too when the match does nothing but set
+/// MATCHED_VAR(S) and maybe jump (the paranoia-level `skipAfter`s, `"@lt 2"` at PL1): no chain,
+/// capture, setvar, ctl, log, severity, `skip` or disruptive action but `pass`.
+pub(crate) fn fixed_outcomes(engine: &Engine, t: &Template) -> (Vec<(usize, usize, Fixed)>, Vec<FixedHit>) {
     // Set by the engine itself on body errors.
     let mut written: HashSet<Vec<u8>> = [&b"inbound_data_error"[..], b"outbound_data_error"]
         .iter()
@@ -115,7 +119,7 @@ pub(crate) fn fixed_no_match(engine: &Engine, t: &Template) -> Vec<(usize, usize
                         }
                         (None, Some(Part::Lit(head))) => prefixes.push(head.to_ascii_lowercase()),
                         // A name that is all macro may be any name.
-                        (None, _) => return Vec::new(),
+                        (None, _) => return (Vec::new(), Vec::new()),
                     }
                 }
             }
@@ -123,6 +127,7 @@ pub(crate) fn fixed_no_match(engine: &Engine, t: &Template) -> Vec<(usize, usize
     }
     let tx = Transaction::new(engine, ConnInfo::default());
     let mut fixed = Vec::new();
+    let mut hits: Vec<FixedHit> = Vec::new();
     for (p, list) in engine.phases.iter().enumerate() {
         for (i, e) in list.iter().enumerate() {
             let r = &e.rule;
@@ -141,16 +146,45 @@ pub(crate) fn fixed_no_match(engine: &Engine, t: &Template) -> Vec<(usize, usize
                 (None, true) => b"0",
                 (Some(v), false) => v,
                 (None, false) => {
-                    fixed.push((p, i));
+                    fixed.push((p, i, Fixed::NoMatch));
                     continue;
                 }
             };
             if op.matches(&tx, value, None) == r.negated {
-                fixed.push((p, i));
+                fixed.push((p, i, Fixed::NoMatch));
+                continue;
             }
+            let inert = r.chain.is_none()
+                && !r.capture
+                && !r.multi_match
+                && r.setvars.is_empty()
+                && r.ctls.is_empty()
+                && !r.log
+                && r.severity.is_none()
+                && r.skip == 0
+                && matches!(r.disruptive, DisruptiveAction::Pass);
+            if !inert {
+                continue;
+            }
+            // The hit the general evaluation records: `TX:<key>` (a count's is `TX`).
+            let name = if *count {
+                "TX".to_string()
+            } else {
+                format!("TX:{key}")
+            };
+            let at = match hits.iter().position(|(n, v)| *n == name && v == value) {
+                Some(at) => at,
+                None => {
+                    hits.push((name, value.to_vec()));
+                    hits.len() - 1
+                }
+            };
+            let Ok(hit) = u16::try_from(at) else { continue };
+            let skips = r.skip_after.is_some();
+            fixed.push((p, i, Fixed::Match { hit, skips }));
         }
     }
-    fixed
+    (fixed, hits)
 }
 
 /// Whether a rule (and its chain) can neither see nor change TX, MATCHED_VAR or the flow.
@@ -192,6 +226,7 @@ pub(crate) fn transparent(r: &Rule) -> bool {
 mod tests {
     use std::path::{Path, PathBuf};
 
+    use crate::engine::Fixed;
     use crate::{ConnInfo, Engine};
 
     fn crs_engine() -> Option<Engine> {
@@ -250,7 +285,7 @@ mod tests {
         e.phases
             .iter()
             .flatten()
-            .filter(|x| x.fixed_no_match)
+            .filter(|x| x.fixed == Fixed::NoMatch)
             .map(|x| x.id)
             .collect()
     }
@@ -263,6 +298,10 @@ SecAction "id:1,phase:1,pass,nolog,setvar:tx.level=1,setvar:tx.mode=off,setvar:t
 SecRule ARGS:z "@rx ." "id:2,phase:1,pass,nolog,setvar:tx.z=1"
 SecRule TX:level "@lt 1" "id:10,phase:1,pass,nolog,skipAfter:END"
 SecRule TX:level "@lt 2" "id:11,phase:1,pass,nolog"
+SecRule MATCHED_VAR "@rx ." "id:19,phase:1,pass,log,msg:'mv %{MATCHED_VAR_NAME}=%{MATCHED_VAR}'"
+SecRule &TX:level "@eq 1" "id:22,phase:2,pass,nolog,skipAfter:END2"
+SecRule ARGS "@rx ." "id:23,phase:2,pass,log,msg:'skipped'"
+SecMarker END2
 SecRule TX:mode "!@streq off" "id:12,phase:2,pass,log,msg:'mode'"
 SecRule &TX:missing "@eq 1" "id:13,phase:2,pass,log,msg:'count'"
 SecRule TX:missing "@eq 0" "id:14,phase:2,pass,log,msg:'absent'"
@@ -278,12 +317,38 @@ SecMarker END
         // (The template ends at rule 2.) 11 matches, 15/21 read a variable rule 20 writes, 16 one a dynamic name may write, 17 a
         // capture slot, 18 has a macro operand.
         assert_eq!(fixed_ids(&e), [10, 12, 13, 14]);
-        let mut tx = e.transaction(ConnInfo::default());
-        tx.process_uri("GET", "/?n=5", "HTTP/1.1");
-        tx.process_request_headers();
-        tx.process_request_body();
-        let ids: Vec<u64> = tx.matched_rules().iter().map(|m| m.id).collect();
-        assert_eq!(ids, [21]);
+        // 11 and 22 match in every transaction and do nothing else.
+        let matches: Vec<u64> = e
+            .phases
+            .iter()
+            .flatten()
+            .filter(|x| matches!(x.fixed, Fixed::Match { .. }))
+            .map(|x| x.id)
+            .collect();
+        assert_eq!(matches, [11, 22]);
+        let run = |e: &Engine| {
+            let mut tx = e.transaction(ConnInfo::default());
+            tx.process_uri("GET", "/?n=5", "HTTP/1.1");
+            tx.process_request_headers();
+            tx.process_request_body();
+            let m: Vec<String> = tx
+                .matched_rules()
+                .iter()
+                .map(|m| format!("{} {} {}={}", m.id, m.msg, m.matched_var_name, m.matched_var))
+                .collect();
+            m
+        };
+        let fast = run(&e);
+        assert_eq!(
+            fast,
+            // Rule 19 reads the MATCHED_VAR rule 11 left.
+            ["19 mv MATCHED_VAR=1 MATCHED_VAR=1", "21 later again TX:later=5"]
+        );
+        let mut slow = Engine::from_str(rules, "<fixed>").unwrap();
+        for x in slow.phases.iter_mut().flatten() {
+            x.fixed = Fixed::No;
+        }
+        assert_eq!(fast, run(&slow));
         // A setvar whose name is all macro may write anything: nothing is fixed.
         let any = format!(
             "{rules}SecRule ARGS:v \"@rx .\" \"id:30,phase:3,pass,nolog,setvar:'tx.%{{MATCHED_VAR}}=1'\"\n"
@@ -298,7 +363,7 @@ SecMarker END
         let n = fixed_ids(&with).len();
         assert!(n >= 50, "only {n} CRS rules found fixed");
         for x in without.phases.iter_mut().flatten() {
-            x.fixed_no_match = false;
+            x.fixed = Fixed::No;
         }
         let requests: [(&str, &[(&str, &str)]); 4] = [
             (

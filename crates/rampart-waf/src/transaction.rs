@@ -15,7 +15,7 @@ use crate::actions::setvar::SetOp;
 use crate::actions::{severity, DisruptiveAction};
 use crate::body::{self, multipart::Multipart, xml::XmlDoc, BodyProcessor, Pairs};
 use crate::config::{ConnInfo, LimitAction, RuleEngineMode};
-use crate::engine::Engine;
+use crate::engine::{Engine, Fixed};
 use crate::macros::{Macro, Part};
 use crate::operators::{atoi, Captures};
 use crate::rule::Rule;
@@ -137,9 +137,9 @@ pub struct Transaction<'e> {
     /// Set while a negated screened rule is evaluated whose screen is clear: its head link's
     /// operator is known to be false on every value (see [`Self::eval_negated_screened`]).
     head_op_false: bool,
-    /// Phase 1 started from the engine's TX template (which [`Entry::fixed_no_match`] assumes).
+    /// Phase 1 started from the engine's TX template (which [`Entry::fixed`] assumes).
     ///
-    /// [`Entry::fixed_no_match`]: crate::engine::Entry::fixed_no_match
+    /// [`Entry::fixed`]: crate::engine::Entry::fixed
     template_applied: bool,
 }
 
@@ -756,7 +756,26 @@ impl<'e> Transaction<'e> {
             if self.mode == RuleEngineMode::Off {
                 break;
             }
-            if entry.fixed_no_match && self.template_applied && self.removed_vars & Var::Tx.bit() == 0 {
+            if entry.fixed != Fixed::No && self.template_applied && self.removed_vars & Var::Tx.bit() == 0 {
+                let Fixed::Match { hit, skips } = entry.fixed else {
+                    continue;
+                };
+                // What eval_rule would leave (see template::fixed_outcomes), without the rule.
+                let (name, value) = &engine.fixed_hits[hit as usize];
+                self.cur_rule = Some(rule);
+                self.mv_writes += 1;
+                self.matched_var.0.clone_from(name);
+                self.matched_var.1.clone_from(value);
+                if self.matched_vars.is_empty() {
+                    self.matched_vars.push(Default::default());
+                }
+                self.matched_vars[0].0.clone_from(name);
+                self.matched_vars[0].1.clone_from(value);
+                self.mv_len = 1;
+                if skips {
+                    i = entry.skip_to;
+                }
+                skip = 0;
                 continue;
             }
             if self.is_removed(entry.id, rule) {
