@@ -1153,10 +1153,13 @@ impl<'e> Transaction<'e> {
                     Cow::Owned(lossy(name))
                 }
             };
-            let value: Cow<'e, [u8]> = match sv.value.constant() {
-                Some(c) => Cow::Borrowed(c),
-                None if sv.op == SetOp::Delete => Cow::Borrowed(b""),
-                None => Cow::Owned(self.expand_cow(&sv.value).into_owned()),
+            // `=+%{tx.x}` only needs the number (no copy of the operand); `=%{tx.x}` of a value
+            // the rules set borrows it like a constant.
+            let (value, number): (Cow<'e, [u8]>, i64) = match (sv.value.constant(), sv.op) {
+                (Some(c), _) => (Cow::Borrowed(c), atoi(c)),
+                (None, SetOp::Delete) => (Cow::Borrowed(b""), 0),
+                (None, SetOp::Add | SetOp::Sub) => (Cow::Borrowed(b""), atoi(&self.expand_cow(&sv.value))),
+                (None, SetOp::Set) => (self.expand_to_value(&sv.value), 0),
             };
             let map = if sv.collection == "tx" {
                 &mut self.tx
@@ -1169,7 +1172,7 @@ impl<'e> Transaction<'e> {
                 }
                 SetOp::Add | SetOp::Sub => {
                     let cur = map.get(name.as_ref()).map_or(0, |v| atoi(v));
-                    let d = atoi(&value);
+                    let d = number;
                     let n = if sv.op == SetOp::Add {
                         cur.saturating_add(d)
                     } else {
@@ -1800,6 +1803,19 @@ impl<'e> Transaction<'e> {
             }
             AuthType | RemoteUser | PathInfo | Sessionid | Userid => scalar(Cow::Borrowed(b""), out),
         }
+    }
+
+    /// A setvar value: [`Self::expand`], except that a single TX variable holding a constant of
+    /// the rules is borrowed again rather than copied.
+    fn expand_to_value(&self, m: &Macro) -> Cow<'e, [u8]> {
+        if let [Part::Var(Var::Tx, Some(k))] = m.parts.as_slice() {
+            match self.tx.get(k.as_str()) {
+                Some(Cow::Borrowed(b)) => return Cow::Borrowed(b),
+                Some(Cow::Owned(v)) => return Cow::Owned(v.clone()),
+                None => return Cow::Borrowed(b""),
+            }
+        }
+        Cow::Owned(self.expand(m))
     }
 
     /// Like [`Self::expand`], without copying when the macro is a single TX variable.

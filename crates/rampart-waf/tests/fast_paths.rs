@@ -337,3 +337,32 @@ fn negated_screened_rules_match_values_without_the_literals() {
     }
     assert!(cases[0] > 50 && cases[1] > 50, "{cases:?}");
 }
+
+/// setvar values from TX macros: a copy stays what it was when the source changes afterwards,
+/// `=+`/`=-` read the operand as a number.
+#[test]
+fn setvar_values_from_tx_macros() {
+    let rules = r#"
+SecRuleEngine On
+SecAction "id:1,phase:2,pass,nolog,setvar:tx.a=5,setvar:tx.b=%{tx.a},setvar:tx.a=+2,setvar:tx.c=%{tx.a},setvar:tx.a=+1,setvar:tx.d=10,setvar:tx.d=-%{tx.a},setvar:tx.e=+%{tx.b},setvar:tx.f=%{tx.missing},setvar:tx.g=x%{tx.c}y"
+SecRule ARGS:n "@rx ^(\d+)$" "id:2,phase:2,pass,nolog,capture,setvar:tx.h=%{tx.1},setvar:tx.a=+%{tx.1}"
+"#;
+    let e = Engine::from_str(rules, "<setvar>").unwrap();
+    let mut tx = e.transaction(ConnInfo::default());
+    tx.process_uri("GET", "/?n=12", "HTTP/1.1");
+    tx.process_request_headers();
+    tx.process_request_body();
+    let v = |n: &str| tx.tx_var(n).map(|v| String::from_utf8_lossy(v).into_owned());
+    for (name, want) in [
+        ("a", "20"),
+        ("b", "5"),
+        ("c", "7"),
+        ("d", "2"),
+        ("e", "5"),
+        ("f", ""),
+        ("g", "x7y"),
+        ("h", "12"),
+    ] {
+        assert_eq!(v(name).as_deref(), Some(want), "tx.{name}");
+    }
+}
