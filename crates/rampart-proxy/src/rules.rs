@@ -68,6 +68,8 @@ impl Rules {
 /// clone for one exchange), then hands the freed heap back to the kernel: the compiled
 /// CRS is tens of megabytes in many small allocations, and glibc otherwise keeps the
 /// freed pages, so the resident size would grow by a whole rule set at the first reloads.
+/// (The `rampart` binary allocates with jemalloc, whose background thread does this; the
+/// trim is for glibc's allocator, as in the tests.)
 fn release(old: Arc<Engine>) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
     while Arc::strong_count(&old) > 1 && std::time::Instant::now() < deadline {
