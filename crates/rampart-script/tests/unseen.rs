@@ -33,6 +33,14 @@ fn utf16_saved_page_is_decoded_and_analysed() {
 }
 
 #[test]
+fn vbscript_array_element_holding_request_text_is_followed() {
+    let src = b"<%\r\nDim parts(2)\r\nparts(0) = Request(\"k\")\r\nExecute parts(0)\r\n%>";
+    assert_detected(&analyze(src, Lang::Asp), "flow.code");
+    let benign = b"<%\r\nDim parts(2)\r\nparts(0) = Request(\"name\")\r\nResponse.Write Server.HTMLEncode(parts(0))\r\n%>";
+    assert_clean(&analyze(benign, Lang::Asp));
+}
+
+#[test]
 fn vbscript_replace_over_a_reassigned_variable_is_followed() {
     let src = b"<%\r\ncode = \"eZvZaZl rZeZqZuZeZst(\"\"k\"\")\"\r\ncode = Replace(code, \"Z\", \"\")\r\nExecute code\r\n%>";
     let v = analyze(src, Lang::Asp);

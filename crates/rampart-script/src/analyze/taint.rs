@@ -147,6 +147,10 @@ impl Ctx<'_> {
             Tok::Ident(n) if self.idents_are_vars() && !matches!(self.tok(i + 1), Some(Tok::Op("("))) => {
                 Some(n)
             }
+            // VBScript indexes arrays with parentheses: `a(0)` reads the variable `a` when the
+            // script assigns to `a` (a function's name is assigned only inside it, for its
+            // return value, which also flows).
+            Tok::Ident(n) if self.flavor == Flavor::Vbs && self.assigned.contains(n) => Some(n),
             _ => None,
         }
     }
@@ -353,7 +357,8 @@ impl Ctx<'_> {
         self.tainted.contains(&(sc, name.to_string()))
     }
 
-    /// Assignment target: the base variable of `$a`, `$a['x']`, `$o->p`, `obj.Prop`.
+    /// Assignment target: the base variable of `$a`, `$a['x']`, `$o->p`, `obj.Prop`, and
+    /// outside PHP `a(0)` (VBScript indexes arrays with parentheses).
     pub(super) fn lvalue_base(&self, eq: usize) -> Option<(usize, String)> {
         let mut k = eq.checked_sub(1)?;
         let mut guard = 0;
@@ -363,6 +368,23 @@ impl Ctx<'_> {
                 return None;
             }
             match self.tok(k)? {
+                Tok::Op(")") if self.flavor != Flavor::Php => {
+                    let mut depth = 0i32;
+                    loop {
+                        match self.tok(k)? {
+                            Tok::Op(")") => depth += 1,
+                            Tok::Op("(") => {
+                                depth -= 1;
+                                if depth == 0 {
+                                    break;
+                                }
+                            }
+                            _ => {}
+                        }
+                        k = k.checked_sub(1)?;
+                    }
+                    k = k.checked_sub(1)?;
+                }
                 Tok::Op("]") => {
                     // Walk back to the matching `[`.
                     let mut depth = 0i32;
