@@ -7,7 +7,7 @@
 #   [RAMPART_BIN=path] [ROUNDS=3] bench/waf/run.sh [DURATION_SECONDS] [RELOADS]
 # Needs: wrk, apache2, libapache2-mod-security2 (installed here when missing).
 # Ports used on 127.0.0.1: 18080 (upstream), 18081 (Apache+ModSecurity), 18082 (Rampart),
-# 18083 (Rampart without rules: the proxy's own cost).
+# 18083 (Rampart without rules: the proxy's own cost), 18084 (Rampart with a worker per core).
 set -euo pipefail
 
 DURATION="${1:-10}"
@@ -19,7 +19,7 @@ REPO="$(cd "$(dirname "$0")/../.." && pwd)"
 CRS="$(cd "$REPO/../shared/crs" && pwd)"
 W="$(mktemp -d /tmp/rampart-waf-bench.XXXXXX)"
 chmod 755 "$W"
-UP=18080 MS=18081 RP=18082 RN=18083
+UP=18080 MS=18081 RP=18082 RN=18083 R1=18084
 
 need=()
 for p in wrk apache2 libapache2-mod-security2; do
@@ -129,6 +129,12 @@ CONF
   --error-log "$W/rampart-error.log" 2> "$W/rampart.stderr" &
 RPID=$!
 pids+=("$RPID")
+# The same with a worker thread per core (the default is half the cores: here wrk and the
+# upstream share the cores with the proxy).
+"$RAMPART" waf --workers "$(nproc)" --listen "127.0.0.1:$R1" --upstream "http://127.0.0.1:$UP" \
+  --rules "$REPO/crates/rampart-proxy/conf/modsecurity-base.conf" "$CRS/crs-setup.conf.example" "$CRS/rules" \
+  2> "$W/rampart-allcores.stderr" &
+pids+=("$!")
 # The same proxy with an empty rule set: what the proxy itself costs.
 echo "SecRuleEngine On" > "$W/no-rules.conf"
 "$RAMPART" waf --listen "127.0.0.1:$RN" --upstream "http://127.0.0.1:$UP" --rules "$W/no-rules.conf" \
@@ -143,7 +149,7 @@ wait_port() {
   done
   echo "port $1 did not come up" >&2; exit 1
 }
-wait_port $UP; wait_port $MS; wait_port $RP; wait_port $RN
+wait_port $UP; wait_port $MS; wait_port $RP; wait_port $RN; wait_port $R1
 
 # Sanity: each path serves the page, and both WAFs block an obvious attack.
 check() { # port path expected-status
@@ -151,7 +157,7 @@ check() { # port path expected-status
   got=$(exec 3<>"/dev/tcp/127.0.0.1/$1"; printf 'GET %s HTTP/1.1\r\nHost: localhost\r\nUser-Agent: Mozilla/5.0\r\nAccept: text/html\r\nConnection: close\r\n\r\n' "$2" >&3; head -c 12 <&3 | cut -d' ' -f2)
   [ "$got" = "$3" ] || { echo "sanity check failed: port $1 $2 answered $got, want $3" >&2; exit 1; }
 }
-for p in $UP $MS $RP $RN; do check $p /index.html 200; done
+for p in $UP $MS $RP $RN $R1; do check $p /index.html 200; done
 check $MS "/index.html?id=1%27%20or%201=1--" 403
 check $RP "/index.html?id=1%27%20or%201=1--" 403
 
@@ -170,7 +176,7 @@ median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {print (NR%2) ? v[
 
 # The machine is shared: each round measures all four one after the other, and the
 # medians over the rounds are reported, so a burst of outside load skews one round only.
-RPS_UP=(); RPS_MS=(); RPS_RP=(); RPS_RN=(); P99_UP=(); P99_MS=(); P99_RP=(); P99_RN=(); RATIOS=(); ADDED=()
+RPS_UP=(); RPS_MS=(); RPS_RP=(); RPS_RN=(); RPS_R1=(); P99_UP=(); P99_MS=(); P99_RP=(); P99_RN=(); P99_R1=(); RATIOS=(); ADDED=(); RATIOS1=(); ADDED1=()
 echo
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "wrk: $THREADS threads, $CONNS connections, ${DURATION}s each, GET /index.html ($(stat -c %s "$W/www/index.html") bytes), $ROUNDS rounds"
@@ -179,22 +185,26 @@ for r in $(seq 1 "$ROUNDS"); do
   bench "upstream (Apache static)" $UP UP
   bench "Apache + ModSecurity + CRS" $MS MS
   bench "Rampart + CRS" $RP RP
+  bench "Rampart + CRS, worker/core" $R1 R1
   bench "Rampart, no rules" $RN RN
   RATIOS+=("$(awk -v r="${RPS_RP[-1]}" -v m="${RPS_MS[-1]}" 'BEGIN{printf "%.2f", r/m}')")
   ADDED+=("$(awk -v r="${P99_RP[-1]}" -v u="${P99_UP[-1]}" 'BEGIN{printf "%.3f", r-u}')")
-  echo "  Rampart / ModSecurity: ${RATIOS[-1]}x, p99 added by Rampart: ${ADDED[-1]} ms"
+  RATIOS1+=("$(awk -v r="${RPS_R1[-1]}" -v m="${RPS_MS[-1]}" 'BEGIN{printf "%.2f", r/m}')")
+  ADDED1+=("$(awk -v r="${P99_R1[-1]}" -v u="${P99_UP[-1]}" 'BEGIN{printf "%.3f", r-u}')")
+  echo "  Rampart / ModSecurity: ${RATIOS[-1]}x, p99 added by Rampart: ${ADDED[-1]} ms (a worker per core: ${RATIOS1[-1]}x, ${ADDED1[-1]} ms)"
 done
 echo
 echo "medians over $ROUNDS rounds:"
-for k in UP MS RP RN; do
+for k in UP MS RP R1 RN; do
   eval "m_rps_$k=\$(median \"\${RPS_$k[@]}\"); m_p99_$k=\$(median \"\${P99_$k[@]}\")"
 done
 printf '  %-28s %12s req/s   p99 %8s ms\n' "upstream (Apache static)" "$m_rps_UP" "$m_p99_UP" \
   "Apache + ModSecurity + CRS" "$m_rps_MS" "$m_p99_MS" "Rampart + CRS" "$m_rps_RP" "$m_p99_RP" \
-  "Rampart, no rules" "$m_rps_RN" "$m_p99_RN"
+  "Rampart + CRS, worker/core" "$m_rps_R1" "$m_p99_R1" "Rampart, no rules" "$m_rps_RN" "$m_p99_RN"
 awk -v r="$m_rps_RP" -v m="$m_rps_MS" 'BEGIN{printf "Rampart / ModSecurity requests/s (ratio of the medians): %.2fx\n", r/m}'
 echo "Rampart / ModSecurity requests/s, median of the per-round ratios: $(median "${RATIOS[@]}")x (rounds: ${RATIOS[*]})"
 echo "p99 added by Rampart, median of the per-round differences: $(median "${ADDED[@]}") ms (rounds: ${ADDED[*]})"
+echo "with a worker per core: $(median "${RATIOS1[@]}")x (rounds: ${RATIOS1[*]}), p99 added $(median "${ADDED1[@]}") ms (rounds: ${ADDED1[*]})"
 awk -v r="$m_p99_RP" -v u="$m_p99_UP" -v m="$m_p99_MS" \
   'BEGIN{printf "p99 added over the bare upstream: Rampart %.3f ms, ModSecurity %.3f ms\n", r-u, m-u}'
 awk -v n="$m_rps_RN" -v u="$m_rps_UP" 'BEGIN{printf "Rampart without rules / bare upstream requests/s: %.2f\n", n/u}'
@@ -223,6 +233,10 @@ awk -v a="$after" -v b="$before" 'BEGIN{printf "  growth over all reloads: %d Ki
 # The first reloads grow the heap once (two rule sets coexist during a swap); a leak
 # would keep growing after that.
 awk -v a="$after" -v w="${warm:-$before}" 'BEGIN{printf "  growth from reload 10 to the end: %d KiB (%.1f%%)\n", a-w, (a-w)*100/w}'
+# jemalloc hands freed pages back after a decay time (about 10 s), from a background thread.
+sleep 15
+settled=$(rss)
+awk -v a="$settled" -v b="$before" 'BEGIN{printf "  15 s after the last reload: %d KiB (%+.1f%% over before)\n", a, (a-b)*100/b}'
 failures=$(grep -c 'Rule reload failed' "$W/rampart-error.log" || true)
 [ "${failures:-0}" -gt 0 ] && echo "  reload failures: $failures"
 echo "work dir: $W"

@@ -39,7 +39,8 @@ pub struct Args {
     /// rules; default 1 GiB).
     #[arg(long, value_name = "BYTES")]
     max_body: Option<u64>,
-    /// Threads serving connections (default: one per core).
+    /// Threads serving connections (default: half the cores, at least one; the web server
+    /// behind usually needs the others).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     workers: Option<u16>,
     /// Configuration file with a `[waf]` table (default /etc/rampart/rampart.toml, if present).

@@ -43,7 +43,7 @@ pub struct WafConfig {
     pub header_timeout: Option<Secs>,
     /// Largest request body accepted at all, in bytes.
     pub max_body: Option<u64>,
-    /// Threads serving connections (default: one per core).
+    /// Threads serving connections (default: half the cores, at least one).
     pub workers: Option<usize>,
 }
 
@@ -61,7 +61,7 @@ impl WafConfig {
             return Err("waf.header_timeout: must be at least 1 s".into());
         }
         if self.workers == Some(0) {
-            return Err("waf.workers: must be at least 1 (leave it out for one per core)".into());
+            return Err("waf.workers: must be at least 1 (leave it out for half the cores)".into());
         }
         Ok(())
     }

@@ -59,6 +59,6 @@ pub struct ProxyConfig {
     pub audit_log: Option<PathBuf>,
     pub tls: Option<TlsFiles>,
     pub limits: Limits,
-    /// Threads serving connections (0: one per core).
+    /// Threads serving connections (0: [`crate::default_workers`], half the cores).
     pub workers: usize,
 }

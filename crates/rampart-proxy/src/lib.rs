@@ -19,4 +19,4 @@ mod workers;
 
 pub use config::{Limits, ProxyConfig, TlsFiles};
 pub use rules::Rules;
-pub use server::{reload_on_sighup, run_blocking, start, ProxyError, RunningProxy};
+pub use server::{default_workers, reload_on_sighup, run_blocking, start, ProxyError, RunningProxy};

@@ -1,5 +1,6 @@
-//! Connection workers: one thread per core, each running its own single-threaded tokio
-//! runtime, each with its own pool of upstream connections.
+//! Connection workers: threads (half the cores by default, see
+//! [`crate::default_workers`]), each running its own single-threaded tokio runtime, each
+//! with its own pool of upstream connections.
 //!
 //! A request is a short burst of CPU (the rule engine) between a read from the client, a
 //! write and a read on the upstream connection, and a write back. On tokio's work-stealing
