@@ -356,6 +356,20 @@ SecMarker END
         assert!(fixed_ids(&Engine::from_str(&any, "<any>").unwrap()).is_empty());
     }
 
+    /// A benign GET, an injection, an XML request without a body, and a bare request.
+    const CRS_REQUESTS: [(&str, &[(&str, &str)]); 4] = [
+        (
+            "/index.html?a=1",
+            &[("Host", "example.com"), ("User-Agent", "Mozilla/5.0")],
+        ),
+        (
+            "/?id=1%27%20or%201=1--",
+            &[("Host", "example.com"), ("User-Agent", "curl/8")],
+        ),
+        ("/x", &[("Host", "1.2.3.4"), ("Content-Type", "text/xml")]),
+        ("/", &[]),
+    ];
+
     #[test]
     fn crs_fixed_rules_decide_as_evaluated() {
         let Some(with) = crs_engine() else { return };
@@ -365,19 +379,7 @@ SecMarker END
         for x in without.phases.iter_mut().flatten() {
             x.fixed = Fixed::No;
         }
-        let requests: [(&str, &[(&str, &str)]); 4] = [
-            (
-                "/index.html?a=1",
-                &[("Host", "example.com"), ("User-Agent", "Mozilla/5.0")],
-            ),
-            (
-                "/?id=1%27%20or%201=1--",
-                &[("Host", "example.com"), ("User-Agent", "curl/8")],
-            ),
-            ("/x", &[("Host", "1.2.3.4"), ("Content-Type", "text/xml")]),
-            ("/", &[]),
-        ];
-        for (uri, headers) in requests {
+        for (uri, headers) in CRS_REQUESTS {
             assert_eq!(run(&with, uri, headers), run(&without, uri, headers), "{uri}");
         }
     }
@@ -394,19 +396,7 @@ SecMarker END
         assert!(t.tx.len() > 30, "template holds only {} TX variables", t.tx.len());
         assert!(t.upto > 20, "template covers only {} rules", t.upto);
         without.template = None;
-        let requests: [(&str, &[(&str, &str)]); 4] = [
-            (
-                "/index.html?a=1",
-                &[("Host", "example.com"), ("User-Agent", "Mozilla/5.0")],
-            ),
-            (
-                "/?id=1%27%20or%201=1--",
-                &[("Host", "example.com"), ("User-Agent", "curl/8")],
-            ),
-            ("/x", &[("Host", "1.2.3.4"), ("Content-Type", "text/xml")]),
-            ("/", &[]),
-        ];
-        for (uri, headers) in requests {
+        for (uri, headers) in CRS_REQUESTS {
             let a = run(&with, uri, headers);
             let b = run(&without, uri, headers);
             assert_eq!(a.0, b.0, "TX after phase 1 differs for {uri}");

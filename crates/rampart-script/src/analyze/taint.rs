@@ -368,30 +368,14 @@ impl Ctx<'_> {
                 return None;
             }
             match self.tok(k)? {
-                Tok::Op(")") if self.flavor != Flavor::Php => {
+                Tok::Op(close @ ("]" | ")")) if *close == "]" || self.flavor != Flavor::Php => {
+                    // Walk back to the matching `[` or `(`.
+                    let (close, open) = if *close == "]" { ("]", "[") } else { (")", "(") };
                     let mut depth = 0i32;
                     loop {
                         match self.tok(k)? {
-                            Tok::Op(")") => depth += 1,
-                            Tok::Op("(") => {
-                                depth -= 1;
-                                if depth == 0 {
-                                    break;
-                                }
-                            }
-                            _ => {}
-                        }
-                        k = k.checked_sub(1)?;
-                    }
-                    k = k.checked_sub(1)?;
-                }
-                Tok::Op("]") => {
-                    // Walk back to the matching `[`.
-                    let mut depth = 0i32;
-                    loop {
-                        match self.tok(k)? {
-                            Tok::Op("]") => depth += 1,
-                            Tok::Op("[") => {
+                            Tok::Op(c) if *c == close => depth += 1,
+                            Tok::Op(o) if *o == open => {
                                 depth -= 1;
                                 if depth == 0 {
                                     break;
