@@ -108,6 +108,7 @@ pub async fn start(config: &ProxyConfig, rules: Arc<Rules>) -> Result<RunningPro
             })
             .transpose()
     };
+    // What the workers' own copies are made from, and what a reload works on.
     let shared = Arc::new(Shared {
         limits: config.limits.clone(),
         rules,
@@ -133,13 +134,11 @@ pub async fn start(config: &ProxyConfig, rules: Arc<Rules>) -> Result<RunningPro
         0 => default_workers(),
         n => n,
     };
-    // Each worker gets its own upstream pool: a pooled connection belongs to the runtime
-    // that registered it.
     let per_worker = || {
         Arc::new(Shared {
             limits: shared.limits.clone(),
             rules: shared.rules.clone(),
-            upstream: Upstream::new(&config.upstream).expect("checked above"),
+            upstream: shared.upstream.with_own_pool(),
             error_log: shared.error_log.clone(),
             audit_log: shared.audit_log.clone(),
         })

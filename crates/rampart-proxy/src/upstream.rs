@@ -129,6 +129,20 @@ impl Upstream {
         })
     }
 
+    /// The same upstream with a pool of its own (one per worker thread: a pooled connection
+    /// belongs to the runtime that registered it).
+    pub fn with_own_pool(&self) -> Upstream {
+        Upstream {
+            authority: self.authority.clone(),
+            prefix: self.prefix.clone(),
+            addr: self.addr,
+            connect_timeout: self.connect_timeout,
+            idle_timeout: self.idle_timeout,
+            max_idle: self.max_idle,
+            idle: Mutex::new(Vec::new()),
+        }
+    }
+
     fn connect_target(&self) -> String {
         match self.addr {
             Some(a) => a.to_string(),
