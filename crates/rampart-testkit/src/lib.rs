@@ -11,6 +11,7 @@ pub mod fs;
 pub mod netns;
 pub mod process;
 pub mod require;
+pub mod rng;
 pub mod ssh;
 pub mod sshd;
 pub mod wait;

@@ -2,28 +2,8 @@
 //! through the rule screen and the gram index (long and short phrases, any case, overlapping),
 //! and rule target removals by `ctl` that leave TX look-ups on their direct path.
 
+use rampart_testkit::rng::Rng;
 use rampart_waf::{ConnInfo, Engine};
-
-/// A small deterministic generator (xorshift), so the test needs no extra crate.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn pick<'a>(&mut self, alphabet: &'a [u8]) -> &'a u8 {
-        &alphabet[(self.next() % alphabet.len() as u64) as usize]
-    }
-
-    fn word(&mut self, alphabet: &[u8], min: usize, max: usize) -> Vec<u8> {
-        let len = min + (self.next() % (max - min + 1) as u64) as usize;
-        (0..len).map(|_| *self.pick(alphabet)).collect()
-    }
-}
 
 fn matched_ids(e: &Engine, query: &str, headers: &[(&str, &str)]) -> Vec<u64> {
     let mut tx = e.transaction(ConnInfo::default());
@@ -295,7 +275,9 @@ fn negated_screened_rules_match_values_without_the_literals() {
         };
         let rx_lits = [b"abc".to_vec(), b"xy<".to_vec()];
         for _ in 0..30 {
-            let values: Vec<Vec<u8>> = (0..1 + r.next() % 3).map(|_| r.word(alphabet, 0, 40)).collect();
+            let values: Vec<Vec<u8>> = (0..1 + r.next_u64() % 3)
+                .map(|_| r.word(alphabet, 0, 40))
+                .collect();
             let query: Vec<String> = values
                 .iter()
                 .enumerate()

@@ -147,22 +147,7 @@ fn commonness(b: u8) -> u32 {
 mod tests {
     use super::GramIndex;
     use aho_corasick::{AhoCorasick, MatchKind};
-
-    /// A small deterministic generator (xorshift), so the test needs no extra crate.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn bytes(&mut self, alphabet: &[u8], len: usize) -> Vec<u8> {
-            (0..len)
-                .map(|_| alphabet[(self.next() % alphabet.len() as u64) as usize])
-                .collect()
-        }
-    }
+    use rampart_testkit::rng::Rng;
 
     /// Which phrases occur, as Aho-Corasick (overlapping, case-insensitive) reports them.
     fn automaton(phrases: &[Vec<u8>]) -> AhoCorasick {
@@ -200,17 +185,17 @@ mod tests {
         // A small alphabet makes occurrences (and bucket collisions) frequent.
         let alphabet = b"abcAB <>/ 01.";
         for round in 0..300 {
-            let n = 1 + (r.next() % 60) as usize;
+            let n = 1 + (r.next_u64() % 60) as usize;
             let phrases: Vec<Vec<u8>> = (0..n)
                 .map(|_| {
-                    let len = 3 + (r.next() % 6) as usize;
+                    let len = 3 + (r.next_u64() % 6) as usize;
                     r.bytes(alphabet, len)
                 })
                 .collect();
             let ix = GramIndex::new(&phrases).unwrap();
             let ac = automaton(&phrases);
             for _ in 0..20 {
-                let len = (r.next() % 200) as usize;
+                let len = (r.next_u64() % 200) as usize;
                 let text = r.bytes(alphabet, len);
                 let want = reference(&ac, &text);
                 assert_eq!(found(&ix, &text), want, "round {round}: {phrases:?} in {text:?}");
