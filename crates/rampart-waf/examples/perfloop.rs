@@ -1,7 +1,9 @@
 //! Runs N CRS transactions of one kind in a loop, for profiling (`perf record`/`perf stat`):
 //! `cargo run -p rampart-waf --example perfloop --release -- get|form|json|multipart 20000` (CRS at PL1 in
 //! blocking mode; PL4=1 for the regression-test setup, SHOW=1 lists the matches, FRESH=1 builds every
-//! transaction from scratch instead of reusing the last one's buffers, EVICT=MB writes over that
+//! transaction from scratch instead of reusing the last one's buffers, VARY=1 makes every request
+//! value new (a query string and header values with the transaction's number: nothing the
+//! connection's screen memo saw before), EVICT=MB writes over that
 //! much memory between transactions and reports the transactions' own time with cold caches).
 //! `bench` is the request and response of `bench/waf/run.sh` (wrk's headers, Apache's response
 //! headers and the ~1 KB text/html page, inspected in phase 4), the other kinds send no response body.
@@ -78,6 +80,9 @@ fn main() {
     // As the proxy does on a connection: each transaction starts with the last one's buffers
     // (FRESH=1: every transaction from scratch).
     let fresh = std::env::var_os("FRESH").is_some();
+    let vary = std::env::var_os("VARY").is_some();
+    let mut uri_buf = String::new();
+    let mut value_buf: Vec<u8> = Vec::new();
     let mut buffers = rampart_waf::TxBuffers::default();
     // EVICT=MB: between transactions, write one byte per cache line of that much memory, as the
     // proxy's other work (sockets, other connections) does to the caches; the transactions'
@@ -100,10 +105,25 @@ fn main() {
         } else {
             engine.transaction_reusing(ConnInfo::default(), std::mem::take(&mut buffers))
         };
+        let uri = if vary {
+            uri_buf.clear();
+            let sep = if uri.contains('?') { '&' } else { '?' };
+            uri_buf.push_str(&format!("{uri}{sep}v={round}"));
+            &uri_buf[..]
+        } else {
+            uri
+        };
         tx.process_uri(method, uri, "HTTP/1.1");
         if bench {
             for (k, v) in BENCH_REQUEST_HEADERS {
-                tx.add_request_header(k, v);
+                if vary {
+                    value_buf.clear();
+                    value_buf.extend_from_slice(v);
+                    value_buf.extend_from_slice(format!(" {round}").as_bytes());
+                    tx.add_request_header(k, &value_buf);
+                } else {
+                    tx.add_request_header(k, v);
+                }
             }
         } else {
             tx.add_request_header(b"Host", b"www.example.com");

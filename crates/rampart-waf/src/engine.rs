@@ -75,7 +75,12 @@ pub struct Engine {
     /// The MATCHED_VAR name and value of the [`Fixed::Match`] rules.
     pub(crate) fixed_hits: Vec<FixedHit>,
     rule_count: usize,
+    /// Unique per engine built in this process: what a connection remembered about values under
+    /// one rule set (see [`crate::screen_memo`]) is not used under another.
+    pub(crate) generation: u64,
 }
+
+static GENERATIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -337,17 +342,16 @@ impl Loader {
         for e in phases.iter_mut().flatten() {
             e.rule.tx_check = e.rule.single_tx_target();
         }
-        let screens = screen::build(phases.iter_mut().flat_map(|l| l.iter_mut().map(|e| &mut *e.rule)));
-        for e in phases.iter_mut().flatten() {
-            e.screen = e.rule.screen.take();
-        }
+        // The template and the fixed outcomes come first (neither uses a screen): they tell which
+        // rules no transaction reaches, whose literals would only crowd the screens.
         let mut engine = Engine {
             config: self.config,
             phases,
-            screens,
+            screens: Screens::default(),
             template: None,
             fixed_hits: Vec::new(),
             rule_count,
+            generation: GENERATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         };
         engine.template = Transaction::build_template(&engine);
         if let Some(t) = &engine.template {
@@ -357,6 +361,49 @@ impl Loader {
             }
             engine.fixed_hits = hits;
         }
+        let reach: Vec<Vec<bool>> = engine.phases.iter().map(|l| reachable(l)).collect();
+        engine.screens = screen::build(engine.phases.iter_mut().zip(&reach).flat_map(|(l, r)| {
+            l.iter_mut()
+                .zip(r)
+                .filter(|(_, ok)| **ok)
+                .map(|(e, _)| &mut *e.rule)
+        }));
+        for e in engine.phases.iter_mut().flatten() {
+            e.screen = e.rule.screen.take();
+        }
         engine
     }
+}
+
+/// Which rules of a phase's list some transaction may evaluate, following the jumps the fixed
+/// outcomes decide at load time: at paranoia level 1 the `"@lt 2"` rules always jump over the
+/// higher levels' rules. An unreachable rule gets no screen: should it run after all (a `ctl`
+/// removing the jumping rule), it is evaluated in full, which is slower but the same.
+fn reachable(list: &[Entry]) -> Vec<bool> {
+    let len = list.len();
+    let mut reach = vec![false; len + 1];
+    if let Some(r) = reach.first_mut() {
+        *r = true;
+    }
+    for (i, e) in list.iter().enumerate() {
+        if !reach[i] {
+            continue;
+        }
+        match e.fixed {
+            Fixed::NoMatch | Fixed::Match { skips: false, .. } => reach[i + 1] = true,
+            Fixed::Match { skips: true, .. } => reach[e.skip_to.min(len)] = true,
+            Fixed::No => {
+                reach[i + 1] = true;
+                if e.rule.skip_after.is_some() {
+                    reach[e.skip_to.min(len)] = true;
+                }
+                let skip = e.rule.skip as usize;
+                if skip > 0 {
+                    reach[(i + 1 + skip).min(len)] = true;
+                }
+            }
+        }
+    }
+    reach.truncate(len);
+    reach
 }

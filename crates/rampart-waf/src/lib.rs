@@ -27,6 +27,7 @@ mod macros;
 mod operators;
 mod rule;
 mod screen;
+mod screen_memo;
 mod template;
 mod transaction;
 mod transformations;

@@ -20,6 +20,7 @@ use crate::macros::{Macro, Part};
 use crate::operators::{atoi, Captures};
 use crate::rule::Rule;
 use crate::screen::{ChainScreen, RuleScreen};
+use crate::screen_memo::{self, ScreenMemo};
 use crate::template::{self, Template};
 use crate::variables::{Exclusion, KeySel, Target, Var};
 use crate::{Disruptive, Intervention, MatchedRule};
@@ -132,6 +133,9 @@ pub struct Transaction<'e> {
     /// offset of its group bits in `screen_bits`, `u32::MAX` until first needed.
     screen_off: Vec<u32>,
     screen_bits: Vec<u64>,
+    /// The connection's screen bits of values seen before (see [`crate::screen_memo`]).
+    memo: RefCell<ScreenMemo>,
+    memo_scratch: RefCell<Vec<u64>>,
     /// Emptied byte buffers for the request line's parts and the headers (see [`TxBuffers`]).
     spare: Vec<Vec<u8>>,
     /// Set while a negated screened rule is evaluated whose screen is clear: its head link's
@@ -147,8 +151,10 @@ type TransformCache = HashMap<(usize, usize, u32), Option<Vec<u8>>, BuildHasherD
 
 /// Buffers a finished transaction leaves to the next one on the same connection
 /// ([`Transaction::into_buffers`], [`Engine::transaction_reusing`]): their capacity, never their
-/// content. A transaction built from scratch allocates its scratch space (the transformation
-/// cache, match and screen buffers, header lists) anew; with these it starts with them sized.
+/// content, except for the screen memo (what the rule screens found in the connection's values,
+/// see [`crate::screen_memo`]). A transaction built from scratch allocates its scratch space (the
+/// transformation cache, match and screen buffers, header lists) anew; with these it starts with
+/// them sized.
 #[derive(Default)]
 pub struct TxBuffers {
     tcache: TransformCache,
@@ -161,6 +167,8 @@ pub struct TxBuffers {
     response_headers: Pairs,
     body: Vec<u8>,
     response_body: Vec<u8>,
+    /// Content, unlike the rest: the screen bits of the connection's values so far.
+    memo: ScreenMemo,
     /// The last transaction's header names and values and request-line parts, emptied: a
     /// request's dozens of small copies come out of these instead of the allocator.
     spare: Vec<Vec<u8>>,
@@ -275,6 +283,8 @@ impl<'e> Transaction<'e> {
         }
         b.screen_off.clear();
         b.screen_off.resize(engine.screens.pairs.len(), u32::MAX);
+        let mut memo = std::mem::take(&mut b.memo);
+        memo.for_generation(engine.generation);
         Transaction {
             engine,
             conn,
@@ -336,6 +346,8 @@ impl<'e> Transaction<'e> {
             tcache: RefCell::new(b.tcache),
             screen_off: b.screen_off,
             screen_bits: b.screen_bits,
+            memo: RefCell::new(memo),
+            memo_scratch: RefCell::new(Vec::new()),
             spare: b.spare,
             head_op_false: false,
             template_applied: false,
@@ -377,6 +389,7 @@ impl<'e> Transaction<'e> {
             response_headers: self.response_headers,
             body: self.body,
             response_body: self.response_body,
+            memo: self.memo.into_inner(),
             spare,
         }
         .cleared()
@@ -1023,6 +1036,27 @@ impl<'e> Transaction<'e> {
         let mut all = false;
         {
             let this: &Self = self;
+            // One value's bits, OR-ed into `out`.
+            let scan = |v: &[u8], out: &mut [u64]| {
+                if cs.transforms.is_empty() {
+                    cs.scan(v, out);
+                } else if multi {
+                    // What a multiMatch rule's operator sees: the value and every changed step.
+                    cs.scan(v, out);
+                    let mut cur: Cow<'_, [u8]> = Cow::Borrowed(v);
+                    for t in &cs.transforms {
+                        if let Some(next) = t(&cur) {
+                            cs.scan(&next, out);
+                            cur = Cow::Owned(next);
+                        }
+                    }
+                } else {
+                    let key = (v.as_ptr() as usize, v.len(), chain);
+                    let mut cache = this.tcache.borrow_mut();
+                    let t = cache.entry(key).or_insert_with(|| apply_chain(&cs.transforms, v));
+                    cs.scan(t.as_deref().unwrap_or(v), out);
+                }
+            };
             let mut each = |item: Item<'_>| {
                 if all {
                     return;
@@ -1031,23 +1065,21 @@ impl<'e> Transaction<'e> {
                 if matches!(item.value, Cow::Owned(_)) || v.len() > CACHE_MAX_VALUE {
                     // Not cached (see eval_link): let the rules look at it themselves.
                     all = true;
-                } else if cs.transforms.is_empty() {
-                    cs.scan(v, slot);
-                } else if multi {
-                    // What a multiMatch rule's operator sees: the value and every changed step.
-                    cs.scan(v, slot);
-                    let mut cur: Cow<'_, [u8]> = Cow::Borrowed(v);
-                    for t in &cs.transforms {
-                        if let Some(next) = t(&cur) {
-                            cs.scan(&next, slot);
-                            cur = Cow::Owned(next);
-                        }
+                } else if v.len() <= screen_memo::MAX_VALUE {
+                    let mut memo = this.memo.borrow_mut();
+                    if let Some(known) = memo.get(pair.screen, multi, v) {
+                        slot.iter_mut().zip(known).for_each(|(s, k)| *s |= k);
+                    } else {
+                        let mut own = std::mem::take(&mut *this.memo_scratch.borrow_mut());
+                        own.clear();
+                        own.resize(cs.words, 0);
+                        scan(v, &mut own);
+                        slot.iter_mut().zip(&own).for_each(|(s, k)| *s |= k);
+                        memo.put_last(&own);
+                        *this.memo_scratch.borrow_mut() = own;
                     }
                 } else {
-                    let key = (v.as_ptr() as usize, v.len(), chain);
-                    let mut cache = this.tcache.borrow_mut();
-                    let t = cache.entry(key).or_insert_with(|| apply_chain(&cs.transforms, v));
-                    cs.scan(t.as_deref().unwrap_or(v), slot);
+                    scan(v, slot);
                 }
             };
             match var {

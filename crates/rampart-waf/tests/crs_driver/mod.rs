@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use rampart_testkit::crs::{self, Expect, Suite};
-use rampart_waf::{ConnInfo, Engine};
+use rampart_waf::{ConnInfo, Engine, TxBuffers};
 
 /// Base config + crs-setup.conf.example + the test setup rule + rules/*.conf in name order.
 pub fn load_crs_for_tests() -> Engine {
@@ -264,9 +264,17 @@ fn run_stage(engine: &Engine, stage: &crs::Stage) -> Option<Result<(), String>> 
     Some(crs::judge_log(&expect, &lines, &crs::logged_ids(&lines)))
 }
 
+thread_local! {
+    /// One connection's buffers for all of a thread's tests, as the proxy reuses them on a
+    /// keep-alive connection: the suite's thousands of different requests also check that what
+    /// a connection remembers from one transaction (its screen memo) never changes the next
+    /// one's decision. (The proxy's over-the-wire runner starts each test afresh.)
+    static BUFFERS: std::cell::Cell<TxBuffers> = std::cell::Cell::new(TxBuffers::default());
+}
+
 /// All five phases of one transaction against the albedo backend; the error-log lines.
 fn transaction_log(engine: &Engine, req: &Request) -> Vec<String> {
-    let mut tx = engine.transaction(ConnInfo::default());
+    let mut tx = engine.transaction_reusing(ConnInfo::default(), BUFFERS.take());
     tx.process_uri_bytes(&req.method, &req.uri, &req.version);
     for (k, v) in &req.headers {
         tx.add_request_header(k, v);
@@ -289,5 +297,7 @@ fn transaction_log(engine: &Engine, req: &Request) -> Vec<String> {
     }
     tx.process_response_body();
     tx.process_logging();
-    tx.error_log_lines()
+    let lines = tx.error_log_lines();
+    BUFFERS.set(tx.into_buffers());
+    lines
 }
