@@ -7,11 +7,19 @@
 //! up instead of being transformed and scanned again. The key holds the value's bytes in full (a
 //! hash collision cannot mix two values up), and the memo belongs to one rule set: a reload
 //! starts it afresh.
+//!
+//! The same memo holds the values libinjection found clean ([`SQLI`], [`XSS`] in place of a
+//! chain screen index, no bits): its verdict, too, depends on the bytes alone.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::transaction::KeyHasher;
+
+/// Memo kinds of the values `@detectSQLi` and `@detectXSS` found clean (chain screen indices are
+/// far below: pair ids are u16).
+pub(crate) const SQLI: u32 = u32::MAX;
+pub(crate) const XSS: u32 = u32::MAX - 1;
 
 /// Values longer than this are scanned every time (a big body would crowd out the headers).
 pub(crate) const MAX_VALUE: usize = 4096;
@@ -57,10 +65,10 @@ impl ScreenMemo {
         self.bits.clear();
     }
 
-    /// The bits remembered for `value` under the chain screen `screen`.
-    pub(crate) fn get(&mut self, screen: u32, multi: bool, value: &[u8]) -> Option<&[u64]> {
+    /// The bits remembered for `value` under `kind` (a chain screen index, [`SQLI`], [`XSS`]).
+    pub(crate) fn get(&mut self, kind: u32, multi: bool, value: &[u8]) -> Option<&[u64]> {
         self.key.clear();
-        self.key.extend_from_slice(&screen.to_le_bytes());
+        self.key.extend_from_slice(&kind.to_le_bytes());
         self.key.push(multi as u8);
         self.key.extend_from_slice(value);
         let mut h = KeyHasher::default();

@@ -996,6 +996,27 @@ impl<'e> Transaction<'e> {
         matched
     }
 
+    /// `detect(value)`, unless the connection's memo knows `value` is clean for `kind`; a clean
+    /// verdict is remembered (a match is not: it is rare, and its captures are needed).
+    pub(crate) fn unless_known_clean(
+        &self,
+        kind: u32,
+        value: &[u8],
+        detect: impl FnOnce(&[u8]) -> bool,
+    ) -> bool {
+        if value.len() > screen_memo::MAX_VALUE {
+            return detect(value);
+        }
+        if self.memo.borrow_mut().get(kind, false, value).is_some() {
+            return false;
+        }
+        let found = detect(value);
+        if !found {
+            self.memo.borrow_mut().put_last(&[]);
+        }
+        found
+    }
+
     fn reset_screen(&mut self) {
         self.screen_off.fill(u32::MAX);
         self.screen_bits.clear();

@@ -31,6 +31,7 @@ use std::borrow::Cow;
 use std::path::Path;
 
 use crate::macros::Macro;
+use crate::screen_memo;
 use crate::transaction::Transaction;
 
 #[cfg(test)]
@@ -176,8 +177,12 @@ impl Operator {
         match self {
             Operator::Rx(r) => r.matches(input, caps),
             Operator::Pm(p) => p.matches(input, caps),
-            Operator::DetectSqli => detect_sqli::detect_sqli(input, caps),
-            Operator::DetectXss => detect_xss::detect_xss(input),
+            // libinjection costs a microsecond or more per value: a connection's repeated values
+            // (the User-Agent of every request) are tested once.
+            Operator::DetectSqli => {
+                tx.unless_known_clean(screen_memo::SQLI, input, |v| detect_sqli::detect_sqli(v, caps))
+            }
+            Operator::DetectXss => tx.unless_known_clean(screen_memo::XSS, input, detect_xss::detect_xss),
             Operator::ValidateByteRange(r) => r.matches(input),
             Operator::ValidateUrlEncoding => validate_url_encoding::invalid(input),
             Operator::ValidateUtf8Encoding => validate_utf8_encoding::invalid(input),
