@@ -235,7 +235,10 @@ mod tests {
             eprintln!("skipping: no CRS at {}", root.display());
             return None;
         }
-        let dir = std::env::temp_dir().join(format!("rampart-waf-template-{}", std::process::id()));
+        // One directory per call: the tests run in parallel and each removes its own.
+        static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("rampart-waf-template-{}-{n}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let on = dir.join("on.conf");
         std::fs::write(&on, "SecRuleEngine On\n").unwrap();
