@@ -4,7 +4,7 @@
 # plus that upstream alone. Then Rampart's resident memory over 100 rule reloads.
 #
 # Usage (as root, from anywhere):
-#   [RAMPART_BIN=path] [ROUNDS=3] bench/waf/run.sh [DURATION_SECONDS] [RELOADS]
+#   [RAMPART_BIN=path] [ROUNDS=3] [PACE_MS=2] bench/waf/run.sh [DURATION_SECONDS] [RELOADS]
 # Needs: wrk, apache2, libapache2-mod-security2 (installed here when missing).
 # Ports used on 127.0.0.1: 18080 (upstream), 18081 (Apache+ModSecurity), 18082 (Rampart),
 # 18083 (Rampart without rules: the proxy's own cost), 18084 (Rampart with a worker per core).
@@ -210,7 +210,41 @@ awk -v r="$m_p99_RP" -v u="$m_p99_UP" -v m="$m_p99_MS" \
 awk -v n="$m_rps_RN" -v u="$m_rps_UP" 'BEGIN{printf "Rampart without rules / bare upstream requests/s: %.2f\n", n/u}'
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-# 4. Memory over rule reloads.
+# 4. Latency at a fixed load below saturation. Above, every target runs flat out, so its p99 is
+# mostly queueing on the shared cores (wrk, the upstream's threads and the proxy). Here each
+# connection pauses PACE_MS between a response and its next request (wrk's delay(); latency is
+# timed from the request's write): about CONNS/(PACE_MS + latency) requests/s, the same offered
+# load for the upstream and for Rampart in front of it.
+PACE_MS="${PACE_MS:-2}"
+cat > "$W/paced.lua" <<LUA
+function delay() return $PACE_MS end
+done = function(summary, latency, requests)
+  io.write(string.format("%.0f %.3f %.3f %.3f\n", summary.requests / (summary.duration / 1e6),
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency:percentile(99.9) / 1000))
+end
+LUA
+paced() { # name port key
+  local rps p50 p99 p999
+  read -r rps p50 p99 p999 < <(wrk -t$THREADS -c$CONNS -d"${DURATION}s" -s "$W/paced.lua" "${HDRS[@]}" \
+    "http://127.0.0.1:$2/index.html" | tail -1)
+  printf '  %-28s %8s req/s   p50 %6s ms   p99 %6s ms   p99.9 %7s ms\n' "$1" "$rps" "$p50" "$p99" "$p999"
+  eval "PP99_$3+=(\"$p99\")"
+}
+PP99_UP=(); PP99_RP=(); PP99_R1=(); PADDED=(); PADDED1=()
+echo
+echo "paced: each connection waits ${PACE_MS} ms between requests ($CONNS connections, ${DURATION}s each, $ROUNDS rounds)"
+for r in $(seq 1 "$ROUNDS"); do
+  echo "round $r (load average $(cut -d' ' -f1 /proc/loadavg)):"
+  paced "upstream (Apache static)" $UP UP
+  paced "Rampart + CRS" $RP RP
+  paced "Rampart + CRS, worker/core" $R1 R1
+  PADDED+=("$(awk -v r="${PP99_RP[-1]}" -v u="${PP99_UP[-1]}" 'BEGIN{printf "%.3f", r-u}')")
+  PADDED1+=("$(awk -v r="${PP99_R1[-1]}" -v u="${PP99_UP[-1]}" 'BEGIN{printf "%.3f", r-u}')")
+done
+echo "paced p99 added by Rampart, median of the per-round differences: $(median "${PADDED[@]}") ms (rounds: ${PADDED[*]})"
+echo "with a worker per core: $(median "${PADDED1[@]}") ms (rounds: ${PADDED1[*]})"
+
+# 5. Memory over rule reloads.
 rss() { awk '/^VmRSS:/ {print $2}' "/proc/$RPID/status"; }
 echo
 echo "Rampart RSS over $RELOADS SIGHUP reloads (KiB):"
