@@ -34,18 +34,19 @@ pub(crate) struct ScreenMemo {
     /// The rule set the entries belong to ([`crate::Engine::generation`]).
     generation: u64,
     index: HashMap<u64, Entry, BuildHasherDefault<KeyHasher>>,
-    /// Keys, one after the other: chain screen index (4 bytes), multiMatch flag, value bytes.
-    keys: Vec<u8>,
+    /// The values, one after the other.
+    values: Vec<u8>,
     bits: Vec<u64>,
-    /// The key of the last look-up, and its hash.
-    key: Vec<u8>,
-    hash: u64,
+    /// The kind, flag and hash of the last look-up.
+    last: (u32, bool, u64),
 }
 
 #[derive(Clone, Copy)]
 struct Entry {
-    key_at: u32,
-    key_len: u32,
+    kind: u32,
+    multi: bool,
+    value_at: u32,
+    value_len: u32,
     bits_at: u32,
     bits_len: u32,
 }
@@ -61,45 +62,49 @@ impl ScreenMemo {
 
     fn clear(&mut self) {
         self.index.clear();
-        self.keys.clear();
+        self.values.clear();
         self.bits.clear();
     }
 
     /// The bits remembered for `value` under `kind` (a chain screen index, [`SQLI`], [`XSS`]).
     pub(crate) fn get(&mut self, kind: u32, multi: bool, value: &[u8]) -> Option<&[u64]> {
-        self.key.clear();
-        self.key.extend_from_slice(&kind.to_le_bytes());
-        self.key.push(multi as u8);
-        self.key.extend_from_slice(value);
         let mut h = KeyHasher::default();
-        h.write(&self.key);
-        self.hash = h.finish();
-        let e = *self.index.get(&self.hash)?;
-        let key = &self.keys[e.key_at as usize..(e.key_at + e.key_len) as usize];
-        (key == &self.key[..]).then(|| &self.bits[e.bits_at as usize..(e.bits_at + e.bits_len) as usize])
+        h.write_u64(u64::from(kind) << 1 | u64::from(multi));
+        h.write(value);
+        let hash = h.finish();
+        self.last = (kind, multi, hash);
+        let e = *self.index.get(&hash)?;
+        let same = e.kind == kind
+            && e.multi == multi
+            && self.values[e.value_at as usize..(e.value_at + e.value_len) as usize] == *value;
+        same.then(|| &self.bits[e.bits_at as usize..(e.bits_at + e.bits_len) as usize])
     }
 
-    /// Remembers `bits` for the value of the last [`Self::get`].
-    pub(crate) fn put_last(&mut self, bits: &[u64]) {
-        if self.key.len() + bits.len() * 8 > MAX_BYTES {
+    /// Remembers `bits` for `value`, which the last [`Self::get`] looked up.
+    pub(crate) fn put_last(&mut self, value: &[u8], bits: &[u64]) {
+        let size = value.len() + bits.len() * 8;
+        if size > MAX_BYTES {
             return;
         }
-        if self.bytes() + self.key.len() + bits.len() * 8 > MAX_BYTES {
+        if self.bytes() + size > MAX_BYTES {
             self.clear();
         }
+        let (kind, multi, hash) = self.last;
         let e = Entry {
-            key_at: self.keys.len() as u32,
-            key_len: self.key.len() as u32,
+            kind,
+            multi,
+            value_at: self.values.len() as u32,
+            value_len: value.len() as u32,
             bits_at: self.bits.len() as u32,
             bits_len: bits.len() as u32,
         };
-        self.keys.extend_from_slice(&self.key);
+        self.values.extend_from_slice(value);
         self.bits.extend_from_slice(bits);
-        self.index.insert(self.hash, e);
+        self.index.insert(hash, e);
     }
 
     fn bytes(&self) -> usize {
-        self.keys.len() + self.bits.len() * 8
+        self.values.len() + self.bits.len() * 8
     }
 }
 
@@ -112,7 +117,7 @@ mod tests {
         let mut m = ScreenMemo::default();
         m.for_generation(1);
         assert!(m.get(3, false, b"Mozilla/5.0").is_none());
-        m.put_last(&[0b101]);
+        m.put_last(b"Mozilla/5.0", &[0b101]);
         assert_eq!(m.get(3, false, b"Mozilla/5.0"), Some(&[0b101u64][..]));
         assert!(m.get(4, false, b"Mozilla/5.0").is_none());
         assert!(m.get(3, true, b"Mozilla/5.0").is_none());
@@ -125,7 +130,7 @@ mod tests {
         let mut m = ScreenMemo::default();
         m.for_generation(1);
         m.get(0, false, b"x");
-        m.put_last(&[1]);
+        m.put_last(b"x", &[1]);
         m.for_generation(1);
         assert!(m.get(0, false, b"x").is_some());
         m.for_generation(2);
@@ -138,7 +143,7 @@ mod tests {
         m.for_generation(1);
         for i in 0..10_000u32 {
             m.get(i, false, &[b'v'; 200]);
-            m.put_last(&[u64::from(i); 4]);
+            m.put_last(&[b'v'; 200], &[u64::from(i); 4]);
             assert!(m.bytes() <= MAX_BYTES);
         }
         // The last value is there; the budget kept only the most recent ones.

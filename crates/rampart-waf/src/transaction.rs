@@ -61,6 +61,8 @@ struct Item<'s> {
 pub struct Transaction<'e> {
     engine: &'e Engine,
     conn: ConnInfo,
+    /// REMOTE_ADDR's text, written on first use.
+    remote_addr: std::cell::OnceCell<Vec<u8>>,
     id: String,
     start: Instant,
     mode: RuleEngineMode,
@@ -261,10 +263,24 @@ const CACHE_MAX_VALUE: usize = 64 * 1024;
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
+/// Seconds, microseconds and a counter in hex (as `{:x}{:05x}{:04x}`), written by hand: the
+/// formatting machinery cost more than the rest of an unmatched transaction's bookkeeping.
 fn unique_id() -> String {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    format!("{:x}{:05x}{:04x}", now.as_secs(), now.subsec_micros(), n & 0xffff)
+    let mut id = String::with_capacity(25);
+    push_hex(&mut id, now.as_secs(), 1);
+    push_hex(&mut id, u64::from(now.subsec_micros()), 5);
+    push_hex(&mut id, n & 0xffff, 4);
+    id
+}
+
+/// `v` in lower-case hex, at least `width` digits.
+fn push_hex(out: &mut String, v: u64, width: usize) {
+    let digits = (16 - v.leading_zeros() as usize / 4).max(width);
+    for i in (0..digits).rev() {
+        out.push(char::from(b"0123456789abcdef"[(v >> (i * 4)) as usize & 0xf]));
+    }
 }
 
 impl<'e> Transaction<'e> {
@@ -288,6 +304,7 @@ impl<'e> Transaction<'e> {
         Transaction {
             engine,
             conn,
+            remote_addr: std::cell::OnceCell::new(),
             id: unique_id(),
             start: Instant::now(),
             mode: c.rule_engine,
@@ -1012,7 +1029,7 @@ impl<'e> Transaction<'e> {
         }
         let found = detect(value);
         if !found {
-            self.memo.borrow_mut().put_last(&[]);
+            self.memo.borrow_mut().put_last(value, &[]);
         }
         found
     }
@@ -1096,7 +1113,7 @@ impl<'e> Transaction<'e> {
                         own.resize(cs.words, 0);
                         scan(v, &mut own);
                         slot.iter_mut().zip(&own).for_each(|(s, k)| *s |= k);
-                        memo.put_last(&own);
+                        memo.put_last(v, &own);
                         *this.memo_scratch.borrow_mut() = own;
                     }
                 } else {
@@ -1836,8 +1853,12 @@ impl<'e> Transaction<'e> {
                 }
             }
             UniqueId => scalar(Cow::Borrowed(self.id.as_bytes()), out),
-            RemoteAddr => scalar(Cow::Owned(self.conn.client_ip.to_string().into_bytes()), out),
-            RemoteHost => scalar(Cow::Owned(self.conn.client_ip.to_string().into_bytes()), out),
+            RemoteAddr | RemoteHost => {
+                let addr = self
+                    .remote_addr
+                    .get_or_init(|| self.conn.client_ip.to_string().into_bytes());
+                scalar(Cow::Borrowed(addr), out)
+            }
             RemotePort => scalar(num(self.conn.client_port as usize), out),
             ServerAddr => scalar(Cow::Owned(self.conn.server_ip.to_string().into_bytes()), out),
             ServerPort => scalar(num(self.conn.server_port as usize), out),
@@ -2071,5 +2092,30 @@ fn time_var(var: Var) -> String {
         Var::TimeSec => format!("{s:02}"),
         Var::TimeWday => wday.to_string(),
         _ => format!("{h:02}:{mi:02}:{s:02}"),
+    }
+}
+
+#[cfg(test)]
+mod unique_id_tests {
+    #[test]
+    fn hex_as_the_format_macro_writes_it() {
+        for (v, w) in [
+            (0u64, 1),
+            (0, 5),
+            (0x1f, 4),
+            (0xffff, 4),
+            (0x6745_fa12, 1),
+            (u64::MAX, 1),
+            (0x12345, 5),
+        ] {
+            let mut s = String::new();
+            super::push_hex(&mut s, v, w);
+            assert_eq!(s, format!("{v:0w$x}"));
+        }
+        let id = super::unique_id();
+        assert!(
+            id.len() >= 10 && id.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{id}"
+        );
     }
 }
