@@ -909,6 +909,8 @@ impl<'e> Transaction<'e> {
     /// rules it passed over, then MATCHED_VAR as the rules in between would have left it.
     fn apply_template(&mut self, t: &'e Template) {
         self.template_applied = true;
+        // Some 160 variables: sized once instead of growing (and rehashing) seven times.
+        self.tx.reserve(t.tx.len());
         for (k, v) in &t.tx {
             self.tx.insert(Cow::Borrowed(&**k), Cow::Borrowed(&**v));
         }
