@@ -36,7 +36,8 @@ async fn sighup_reload_keeps_old_rules_on_error_and_swaps_on_success() {
     let rules = dir.path().join("rules.conf");
     std::fs::write(
         &rules,
-        "SecRuleEngine On\nSecRule ARGS:a \"@streq one\" \"id:1,phase:1,deny,status:403,log,msg:'one'\"\n",
+        "SecRuleEngine On\nSecRule ARGS:a \"@streq one\" \"id:1,phase:1,deny,status:403,log,msg:'one'\"\n\
+         SecRule REQUEST_HEADERS:User-Agent \"@rx evilbot\" \"id:3,phase:1,deny,status:403,log\"\n",
     )
     .unwrap();
     let (proxy, log) = start_proxy(
@@ -76,9 +77,10 @@ async fn sighup_reload_keeps_old_rules_on_error_and_swaps_on_success() {
     );
     assert_eq!(proxy.rules().generation(), 0);
 
-    // A keep-alive connection opened before the reload stays usable across it.
+    // A keep-alive connection opened before the reload stays usable across it. Its User-Agent
+    // is screened under the old rules (no "evilbot" in it) and remembered by the connection.
     let mut kept = tokio::net::TcpStream::connect(proxy.local_addr).await.unwrap();
-    kept.write_all(b"GET /?a=two HTTP/1.1\r\nHost: x\r\n\r\n")
+    kept.write_all(b"GET /?a=two HTTP/1.1\r\nHost: x\r\nUser-Agent: goodbot/1\r\n\r\n")
         .await
         .unwrap();
     let before = common::read_response(&mut kept, Instant::now() + T).await;
@@ -87,12 +89,15 @@ async fn sighup_reload_keeps_old_rules_on_error_and_swaps_on_success() {
     // A good file: the new rules replace the old ones, on the same listening socket.
     std::fs::write(
         &rules,
-        "SecRuleEngine On\nSecRule ARGS:a \"@streq two\" \"id:2,phase:1,deny,status:403,log\"\n",
+        "SecRuleEngine On\nSecRule ARGS:a \"@streq two\" \"id:2,phase:1,deny,status:403,log\"\n\
+         SecRule REQUEST_HEADERS:User-Agent \"@rx goodbot\" \"id:3,phase:1,deny,status:403,log\"\n",
     )
     .unwrap();
     unsafe { libc::kill(libc::getpid(), libc::SIGHUP) };
     wait_for_log(&log, "Rules reloaded").await;
-    kept.write_all(b"GET /?a=two HTTP/1.1\r\nHost: x\r\n\r\n")
+    // The same User-Agent now matches: what the connection remembered under the old rules (the
+    // same screen index, nothing found) must not be used under the new ones.
+    kept.write_all(b"GET /?a=three HTTP/1.1\r\nHost: x\r\nUser-Agent: goodbot/1\r\n\r\n")
         .await
         .unwrap();
     let after = common::read_response(&mut kept, Instant::now() + T).await;
