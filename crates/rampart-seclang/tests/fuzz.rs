@@ -2,21 +2,7 @@
 //! mutated CRS-like text must parse or fail with an error inside the text, never panic.
 
 use rampart_seclang::parse;
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
+use rampart_testkit::rng::Rng;
 
 const SEED: &str = r#"# comment
 SecRuleEngine On
@@ -34,23 +20,7 @@ fn mutated_rules_never_panic() {
     let mut rng = Rng(0x5eed_5ec1);
     let mut ok = 0;
     for _ in 0..20_000 {
-        let mut v = SEED.as_bytes().to_vec();
-        for _ in 0..1 + rng.below(6) {
-            let at = rng.below(v.len() + 1);
-            let b = if rng.below(2) == 0 {
-                specials[rng.below(specials.len())]
-            } else {
-                rng.next() as u8
-            };
-            match rng.below(3) {
-                0 if at < v.len() => v[at] = b,
-                1 => v.insert(at, b),
-                _ if at < v.len() => {
-                    v.remove(at);
-                }
-                _ => {}
-            }
-        }
+        let v = rng.mutate(SEED.as_bytes(), specials);
         let text = String::from_utf8_lossy(&v);
         match parse(&text, "fuzz.conf") {
             Ok(_) => ok += 1,
