@@ -24,8 +24,10 @@ pub(crate) const XSS: u32 = u32::MAX - 1;
 /// Values longer than this are scanned every time (a big body would crowd out the headers).
 pub(crate) const MAX_VALUE: usize = 4096;
 
-/// Bytes of keys and bit sets one connection keeps; past it the memo starts over.
-const MAX_BYTES: usize = 32 * 1024;
+/// Bytes of values and bit sets one connection keeps; past it the memo starts over. A
+/// browser's repeated headers and a page take a few KB; the proxy's 4,096 connections at most
+/// hold 64 MB of memos between them.
+const MAX_BYTES: usize = 16 * 1024;
 
 /// The entries live in two arenas, so remembering a value allocates nothing once the arenas
 /// have grown; the index maps a key's hash to its place (a colliding key replaces the other).
