@@ -29,6 +29,10 @@ pub(crate) const MAX_VALUE: usize = 4096;
 /// hold 64 MB of memos between them.
 const MAX_BYTES: usize = 16 * 1024;
 
+/// What an entry costs in the index beyond its value and bits (hash, place, control byte), so that
+/// many tiny values (libinjection's clean verdicts keep no bits) stay within the budget too.
+const ENTRY_OVERHEAD: usize = std::mem::size_of::<(u64, Entry)>() + 1;
+
 /// The entries live in two arenas, so remembering a value allocates nothing once the arenas
 /// have grown; the index maps a key's hash to its place (a colliding key replaces the other).
 #[derive(Default)]
@@ -84,7 +88,7 @@ impl ScreenMemo {
 
     /// Remembers `bits` for `value`, which the last [`Self::get`] looked up.
     pub(crate) fn put_last(&mut self, value: &[u8], bits: &[u64]) {
-        let size = value.len() + bits.len() * 8;
+        let size = value.len() + bits.len() * 8 + ENTRY_OVERHEAD;
         if size > MAX_BYTES {
             return;
         }
@@ -106,7 +110,7 @@ impl ScreenMemo {
     }
 
     fn bytes(&self) -> usize {
-        self.values.len() + self.bits.len() * 8
+        self.values.len() + self.bits.len() * 8 + self.index.len() * ENTRY_OVERHEAD
     }
 }
 
@@ -148,6 +152,16 @@ mod tests {
             m.put_last(&[b'v'; 200], &[u64::from(i); 4]);
             assert!(m.bytes() <= MAX_BYTES);
         }
+        // Tiny values without bits (libinjection's clean verdicts) count their index entries.
+        let mut m2 = ScreenMemo::default();
+        m2.for_generation(1);
+        for i in 0..100_000u32 {
+            let v = i.to_le_bytes();
+            m2.get(super::SQLI, false, &v[..1 + (i % 3) as usize]);
+            m2.put_last(&v[..1 + (i % 3) as usize], &[]);
+            assert!(m2.bytes() <= MAX_BYTES);
+        }
+        assert!(m2.index.len() <= MAX_BYTES / super::ENTRY_OVERHEAD);
         // The last value is there; the budget kept only the most recent ones.
         assert_eq!(m.get(9_999, false, &[b'v'; 200]), Some(&[9_999u64; 4][..]));
         assert!(m.index.len() < 200);
