@@ -86,11 +86,18 @@ impl ScreenMemo {
         same.then(|| &self.bits[e.bits_at as usize..(e.bits_at + e.bits_len) as usize])
     }
 
-    /// Remembers `bits` for `value`, which the last [`Self::get`] looked up.
-    pub(crate) fn put_last(&mut self, value: &[u8], bits: &[u64]) {
-        let size = value.len() + bits.len() * 8 + ENTRY_OVERHEAD;
+    /// Remembers for `value`, which the last [`Self::get`] looked up, the `words` bits `fill` sets
+    /// (in place, in the arena), and returns them; `None`, without calling `fill`, when they
+    /// cannot be kept.
+    pub(crate) fn remember(
+        &mut self,
+        value: &[u8],
+        words: usize,
+        fill: impl FnOnce(&mut [u64]),
+    ) -> Option<&[u64]> {
+        let size = value.len() + words * 8 + ENTRY_OVERHEAD;
         if size > MAX_BYTES {
-            return;
+            return None;
         }
         if self.bytes() + size > MAX_BYTES {
             self.clear();
@@ -102,11 +109,14 @@ impl ScreenMemo {
             value_at: self.values.len() as u32,
             value_len: value.len() as u32,
             bits_at: self.bits.len() as u32,
-            bits_len: bits.len() as u32,
+            bits_len: words as u32,
         };
         self.values.extend_from_slice(value);
-        self.bits.extend_from_slice(bits);
+        let at = self.bits.len();
+        self.bits.resize(at + words, 0);
+        fill(&mut self.bits[at..]);
         self.index.insert(hash, e);
+        Some(&self.bits[at..])
     }
 
     fn bytes(&self) -> usize {
@@ -123,7 +133,7 @@ mod tests {
         let mut m = ScreenMemo::default();
         m.for_generation(1);
         assert!(m.get(3, false, b"Mozilla/5.0").is_none());
-        m.put_last(b"Mozilla/5.0", &[0b101]);
+        m.remember(b"Mozilla/5.0", 1, |b| b[0] = 0b101);
         assert_eq!(m.get(3, false, b"Mozilla/5.0"), Some(&[0b101u64][..]));
         assert!(m.get(4, false, b"Mozilla/5.0").is_none());
         assert!(m.get(3, true, b"Mozilla/5.0").is_none());
@@ -136,7 +146,7 @@ mod tests {
         let mut m = ScreenMemo::default();
         m.for_generation(1);
         m.get(0, false, b"x");
-        m.put_last(b"x", &[1]);
+        m.remember(b"x", 1, |b| b[0] = 1);
         m.for_generation(1);
         assert!(m.get(0, false, b"x").is_some());
         m.for_generation(2);
@@ -149,7 +159,7 @@ mod tests {
         m.for_generation(1);
         for i in 0..10_000u32 {
             m.get(i, false, &[b'v'; 200]);
-            m.put_last(&[b'v'; 200], &[u64::from(i); 4]);
+            m.remember(&[b'v'; 200], 4, |b| b.fill(u64::from(i)));
             assert!(m.bytes() <= MAX_BYTES);
         }
         // Tiny values without bits (libinjection's clean verdicts) count their index entries.
@@ -158,7 +168,7 @@ mod tests {
         for i in 0..100_000u32 {
             let v = i.to_le_bytes();
             m2.get(super::SQLI, false, &v[..1 + (i % 3) as usize]);
-            m2.put_last(&v[..1 + (i % 3) as usize], &[]);
+            m2.remember(&v[..1 + (i % 3) as usize], 0, |_| {});
             assert!(m2.bytes() <= MAX_BYTES);
         }
         assert!(m2.index.len() <= MAX_BYTES / super::ENTRY_OVERHEAD);

@@ -137,7 +137,6 @@ pub struct Transaction<'e> {
     screen_bits: Vec<u64>,
     /// The connection's screen bits of values seen before (see [`crate::screen_memo`]).
     memo: RefCell<ScreenMemo>,
-    memo_scratch: RefCell<Vec<u64>>,
     /// Emptied byte buffers for the request line's parts and the headers (see [`TxBuffers`]).
     spare: Vec<Vec<u8>>,
     /// Set while a negated screened rule is evaluated whose screen is clear: its head link's
@@ -364,7 +363,6 @@ impl<'e> Transaction<'e> {
             screen_off: b.screen_off,
             screen_bits: b.screen_bits,
             memo: RefCell::new(memo),
-            memo_scratch: RefCell::new(Vec::new()),
             spare: b.spare,
             head_op_false: false,
             template_applied: false,
@@ -1031,7 +1029,7 @@ impl<'e> Transaction<'e> {
         }
         let found = detect(value);
         if !found {
-            self.memo.borrow_mut().put_last(value, &[]);
+            self.memo.borrow_mut().remember(value, 0, |_| {});
         }
         found
     }
@@ -1107,16 +1105,13 @@ impl<'e> Transaction<'e> {
                     all = true;
                 } else if v.len() <= screen_memo::MAX_VALUE {
                     let mut memo = this.memo.borrow_mut();
-                    if let Some(known) = memo.get(pair.screen, multi, v) {
-                        slot.iter_mut().zip(known).for_each(|(s, k)| *s |= k);
-                    } else {
-                        let mut own = std::mem::take(&mut *this.memo_scratch.borrow_mut());
-                        own.clear();
-                        own.resize(cs.words, 0);
-                        scan(v, &mut own);
-                        slot.iter_mut().zip(&own).for_each(|(s, k)| *s |= k);
-                        memo.put_last(v, &own);
-                        *this.memo_scratch.borrow_mut() = own;
+                    let bits = match memo.get(pair.screen, multi, v) {
+                        Some(known) => Some(known),
+                        None => memo.remember(v, cs.words, |own| scan(v, own)),
+                    };
+                    match bits {
+                        Some(b) => slot.iter_mut().zip(b).for_each(|(s, k)| *s |= k),
+                        None => scan(v, slot),
                     }
                 } else {
                     scan(v, slot);
