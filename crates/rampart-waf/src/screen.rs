@@ -27,6 +27,12 @@ pub(crate) struct RuleScreen {
     pub group: u32,
     /// The rule is negated (kept here so that screening reads nothing from the rule itself).
     pub negated: bool,
+    /// The operator's verdict depends on the value alone (no macro operand, no negation, no
+    /// `multiMatch`): a value it was false on may lose the rule's bit in the connection's screen
+    /// memo (see [`crate::screen_memo::ScreenMemo::forget`]).
+    pub refine: bool,
+    /// The rule's chain screen (an index into [`Screens::chains`]).
+    pub screen: u32,
     len: u8,
     /// Indices into [`Screens::pairs`], one per target variable (deduplicated), in place: a
     /// separate allocation per rule was one more pointer to chase (and miss) per screened rule.
@@ -54,6 +60,9 @@ pub(crate) struct ChainScreen {
     /// Pattern `p` hits the groups `groups[starts[p]..starts[p + 1]]`.
     starts: Vec<u32>,
     groups: Vec<u32>,
+    /// The groups of rules without literals (see [`Screening::Always`]), set for every value:
+    /// only the memo's refinement clears them.
+    always: Vec<u64>,
     /// Words of a group bit set.
     pub words: usize,
     pub transforms: Vec<Transform>,
@@ -75,6 +84,9 @@ impl ChainScreen {
         }
         if let Some(s) = &self.short {
             s.each(value, mark);
+        }
+        for (b, a) in bits.iter_mut().zip(&self.always) {
+            *b |= a;
         }
     }
 }
@@ -177,8 +189,18 @@ pub(crate) struct Pair {
     pub screen: u32,
 }
 
-/// Whether a rule link can be screened, and its literals when it can.
-fn literals_of(r: &Rule) -> Option<&[Vec<u8>]> {
+/// How a rule link is screened.
+enum Screening<'r> {
+    /// By its literals: a value without any of them cannot match.
+    Literals(&'r [Vec<u8>]),
+    /// Without literals, its operator's verdict depending on the value alone: its bit is set
+    /// for every new value, and cleared in the connection's memo for each value the operator
+    /// was false on, so that a repeated value does not run the rule again.
+    Always,
+}
+
+/// Whether a rule link can be screened, and how.
+fn screening(r: &Rule) -> Option<Screening<'_>> {
     // A negated rule is screened too: a clear screen then means its operator is false on every
     // value, which the engine uses instead of skipping the rule.
     if r.targets.is_empty() {
@@ -187,8 +209,18 @@ fn literals_of(r: &Rule) -> Option<&[Vec<u8>]> {
     if !r.targets.iter().all(|t| !t.count && t.var.stable()) {
         return None;
     }
-    let lits = r.operator.as_ref()?.literals()?;
-    (!lits.is_empty() && !lits.iter().any(|l| common(l))).then_some(lits)
+    let op = r.operator.as_ref()?;
+    match op.literals() {
+        Some(lits) if !lits.is_empty() && !lits.iter().any(|l| common(l)) => Some(Screening::Literals(lits)),
+        _ if refinable(r) => Some(Screening::Always),
+        _ => None,
+    }
+}
+
+/// Whether a false verdict of the rule's operator on a value holds for every later transaction
+/// (see [`RuleScreen::refine`]).
+fn refinable(r: &Rule) -> bool {
+    !r.negated && !r.multi_match && r.operator.as_ref().is_some_and(|op| op.pure())
 }
 
 /// A literal that occurs in most values (a single letter, digit or separator, a two-letter word):
@@ -211,6 +243,7 @@ pub(crate) fn build<'a>(rules: impl Iterator<Item = &'a mut Rule>) -> Screens {
         /// pattern id → groups
         hits: Vec<Vec<u32>>,
         groups: u32,
+        always: Vec<u32>,
         transforms: Vec<Transform>,
     }
     let mut pending: Vec<Pending> = Vec::new();
@@ -218,7 +251,7 @@ pub(crate) fn build<'a>(rules: impl Iterator<Item = &'a mut Rule>) -> Screens {
     let mut pair_ids: HashMap<(Var, Option<String>, u32, bool, u32), u16> = HashMap::new();
     let mut screens = Screens::default();
     for r in rules {
-        let Some(lits) = literals_of(r) else { continue };
+        let Some(how) = screening(r) else { continue };
         if r.targets.len() > MAX_PAIRS {
             continue;
         }
@@ -232,6 +265,7 @@ pub(crate) fn build<'a>(rules: impl Iterator<Item = &'a mut Rule>) -> Screens {
                 ids: HashMap::new(),
                 hits: Vec::new(),
                 groups: 0,
+                always: Vec::new(),
                 transforms: r.transforms.clone(),
             });
             (pending.len() - 1) as u32
@@ -268,6 +302,13 @@ pub(crate) fn build<'a>(rules: impl Iterator<Item = &'a mut Rule>) -> Screens {
         }
         let group = p.groups;
         p.groups += 1;
+        let lits = match how {
+            Screening::Literals(lits) => lits,
+            Screening::Always => {
+                p.always.push(group);
+                &[]
+            }
+        };
         for l in lits {
             let l = l.to_ascii_lowercase();
             let next = p.hits.len();
@@ -284,6 +325,8 @@ pub(crate) fn build<'a>(rules: impl Iterator<Item = &'a mut Rule>) -> Screens {
         r.screen = Some(RuleScreen {
             group,
             negated: r.negated,
+            refine: refinable(r),
+            screen,
             len: pairs.len() as u8,
             pairs: inline,
         });
@@ -319,6 +362,20 @@ pub(crate) fn build<'a>(rules: impl Iterator<Item = &'a mut Rule>) -> Screens {
                 short,
                 starts,
                 groups,
+                always: {
+                    let mut w = vec![
+                        0u64;
+                        if p.always.is_empty() {
+                            0
+                        } else {
+                            (p.groups as usize).div_ceil(64)
+                        }
+                    ];
+                    for g in &p.always {
+                        w[(g / 64) as usize] |= 1 << (g % 64);
+                    }
+                    w
+                },
                 words: (p.groups as usize).div_ceil(64),
                 transforms: p.transforms,
             })
@@ -329,7 +386,7 @@ pub(crate) fn build<'a>(rules: impl Iterator<Item = &'a mut Rule>) -> Screens {
 
 #[cfg(test)]
 mod tests {
-    use crate::{ConnInfo, Engine};
+    use crate::{ConnInfo, Engine, TxBuffers};
 
     /// The first-byte walk finds exactly the literals the automaton finds.
     #[test]
@@ -392,7 +449,12 @@ SecRule ARGS "@rx x y z" "id:10,phase:2,pass,log,t:none,t:removeWhitespace,multi
 "#;
 
     fn matched(e: &Engine, uri: &str, headers: &[(&str, &str)]) -> Vec<u64> {
-        let mut tx = e.transaction(ConnInfo::default());
+        matched_on(e, &mut TxBuffers::default(), uri, headers)
+    }
+
+    /// The same on a connection: `bufs` carries the screen memo from one transaction to the next.
+    fn matched_on(e: &Engine, bufs: &mut TxBuffers, uri: &str, headers: &[(&str, &str)]) -> Vec<u64> {
+        let mut tx = e.transaction_reusing(ConnInfo::default(), std::mem::take(bufs));
         tx.process_uri("GET", uri, "HTTP/1.1");
         for (k, v) in headers {
             tx.add_request_header(k.as_bytes(), v.as_bytes());
@@ -401,7 +463,68 @@ SecRule ARGS "@rx x y z" "id:10,phase:2,pass,log,t:none,t:removeWhitespace,multi
         tx.process_request_body();
         let mut ids: Vec<u64> = tx.matched_rules().iter().map(|m| m.id).collect();
         ids.sort();
+        *bufs = tx.into_buffers();
         ids
+    }
+
+    const REFINED: &str = r#"
+SecRuleEngine On
+SecAction "id:19,phase:1,pass,nolog,setvar:tx.needle=zz"
+SecRule REQUEST_HEADERS "@validateByteRange 32-126" "id:20,phase:1,pass,log,t:none,msg:'range'"
+SecRule REQUEST_HEADERS "@rx ^a.*z$" "id:21,phase:1,pass,log,t:none,t:lowercase,msg:'a to z'"
+SecRule REQUEST_HEADERS "@contains %{tx.needle}" "id:22,phase:1,pass,log,t:none,msg:'macro'"
+SecRule REQUEST_HEADERS "!@rx ^m" "id:23,phase:1,pass,log,t:none,t:lowercase,msg:'negated'"
+"#;
+
+    /// Rules without literals whose operator reads the value alone are screened too, and a
+    /// connection's memo drops them for the values they were false on, once a value repeats.
+    #[test]
+    fn a_repeated_value_skips_the_rules_it_did_not_match() {
+        let e = Engine::from_str(REFINED, "<test>").unwrap();
+        let screen = |id: u64| {
+            let x = e.phases.iter().flatten().find(|x| x.rule.id == id).unwrap();
+            x.screen.as_ref().map(|s| (s.screen, s.group, s.refine))
+        };
+        // The macro operand depends on TX and the negated rule matches on a false operator:
+        // neither is refined (the negated one is not screened without literals).
+        assert!(screen(22).is_none());
+        assert!(screen(23).is_none());
+        let (s20, g20, r20) = screen(20).unwrap();
+        let (s21, g21, r21) = screen(21).unwrap();
+        assert!(r20 && r21);
+        let mut conn = TxBuffers::default();
+        let ua = |v: &'static str| [("User-Agent", v)];
+        for round in 0..4 {
+            assert_eq!(
+                matched_on(&e, &mut conn, "/", &ua("Mozilla")),
+                [] as [u64; 0],
+                "round {round}"
+            );
+            let through = conn.memo_lets_through(s21, b"Mozilla", g21);
+            // The first transaction remembers the value, the second (a repeat) refines it.
+            assert_eq!(through, Some(round == 0), "round {round}");
+            assert_eq!(conn.memo_lets_through(s20, b"Mozilla", g20), Some(round == 0));
+            // Values the rules match keep matching on the same connection, every time.
+            assert_eq!(
+                matched_on(&e, &mut conn, "/", &ua("AbcZ")),
+                [21, 23],
+                "round {round}"
+            );
+            assert_eq!(
+                matched_on(&e, &mut conn, "/", &ua("Moz\x7f")),
+                [20],
+                "round {round}"
+            );
+            assert_eq!(
+                matched_on(&e, &mut conn, "/", &ua("Mozzz")),
+                [22],
+                "round {round}"
+            );
+            assert_eq!(conn.memo_lets_through(s21, b"AbcZ", g21), Some(true));
+        }
+        // A fresh connection decides the same.
+        assert_eq!(matched(&e, "/", &ua("AbcZ")), [21, 23]);
+        assert_eq!(matched(&e, "/", &ua("Mozilla")), [] as [u64; 0]);
     }
 
     #[test]

@@ -24,10 +24,11 @@ pub(crate) const XSS: u32 = u32::MAX - 1;
 /// Values longer than this are scanned every time (a big body would crowd out the headers).
 pub(crate) const MAX_VALUE: usize = 4096;
 
-/// Bytes of values and bit sets one connection keeps; past it the memo starts over. A
-/// browser's repeated headers and a page take a few KB; the proxy's 4,096 connections at most
-/// hold 64 MB of memos between them.
-const MAX_BYTES: usize = 16 * 1024;
+/// Bytes of values and bit sets one connection keeps; past it the memo starts over. A value has
+/// an entry per chain screen that reads it (some twenty for a header under CRS): a browser's GET
+/// with cookies takes about 18 KB, a JSON POST 26 KB, the benchmark's exchange 6 KB. The proxy's
+/// 4,096 connections at most hold 128 MB of memos between them.
+const MAX_BYTES: usize = 32 * 1024;
 
 /// What an entry costs in the index beyond its value and bits (hash, place, control byte), so that
 /// many tiny values (libinjection's clean verdicts keep no bits) stay within the budget too.
@@ -119,6 +120,31 @@ impl ScreenMemo {
         Some(&self.bits[at..])
     }
 
+    /// Clears `group`'s bit in the entry of `value` under the chain screen `kind` (not
+    /// `multiMatch`), when there is one: that rule's operator was false on the value after the
+    /// screen's transformations, so the bit no longer lets the rule through for this value.
+    /// Returns whether an entry had the bit.
+    pub(crate) fn forget(&mut self, kind: u32, value: &[u8], group: u32) -> bool {
+        let mut h = KeyHasher::default();
+        h.write_u64(u64::from(kind) << 1);
+        h.write(value);
+        let Some(e) = self.index.get(&h.finish()).copied() else {
+            return false;
+        };
+        let (word, bit) = ((group / 64) as usize, 1u64 << (group % 64));
+        if e.kind != kind
+            || e.multi
+            || word >= e.bits_len as usize
+            || self.values[e.value_at as usize..(e.value_at + e.value_len) as usize] != *value
+        {
+            return false;
+        }
+        let w = &mut self.bits[e.bits_at as usize + word];
+        let had = *w & bit != 0;
+        *w &= !bit;
+        had
+    }
+
     fn bytes(&self) -> usize {
         self.values.len() + self.bits.len() * 8 + self.index.len() * ENTRY_OVERHEAD
     }
@@ -139,6 +165,32 @@ mod tests {
         assert!(m.get(3, true, b"Mozilla/5.0").is_none());
         assert!(m.get(3, false, b"Mozilla/5.1").is_none());
         assert!(m.get(3, false, b"Mozilla/5.").is_none());
+    }
+
+    #[test]
+    fn forgetting_clears_one_bit_of_one_exact_entry() {
+        let mut m = ScreenMemo::default();
+        m.for_generation(1);
+        m.get(3, false, b"text/html");
+        m.remember(b"text/html", 2, |b| {
+            b[0] = 0b110;
+            b[1] = 1;
+        });
+        m.get(3, true, b"text/html");
+        m.remember(b"text/html", 2, |b| b[0] = 0b110);
+        assert!(m.forget(3, b"text/html", 2));
+        assert!(!m.forget(3, b"text/html", 2), "the bit is already clear");
+        assert!(!m.forget(4, b"text/html", 1), "another screen");
+        assert!(!m.forget(3, b"text/htm", 1), "another value");
+        assert!(!m.forget(3, b"text/html", 200), "a group past the entry's bits");
+        assert_eq!(m.get(3, false, b"text/html"), Some(&[0b010u64, 1][..]));
+        assert_eq!(
+            m.get(3, true, b"text/html"),
+            Some(&[0b110u64, 0][..]),
+            "multiMatch entry untouched"
+        );
+        assert!(m.forget(3, b"text/html", 64));
+        assert_eq!(m.get(3, false, b"text/html"), Some(&[0b010u64, 0][..]));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! One HTTP transaction: the request/response data the rules inspect and the per-phase evaluation.
 
 use std::borrow::Cow;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -142,6 +142,14 @@ pub struct Transaction<'e> {
     /// Set while a negated screened rule is evaluated whose screen is clear: its head link's
     /// operator is known to be false on every value (see [`Self::eval_negated_screened`]).
     head_op_false: bool,
+    /// Set while a screened rule whose verdicts the memo may keep is evaluated: its chain screen
+    /// and group (see [`Self::refine`]).
+    refining: Option<(u32, u32)>,
+    /// Memo refinements tried so far (see [`Self::refine`]).
+    refines: Cell<u32>,
+    /// The chain screens (bit = index mod 64) with a value the memo knew in this phase: a screen
+    /// whose values are all new is not refined (see [`Self::refine`]).
+    memo_hits: Cell<u64>,
     /// Phase 1 started from the engine's TX template (which [`Entry::fixed`] assumes).
     ///
     /// [`Entry::fixed`]: crate::engine::Entry::fixed
@@ -184,6 +192,14 @@ const KEEP_SPARE_CAPACITY: usize = 4096;
 const KEEP_BODY_CAPACITY: usize = 64 * 1024;
 
 impl TxBuffers {
+    /// Whether the memo lets the rule of `group` in chain screen `kind` through for `value`
+    /// (`None`: the memo does not hold the value).
+    #[cfg(test)]
+    pub(crate) fn memo_lets_through(&mut self, kind: u32, value: &[u8], group: u32) -> Option<bool> {
+        let bits = self.memo.get(kind, false, value)?;
+        Some(bits[(group / 64) as usize] & 1 << (group % 64) != 0)
+    }
+
     /// Empties every buffer, keeping capacities (bodies only up to [`KEEP_BODY_CAPACITY`]).
     fn cleared(mut self) -> TxBuffers {
         self.tcache.clear();
@@ -259,6 +275,10 @@ impl std::hash::Hasher for KeyHasher {
 /// Bigger values (request/response bodies) are transformed per rule rather than kept: a copy per
 /// transformation chain of a 13 MB body would multiply its memory.
 const CACHE_MAX_VALUE: usize = 64 * 1024;
+
+/// Memo refinements per transaction (see [`Transaction::refine`]): a browser's request and
+/// response take a few dozen, and new values cost a look-up each.
+const MAX_REFINES: u32 = 64;
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
@@ -365,6 +385,9 @@ impl<'e> Transaction<'e> {
             memo: RefCell::new(memo),
             spare: b.spare,
             head_op_false: false,
+            refining: None,
+            refines: Cell::new(0),
+            memo_hits: Cell::new(0),
             template_applied: false,
         }
     }
@@ -810,11 +833,7 @@ impl<'e> Transaction<'e> {
                 continue;
             }
             let matched = if let Some(s) = &entry.screen {
-                if s.negated {
-                    self.eval_negated_screened(rule, s)
-                } else {
-                    self.screen_passes(s) && self.eval_rule(rule)
-                }
+                self.eval_screened(rule, s)
             } else if let Some((key, count)) = &rule.tx_check {
                 match self.tx_check(rule, key, *count) {
                     TxCheck::NoMatch => false,
@@ -922,14 +941,9 @@ impl<'e> Transaction<'e> {
             }
             let before = self.mv_writes;
             match &entry.screen {
-                Some(s) if s.negated => {
-                    self.eval_negated_screened(rule, s);
-                }
-                Some(s) if !self.screen_passes(s) => continue,
-                _ => {
-                    self.eval_rule(rule);
-                }
-            }
+                Some(s) => self.eval_screened(rule, s),
+                None => self.eval_rule(rule),
+            };
             if self.mv_writes != before {
                 last_write = Some(ri);
             }
@@ -1002,6 +1016,24 @@ impl<'e> Transaction<'e> {
         Some(t)
     }
 
+    /// Evaluates a screened rule: skipped when its screen shows it cannot match; while a rule
+    /// the memo may refine runs, its false verdicts are recorded (see [`Self::refine`]).
+    fn eval_screened(&mut self, rule: &'e Rule, s: &RuleScreen) -> bool {
+        if s.negated {
+            return self.eval_negated_screened(rule, s);
+        }
+        if !self.screen_passes(s) {
+            return false;
+        }
+        if !s.refine {
+            return self.eval_rule(rule);
+        }
+        self.refining = Some((s.screen, s.group));
+        let matched = self.eval_rule(rule);
+        self.refining = None;
+        matched
+    }
+
     /// A negated screened rule (`!@pmFromFile sql-errors.data` on the response body) matches
     /// every value its operator does not: when the screen shows that none of its literals occurs
     /// in any of its values, the operator is false on each, and the rule is evaluated without
@@ -1034,7 +1066,28 @@ impl<'e> Transaction<'e> {
         found
     }
 
+    /// Records that a screened rule's operator was false on `item`'s value (after the rule's
+    /// transformations, those of its chain screen): the connection's memo entry for the value
+    /// loses the rule's bit, and the next transaction sending it skips the rule. Only values the
+    /// memo can hold count, and only once the connection repeats values: a screen whose values
+    /// were all new in this phase is not refined (a value is refined the second time it is
+    /// sent). A transaction refines at most [`MAX_REFINES`] values, which bounds the look-ups
+    /// when values are new.
+    fn refine(&self, screen: u32, group: u32, item: &Item<'_>) {
+        let Cow::Borrowed(v) = item.value else { return };
+        if self.memo_hits.get() & 1 << (screen % 64) == 0
+            || v.len() > screen_memo::MAX_VALUE
+            || !item.var.stable()
+            || self.refines.get() >= MAX_REFINES
+        {
+            return;
+        }
+        self.refines.set(self.refines.get() + 1);
+        self.memo.borrow_mut().forget(screen, v, group);
+    }
+
     fn reset_screen(&mut self) {
+        self.memo_hits.set(0);
         self.screen_off.fill(u32::MAX);
         self.screen_bits.clear();
     }
@@ -1106,7 +1159,10 @@ impl<'e> Transaction<'e> {
                 } else if v.len() <= screen_memo::MAX_VALUE {
                     let mut memo = this.memo.borrow_mut();
                     let bits = match memo.get(pair.screen, multi, v) {
-                        Some(known) => Some(known),
+                        Some(known) => {
+                            this.memo_hits.set(this.memo_hits.get() | 1 << (pair.screen % 64));
+                            Some(known)
+                        }
                         None => memo.remember(v, cs.words, |own| scan(v, own)),
                     };
                     match bits {
@@ -1437,12 +1493,18 @@ impl<'e> Transaction<'e> {
         let mut n = 0usize;
         let mut caps = std::mem::take(&mut self.scratch_caps);
         let op_false = self.head_op_false && std::ptr::eq(head, rule);
+        let refining = self.refining.filter(|_| std::ptr::eq(head, rule));
         {
             let this: &Self = self;
             let mut each = |item: Item<'_>| {
                 let check = |v: &[u8], caps: &mut Captures| -> bool {
                     let want_caps = rule.capture;
                     let hit = !op_false && op.matches(this, v, if want_caps { Some(caps) } else { None });
+                    if !hit {
+                        if let Some((screen, group)) = refining {
+                            this.refine(screen, group, &item);
+                        }
+                    }
                     hit != rule.negated
                 };
                 let want = |caps: &Captures| rule.capture && !caps.is_empty();

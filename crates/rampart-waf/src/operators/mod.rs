@@ -151,6 +151,16 @@ impl Operator {
         }
     }
 
+    /// Whether the verdict depends on the input alone: no macro in the operand (TX changes),
+    /// and an operator that reads nothing else. `@unconditionalMatch` and `@noMatch` do not
+    /// look at the input at all.
+    pub(crate) fn pure(&self) -> bool {
+        match self {
+            Operator::UnconditionalMatch | Operator::NoMatch => false,
+            _ => self.operand().is_none(),
+        }
+    }
+
     /// The operand's macro, when the argument has one (it is expanded per evaluation).
     pub(crate) fn operand(&self) -> Option<&Macro> {
         match self {
