@@ -123,21 +123,24 @@ CONF
 /usr/sbin/apache2 -t -f "$W/modsec.conf" 2>&1 | tail -3
 /usr/sbin/apache2 -f "$W/modsec.conf" -k start
 
-# 3. Rampart + the same rules (PL1, blocking).
-"$RAMPART" waf --listen "127.0.0.1:$RP" --upstream "http://127.0.0.1:$UP" \
+# 3. Rampart + the same rules (PL1, blocking). Each Rampart runs in a session of its own, as
+# each Apache does (it daemonizes): with the kernel's autogroups, a process shares CPU time
+# with the rest of its session, and a Rampart left in this script's session would be
+# scheduled as one group with wrk, its own load generator (p99 of 10-40 ms from that alone).
+setsid "$RAMPART" waf --listen "127.0.0.1:$RP" --upstream "http://127.0.0.1:$UP" \
   --rules "$REPO/crates/rampart-proxy/conf/modsecurity-base.conf" "$CRS/crs-setup.conf.example" "$CRS/rules" \
   --error-log "$W/rampart-error.log" 2> "$W/rampart.stderr" &
 RPID=$!
 pids+=("$RPID")
 # The same with a worker thread per core (the default is half the cores: here wrk and the
 # upstream share the cores with the proxy).
-"$RAMPART" waf --workers "$(nproc)" --listen "127.0.0.1:$R1" --upstream "http://127.0.0.1:$UP" \
+setsid "$RAMPART" waf --workers "$(nproc)" --listen "127.0.0.1:$R1" --upstream "http://127.0.0.1:$UP" \
   --rules "$REPO/crates/rampart-proxy/conf/modsecurity-base.conf" "$CRS/crs-setup.conf.example" "$CRS/rules" \
   2> "$W/rampart-allcores.stderr" &
 pids+=("$!")
 # The same proxy with an empty rule set: what the proxy itself costs.
 echo "SecRuleEngine On" > "$W/no-rules.conf"
-"$RAMPART" waf --listen "127.0.0.1:$RN" --upstream "http://127.0.0.1:$UP" --rules "$W/no-rules.conf" \
+setsid "$RAMPART" waf --listen "127.0.0.1:$RN" --upstream "http://127.0.0.1:$UP" --rules "$W/no-rules.conf" \
   2> "$W/rampart-norules.stderr" &
 pids+=("$!")
 
