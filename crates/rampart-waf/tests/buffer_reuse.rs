@@ -164,3 +164,87 @@ fn reused_buffers_decide_as_fresh_transactions() {
         }
     }
 }
+
+/// One connection sends requests mixed from a few header values, URIs and bodies, benign and
+/// malicious, in a random order: the memo refines a value's rules from its second time on, and
+/// every transaction must still decide as a fresh one does.
+#[test]
+fn a_connection_repeating_and_mixing_values_decides_as_fresh_transactions() {
+    let engine: Engine = crs_driver::load_crs_pl1();
+    let uas = [
+        "Mozilla/5.0 (X11; Linux x86_64) bench",
+        "sqlmap/1.7",
+        "Mozilla/5.0 <script>alert(1)</script>",
+        "() { :; }; /bin/cat /etc/passwd",
+        "curl/8",
+    ];
+    let uris = [
+        "/index.html",
+        "/a/../../etc/passwd",
+        "/index.php?id=1%27%20or%201=1--",
+        "/search?q=hello+world",
+        "/search?q=%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E",
+    ];
+    let cookies = ["", "session=abc", "theme=dark' or 1=1--"];
+    let accepts = ["text/html", "*/*", "application/json"];
+    let bodies: [&[u8]; 3] = [b"", b"a=1&b=2", b"comment=<script>alert(1)</script>"];
+    let build = |k: [usize; 5]| {
+        let mut headers = vec![
+            ("Host", "localhost"),
+            ("User-Agent", uas[k[0]]),
+            ("Accept", accepts[k[3]]),
+        ];
+        if !cookies[k[2]].is_empty() {
+            headers.push(("Cookie", cookies[k[2]]));
+        }
+        let body = bodies[k[4]];
+        if !body.is_empty() {
+            headers.push(("Content-Type", "application/x-www-form-urlencoded"));
+        }
+        Req {
+            method: if body.is_empty() { "GET" } else { "POST" },
+            uri: uris[k[1]],
+            headers,
+            body,
+            response_type: "text/html",
+            response_body: b"<html><body>ok</body></html>",
+        }
+    };
+    let mut fresh = std::collections::HashMap::new();
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    // The first value of each list is benign, and picked half the time.
+    let mut next = |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let r = (seed % (2 * n) as u64) as usize;
+        if r >= n {
+            0
+        } else {
+            r
+        }
+    };
+    let mut buffers = TxBuffers::default();
+    let mut blocked = 0;
+    for i in 0..150 {
+        let k = [
+            next(uas.len()),
+            next(uris.len()),
+            next(cookies.len()),
+            next(accepts.len()),
+            next(bodies.len()),
+        ];
+        let r = build(k);
+        let want = fresh
+            .entry(k)
+            .or_insert_with(|| outcome(&mut engine.transaction(ConnInfo::default()), &r))
+            .clone();
+        blocked += want.contains("Some((403") as usize;
+        let mut tx = engine.transaction_reusing(ConnInfo::default(), buffers);
+        assert_eq!(outcome(&mut tx, &r), want, "transaction {i}, {k:?}");
+        buffers = tx.into_buffers();
+    }
+    // Both kinds were there, and values repeated (the memo had something to refine).
+    assert!(blocked > 20 && blocked < 140, "{blocked} of 150 blocked");
+    assert!(fresh.len() < 150, "{} distinct requests", fresh.len());
+}
