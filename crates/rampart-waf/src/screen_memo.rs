@@ -24,7 +24,8 @@ pub(crate) const XSS: u32 = u32::MAX - 1;
 /// Values longer than this are scanned every time (a big body would crowd out the headers).
 pub(crate) const MAX_VALUE: usize = 4096;
 
-/// Bytes of values and bit sets one connection keeps; past it the memo starts over. A value has
+/// Bytes of values and bit sets one connection keeps; past it no new value is remembered (see
+/// [`ScreenMemo::begin`] for when the memo starts over). A value has
 /// an entry per chain screen that reads it (some twenty for a header under CRS): a browser's GET
 /// with cookies takes about 18 KB, a JSON POST 26 KB, the benchmark's exchange 6 KB. The proxy's
 /// 4,096 connections at most hold 128 MB of memos between them.
@@ -46,6 +47,13 @@ pub(crate) struct ScreenMemo {
     bits: Vec<u64>,
     /// The kind, flag and hash of the last look-up.
     last: (u32, bool, u64),
+    /// This transaction's look-ups, and how many found their value.
+    looked: u32,
+    found: u32,
+    /// A value did not fit in this transaction.
+    full: bool,
+    /// Transactions in a row in which a value did not fit.
+    full_streak: u32,
 }
 
 #[derive(Clone, Copy)]
@@ -59,12 +67,25 @@ struct Entry {
 }
 
 impl ScreenMemo {
-    /// Forgets everything when the entries belong to another rule set.
-    pub(crate) fn for_generation(&mut self, generation: u64) {
-        if self.generation != generation {
+    /// Starts a transaction. Forgets everything when the entries belong to another rule set, or
+    /// when the memo has been full for two transactions in a row and the last one found under a
+    /// quarter of its values in it: the connection's values have moved on (a memo that filled
+    /// up in the last transaction is kept: it has not been asked yet). A full memo that
+    /// still answers most look-ups is kept as it is. Starting over whenever a value does not fit
+    /// would make a connection whose values need more than the budget (kilobytes of cookies)
+    /// remember and drop them all in every transaction, which costs more than no memo.
+    pub(crate) fn begin(&mut self, generation: u64) {
+        self.full_streak = if self.full { self.full_streak + 1 } else { 0 };
+        if self.generation != generation
+            || (self.full_streak >= 2 && u64::from(self.found) * 4 < u64::from(self.looked))
+        {
             self.clear();
+            self.full_streak = 0;
             self.generation = generation;
         }
+        self.looked = 0;
+        self.found = 0;
+        self.full = false;
     }
 
     fn clear(&mut self) {
@@ -80,16 +101,21 @@ impl ScreenMemo {
         h.write(value);
         let hash = h.finish();
         self.last = (kind, multi, hash);
+        self.looked = self.looked.saturating_add(1);
         let e = *self.index.get(&hash)?;
         let same = e.kind == kind
             && e.multi == multi
             && self.values[e.value_at as usize..(e.value_at + e.value_len) as usize] == *value;
-        same.then(|| &self.bits[e.bits_at as usize..(e.bits_at + e.bits_len) as usize])
+        if !same {
+            return None;
+        }
+        self.found = self.found.saturating_add(1);
+        Some(&self.bits[e.bits_at as usize..(e.bits_at + e.bits_len) as usize])
     }
 
     /// Remembers for `value`, which the last [`Self::get`] looked up, the `words` bits `fill` sets
     /// (in place, in the arena), and returns them; `None`, without calling `fill`, when they
-    /// cannot be kept.
+    /// do not fit.
     pub(crate) fn remember(
         &mut self,
         value: &[u8],
@@ -101,7 +127,8 @@ impl ScreenMemo {
             return None;
         }
         if self.bytes() + size > MAX_BYTES {
-            self.clear();
+            self.full = true;
+            return None;
         }
         let (kind, multi, hash) = self.last;
         let e = Entry {
@@ -157,7 +184,7 @@ mod tests {
     #[test]
     fn keys_hold_the_screen_the_match_mode_and_the_whole_value() {
         let mut m = ScreenMemo::default();
-        m.for_generation(1);
+        m.begin(1);
         assert!(m.get(3, false, b"Mozilla/5.0").is_none());
         m.remember(b"Mozilla/5.0", 1, |b| b[0] = 0b101);
         assert_eq!(m.get(3, false, b"Mozilla/5.0"), Some(&[0b101u64][..]));
@@ -170,7 +197,7 @@ mod tests {
     #[test]
     fn forgetting_clears_one_bit_of_one_exact_entry() {
         let mut m = ScreenMemo::default();
-        m.for_generation(1);
+        m.begin(1);
         m.get(3, false, b"text/html");
         m.remember(b"text/html", 2, |b| {
             b[0] = 0b110;
@@ -196,19 +223,65 @@ mod tests {
     #[test]
     fn another_rule_set_starts_afresh() {
         let mut m = ScreenMemo::default();
-        m.for_generation(1);
+        m.begin(1);
         m.get(0, false, b"x");
         m.remember(b"x", 1, |b| b[0] = 1);
-        m.for_generation(1);
+        m.begin(1);
         assert!(m.get(0, false, b"x").is_some());
-        m.for_generation(2);
+        m.begin(2);
         assert!(m.get(0, false, b"x").is_none());
+    }
+
+    /// One transaction looking up (and remembering) `values` under kind 0; how many it found.
+    fn transaction(m: &mut ScreenMemo, values: impl Iterator<Item = u32>) -> u32 {
+        m.begin(1);
+        let mut found = 0;
+        for i in values {
+            let v = format!("value {i:>300}");
+            if m.get(0, false, v.as_bytes()).is_some() {
+                found += 1;
+            } else {
+                m.remember(v.as_bytes(), 1, |b| b[0] = u64::from(i));
+            }
+            assert!(m.bytes() <= MAX_BYTES);
+        }
+        found
+    }
+
+    #[test]
+    fn a_full_memo_is_kept_while_it_answers_and_starts_over_when_it_does_not() {
+        let mut m = ScreenMemo::default();
+        // 200 values of ~300 bytes need twice the budget: the first ones stay and keep
+        // answering, transaction after transaction, instead of being dropped and remembered
+        // again each time.
+        let fits = MAX_BYTES / (format!("value {:>300}", 0).len() + 8 + super::ENTRY_OVERHEAD);
+        assert_eq!(transaction(&mut m, 0..200), 0);
+        for _ in 0..5 {
+            let found = transaction(&mut m, 0..200) as usize;
+            assert!(
+                found > fits * 3 / 4 && found <= fits,
+                "{found} found, ~{fits} fit"
+            );
+        }
+        // Then the connection moves on to other values: a transaction of a full memo finds
+        // almost nothing, and the next one starts over and remembers the new values.
+        assert_eq!(transaction(&mut m, 1000..1200), 0);
+        assert_eq!(
+            transaction(&mut m, 1000..1200),
+            0,
+            "started over at this transaction"
+        );
+        assert!(transaction(&mut m, 1000..1200) as usize > fits * 3 / 4);
+        // A memo filled up in one transaction is not dropped in the next (the streak).
+        let mut fresh = ScreenMemo::default();
+        assert_eq!(transaction(&mut fresh, 0..200), 0);
+        assert!(transaction(&mut fresh, 0..200) as usize > fits * 3 / 4);
     }
 
     #[test]
     fn the_memory_stays_within_its_budget() {
         let mut m = ScreenMemo::default();
-        m.for_generation(1);
+        m.begin(1);
         for i in 0..10_000u32 {
             m.get(i, false, &[b'v'; 200]);
             m.remember(&[b'v'; 200], 4, |b| b.fill(u64::from(i)));
@@ -216,7 +289,7 @@ mod tests {
         }
         // Tiny values without bits (libinjection's clean verdicts) count their index entries.
         let mut m2 = ScreenMemo::default();
-        m2.for_generation(1);
+        m2.begin(1);
         for i in 0..100_000u32 {
             let v = i.to_le_bytes();
             m2.get(super::SQLI, false, &v[..1 + (i % 3) as usize]);
@@ -224,8 +297,9 @@ mod tests {
             assert!(m2.bytes() <= MAX_BYTES);
         }
         assert!(m2.index.len() <= MAX_BYTES / super::ENTRY_OVERHEAD);
-        // The last value is there; the budget kept only the most recent ones.
-        assert_eq!(m.get(9_999, false, &[b'v'; 200]), Some(&[9_999u64; 4][..]));
+        // The first values are there; the later ones did not fit.
+        assert_eq!(m.get(0, false, &[b'v'; 200]), Some(&[0u64; 4][..]));
+        assert!(m.get(9_999, false, &[b'v'; 200]).is_none());
         assert!(m.index.len() < 200);
     }
 }

@@ -319,7 +319,7 @@ impl<'e> Transaction<'e> {
         b.screen_off.clear();
         b.screen_off.resize(engine.screens.pairs.len(), u32::MAX);
         let mut memo = std::mem::take(&mut b.memo);
-        memo.for_generation(engine.generation);
+        memo.begin(engine.generation);
         Transaction {
             engine,
             conn,
