@@ -183,13 +183,16 @@ pub struct TxBuffers {
     spare: Vec<Vec<u8>>,
 }
 
-/// At most this many spare buffers of at most [`KEEP_SPARE_CAPACITY`] bytes are kept.
+/// At most this many spare buffers of at most [`KEEP_SPARE_CAPACITY`] bytes each and
+/// [`KEEP_SPARE_BYTES`] in all are kept: a request's headers take a few KB, and an idle
+/// keep-alive connection should not hold the memory of 64 headers of 4 KB.
 const KEEP_SPARE: usize = 64;
 const KEEP_SPARE_CAPACITY: usize = 4096;
+const KEEP_SPARE_BYTES: usize = 16 * 1024;
 
 /// Body buffers bigger than this are not kept for the next transaction (an idle connection
 /// should not hold a large upload's memory).
-const KEEP_BODY_CAPACITY: usize = 64 * 1024;
+const KEEP_BODY_CAPACITY: usize = 16 * 1024;
 
 impl TxBuffers {
     /// Whether the memo lets the rule of `group` in chain screen `kind` through for `value`
@@ -208,15 +211,21 @@ impl TxBuffers {
         }
         self.screen_bits.clear();
         self.scratch_caps.clear();
+        let mut kept = 0;
+        let mut fits = |b: &Vec<u8>| {
+            let ok = b.capacity() <= KEEP_SPARE_CAPACITY && kept + b.capacity() <= KEEP_SPARE_BYTES;
+            kept += if ok { b.capacity() } else { 0 };
+            ok
+        };
+        self.spare.truncate(KEEP_SPARE);
+        self.spare.retain(|b| fits(b));
         for (k, v) in self.headers.drain(..).chain(self.response_headers.drain(..)) {
             for b in [k, v] {
-                if self.spare.len() < KEEP_SPARE && b.capacity() <= KEEP_SPARE_CAPACITY {
+                if self.spare.len() < KEEP_SPARE && fits(&b) {
                     self.spare.push(b);
                 }
             }
         }
-        self.spare.retain(|b| b.capacity() <= KEEP_SPARE_CAPACITY);
-        self.spare.truncate(KEEP_SPARE);
         for b in &mut self.spare {
             b.clear();
         }
@@ -2151,6 +2160,39 @@ fn time_var(var: Var) -> String {
         Var::TimeSec => format!("{s:02}"),
         Var::TimeWday => wday.to_string(),
         _ => format!("{h:02}:{mi:02}:{s:02}"),
+    }
+}
+
+#[cfg(test)]
+mod buffer_tests {
+    use crate::{ConnInfo, Engine, TxBuffers};
+
+    /// What a connection keeps between requests stays small whatever the last request sent.
+    #[test]
+    fn an_idle_connection_keeps_bounded_buffers() {
+        let e = Engine::from_str("SecRuleEngine On\nSecRequestBodyAccess On\n", "<test>").unwrap();
+        let big = vec![b'x'; 4000];
+        let mut bufs = TxBuffers::default();
+        for _ in 0..3 {
+            let mut tx = e.transaction_reusing(ConnInfo::default(), bufs);
+            tx.process_uri("POST", "/", "HTTP/1.1");
+            for i in 0..100 {
+                tx.add_request_header(format!("X-{i:03}").as_bytes(), &big);
+            }
+            tx.add_request_header(b"Content-Type", b"text/plain");
+            tx.process_request_headers();
+            tx.append_request_body(&vec![b'b'; 100_000]);
+            tx.process_request_body();
+            bufs = tx.into_buffers();
+            let spare: usize = bufs.spare.iter().map(|b| b.capacity()).sum();
+            assert!(
+                spare <= super::KEEP_SPARE_BYTES && bufs.spare.len() <= super::KEEP_SPARE,
+                "{spare}"
+            );
+            // Most header buffers are kept (4 of 4 KB, the rest small).
+            assert!(bufs.spare.len() >= 50, "{}", bufs.spare.len());
+            assert!(bufs.body.capacity() <= super::KEEP_BODY_CAPACITY);
+        }
     }
 }
 
