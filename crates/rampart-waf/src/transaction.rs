@@ -147,6 +147,9 @@ pub struct Transaction<'e> {
     refining: Option<(u32, u32)>,
     /// Memo refinements tried so far (see [`Self::refine`]).
     refines: Cell<u32>,
+    /// Variables without a value in this phase, among the collections a plain request leaves
+    /// empty ([`Var::bit`], see [`Self::empty_collections`]).
+    empty_vars: u128,
     /// The chain screens (bit = index mod 64) with a value the memo knew in this phase: a screen
     /// whose values are all new is not refined (see [`Self::refine`]).
     memo_hits: Cell<u64>,
@@ -396,6 +399,7 @@ impl<'e> Transaction<'e> {
             head_op_false: false,
             refining: None,
             refines: Cell::new(0),
+            empty_vars: 0,
             memo_hits: Cell::new(0),
             template_applied: false,
         }
@@ -1095,7 +1099,41 @@ impl<'e> Transaction<'e> {
         self.memo.borrow_mut().forget(screen, v, group);
     }
 
+    /// The collections with no value now, as [`Self::gather_values`] reads them (a set bit is
+    /// a promise: no value of that variable). Request data stays put for a phase.
+    fn empty_collections(&self) -> u128 {
+        use Var::*;
+        let mut e = 0;
+        let (get, post) = (self.args_get.is_empty(), self.args_post.is_empty());
+        if get && post {
+            e |= Args.bit() | ArgsNames.bit();
+        }
+        if get {
+            e |= ArgsGet.bit() | ArgsGetNames.bit();
+        }
+        if post {
+            e |= ArgsPost.bit() | ArgsPostNames.bit();
+        }
+        if self.cookies.is_empty() {
+            e |= RequestCookies.bit() | RequestCookiesNames.bit();
+        }
+        if self.xml.is_none() {
+            e |= Xml.bit();
+        }
+        if self.files.is_empty() {
+            e |= Files.bit() | FilesNames.bit();
+        }
+        if self.multipart.is_none() {
+            e |= MultipartPartHeaders.bit();
+        }
+        if !self.request_body_var {
+            e |= RequestBody.bit();
+        }
+        e
+    }
+
     fn reset_screen(&mut self) {
+        self.empty_vars = self.empty_collections();
         self.memo_hits.set(0);
         self.screen_off.fill(u32::MAX);
         self.screen_bits.clear();
@@ -1104,6 +1142,9 @@ impl<'e> Transaction<'e> {
     /// Whether a screened rule may match: whether one of its literals occurs in a value of one of
     /// its target variables after its transformation chain.
     fn screen_passes(&mut self, s: &RuleScreen) -> bool {
+        if s.vars & !self.empty_vars == 0 {
+            return false;
+        }
         let engine = self.engine;
         let (word, bit) = ((s.group / 64) as usize, 1u64 << (s.group % 64));
         for &p in s.pairs() {
@@ -1328,10 +1369,6 @@ impl<'e> Transaction<'e> {
                 }
             }
         }
-        if !rule.ctls.is_empty() {
-            // A ctl may change what the variables hold (forceRequestBodyVariable).
-            self.reset_screen();
-        }
         for c in &rule.ctls {
             match c {
                 Ctl::RuleEngine(m) => self.mode = *m,
@@ -1361,6 +1398,11 @@ impl<'e> Transaction<'e> {
             {
                 self.removed_vars |= ex.iter().fold(0, |m, e| m | e.var.bit());
             }
+        }
+        if !rule.ctls.is_empty() {
+            // A ctl may change what the variables hold (forceRequestBodyVariable): the screens
+            // and the empty collections are taken anew, after it.
+            self.reset_screen();
         }
     }
 
