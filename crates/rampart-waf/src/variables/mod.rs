@@ -103,6 +103,7 @@ pub(crate) enum Var {
     RemoteUser,
     PathInfo,
     Sessionid,
+    /// The last variant ([`Var::bit`] checks that it still has a bit).
     Userid,
 }
 
@@ -246,8 +247,11 @@ impl Var {
         )
     }
 
-    /// This variable's bit in a `u128` set.
+    /// This variable's bit in a `u128` set. Sets of these bits decide what a rule may skip (the
+    /// empty collections, removed targets): two variables must never share a bit.
     pub(crate) fn bit(self) -> u128 {
+        const _: () = assert!((Var::Userid as u32) < 128, "Var has outgrown a u128 bit set");
+        debug_assert!((self as u32) < 128, "{self:?} has no bit of its own");
         1u128 << (self as u32 % 128)
     }
 
