@@ -362,26 +362,20 @@ pub(crate) fn build<'a>(rules: impl Iterator<Item = &'a mut Rule>) -> Screens {
                 groups.extend_from_slice(h);
                 starts.push(groups.len() as u32);
             }
+            let words = (p.groups as usize).div_ceil(64);
+            // Empty when no rule of the chain is screened without literals: nothing to OR in.
+            let mut always = Vec::new();
+            for g in &p.always {
+                always.resize(words, 0u64);
+                always[(g / 64) as usize] |= 1 << (g % 64);
+            }
             Some(ChainScreen {
                 long,
                 short,
                 starts,
                 groups,
-                always: {
-                    let mut w = vec![
-                        0u64;
-                        if p.always.is_empty() {
-                            0
-                        } else {
-                            (p.groups as usize).div_ceil(64)
-                        }
-                    ];
-                    for g in &p.always {
-                        w[(g / 64) as usize] |= 1 << (g % 64);
-                    }
-                    w
-                },
-                words: (p.groups as usize).div_ceil(64),
+                always,
+                words,
                 transforms: p.transforms,
             })
         })
