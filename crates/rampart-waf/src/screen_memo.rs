@@ -66,6 +66,14 @@ struct Entry {
     bits_len: u32,
 }
 
+/// The index's hash of a key: the kind, the multiMatch flag and the whole value.
+fn key_hash(kind: u32, multi: bool, value: &[u8]) -> u64 {
+    let mut h = KeyHasher::default();
+    h.write_u64(u64::from(kind) << 1 | u64::from(multi));
+    h.write(value);
+    h.finish()
+}
+
 impl ScreenMemo {
     /// Starts a transaction. Forgets everything when the entries belong to another rule set, or
     /// when the memo has been full for two transactions in a row and the last one found under a
@@ -96,21 +104,21 @@ impl ScreenMemo {
 
     /// The bits remembered for `value` under `kind` (a chain screen index, [`SQLI`], [`XSS`]).
     pub(crate) fn get(&mut self, kind: u32, multi: bool, value: &[u8]) -> Option<&[u64]> {
-        let mut h = KeyHasher::default();
-        h.write_u64(u64::from(kind) << 1 | u64::from(multi));
-        h.write(value);
-        let hash = h.finish();
+        let hash = key_hash(kind, multi, value);
         self.last = (kind, multi, hash);
         self.looked = self.looked.saturating_add(1);
+        let e = self.entry(hash, kind, multi, value)?;
+        self.found = self.found.saturating_add(1);
+        Some(&self.bits[e.bits_at as usize..(e.bits_at + e.bits_len) as usize])
+    }
+
+    /// The entry at `hash`, when it holds exactly this key.
+    fn entry(&self, hash: u64, kind: u32, multi: bool, value: &[u8]) -> Option<Entry> {
         let e = *self.index.get(&hash)?;
         let same = e.kind == kind
             && e.multi == multi
             && self.values[e.value_at as usize..(e.value_at + e.value_len) as usize] == *value;
-        if !same {
-            return None;
-        }
-        self.found = self.found.saturating_add(1);
-        Some(&self.bits[e.bits_at as usize..(e.bits_at + e.bits_len) as usize])
+        same.then_some(e)
     }
 
     /// Remembers for `value`, which the last [`Self::get`] looked up, the `words` bits `fill` sets
@@ -152,18 +160,11 @@ impl ScreenMemo {
     /// screen's transformations, so the bit no longer lets the rule through for this value.
     /// Returns whether an entry had the bit.
     pub(crate) fn forget(&mut self, kind: u32, value: &[u8], group: u32) -> bool {
-        let mut h = KeyHasher::default();
-        h.write_u64(u64::from(kind) << 1);
-        h.write(value);
-        let Some(e) = self.index.get(&h.finish()).copied() else {
+        let Some(e) = self.entry(key_hash(kind, false, value), kind, false, value) else {
             return false;
         };
         let (word, bit) = ((group / 64) as usize, 1u64 << (group % 64));
-        if e.kind != kind
-            || e.multi
-            || word >= e.bits_len as usize
-            || self.values[e.value_at as usize..(e.value_at + e.value_len) as usize] != *value
-        {
+        if word >= e.bits_len as usize {
             return false;
         }
         let w = &mut self.bits[e.bits_at as usize + word];
